@@ -1,0 +1,23 @@
+{#- Route template of a request (CONTRACT.md "Route templates"): the gateway's `api.route` when
+    present and non-empty; else the called path with its query string dropped and every segment
+    that is all digits, a UUID, or 16+ hex characters replaced by {id}. -#}
+{% macro route_template(route, endpoint) -%}
+    coalesce(
+        nullif(trim({{ route }}), ''),
+        array_to_string(
+            list_transform(
+                string_split(split_part({{ endpoint }}, '?', 1), '/'),
+                lambda segment: case
+                    when regexp_full_match(segment, '[0-9]+') then '{id}'
+                    when regexp_full_match(
+                        segment,
+                        '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+                    ) then '{id}'
+                    when regexp_full_match(segment, '[0-9a-fA-F]{16,}') then '{id}'
+                    else segment
+                end
+            ),
+            '/'
+        )
+    )
+{%- endmacro %}

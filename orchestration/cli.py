@@ -1,0 +1,54 @@
+"""`apiwh`: the project's command line. Each concern's module adds its own sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from orchestration.readers import WarehouseNotBuiltError
+from orchestration.settings import SettingsError
+
+# Modules that contribute sub-commands through register(subparsers).
+_COMMAND_MODULES = (
+    "orchestration.commands",
+    "orchestration.generator",
+    "orchestration.reports.usage",
+    "orchestration.reports.onboarding",
+    "orchestration.alerts.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="apiwh",
+        description="API usage warehouse: load raw API events, build the marts, read them.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (SettingsError, WarehouseNotBuiltError) as exc:
+        print(f"apiwh: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `apiwh top | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Terminal views of the marts, one module per audience; each exposes register(subparsers)."""

@@ -1,0 +1,68 @@
+"""Runtime settings, read from the environment when asked (never at import time).
+
+CONTRACT.md section 3 names the variables; defaults make `make run` work from a fresh clone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+# Documented default so a fresh clone works; production sets its own (README "Privacy").
+DEFAULT_IP_HASH_SALT = "api-usage-warehouse-default-salt"
+
+
+class SettingsError(ValueError):
+    """A setting from the environment is unusable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_data_dir: Path
+    warehouse_path: Path
+    as_of: dt.date | None
+    ip_hash_salt: str
+
+    @property
+    def data_dir(self) -> Path:
+        return self.warehouse_path.parent
+
+    @property
+    def snapshot_path(self) -> Path:
+        """Published copy of the marts that readers (CLI, analysts) open, never the live file."""
+        return self.data_dir / "published" / "warehouse.duckdb"
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    path = Path(value) if value else default
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    return path
+
+
+def load_settings() -> Settings:
+    as_of_text = os.environ.get("AS_OF", "").strip()
+    as_of = None
+    if as_of_text:
+        try:
+            as_of = dt.date.fromisoformat(as_of_text)
+        except ValueError as exc:
+            raise SettingsError(f"AS_OF must be a date as YYYY-MM-DD, got {as_of_text!r}") from exc
+    warehouse_path = _path_from_env("WAREHOUSE_PATH", PROJECT_ROOT / "data" / "warehouse.duckdb")
+    if warehouse_path.name != "warehouse.duckdb":
+        # dbt names the database after the file stem; another stem breaks relation names.
+        raise SettingsError(
+            f"WAREHOUSE_PATH must end in 'warehouse.duckdb' (vary the folder), got {warehouse_path}"
+        )
+    return Settings(
+        raw_data_dir=_path_from_env("RAW_DATA_DIR", PROJECT_ROOT / "seeds"),
+        warehouse_path=warehouse_path,
+        as_of=as_of,
+        ip_hash_salt=os.environ.get("IP_HASH_SALT", DEFAULT_IP_HASH_SALT),
+    )

@@ -1,0 +1,90 @@
+"""Opening the DuckDB warehouse and creating the raw schema the loader writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+RAW_SCHEMA_DDL = """
+create schema if not exists raw;
+
+-- One row per distinct file content ever seen: the load manifest (exactly-once by sha256).
+create table if not exists raw.loaded_files (
+    load_id bigint primary key,
+    file_sha256 varchar not null unique,
+    path varchar not null,
+    size_bytes bigint not null,
+    file_format varchar not null,       -- ndjson, ndjson.gz, parquet, unknown
+    status varchar not null,            -- loaded, empty, failed
+    lines bigint not null,
+    events bigint not null,
+    rejects bigint not null,
+    blank_lines bigint not null,
+    unknown_type_events bigint not null,
+    error varchar,
+    loaded_at timestamp not null
+);
+
+-- One row per valid input line, typed and flattened; network.ip only as a salted hash.
+create table if not exists raw.events (
+    load_id bigint not null,
+    source_file varchar not null,
+    source_line bigint not null,
+    loaded_at timestamp not null,
+    event_id varchar not null,
+    event_type varchar not null,
+    event_time timestamp not null,
+    received_at timestamp,
+    organization_id varchar not null,
+    developer_id varchar,
+    application_id varchar,
+    api_key_id varchar,
+    plan_id varchar,
+    request_id varchar,
+    idempotency_key varchar,
+    method varchar,
+    endpoint varchar,
+    route varchar,
+    api_version varchar,
+    status_code integer,
+    error_type varchar,
+    cache_status varchar,
+    request_duration_ms double,
+    upstream_ms double,
+    request_bytes bigint,
+    response_bytes bigint,
+    network_region varchar,
+    network_ip_hash varchar,
+    network_country varchar,
+    sdk_version varchar,
+    user_agent varchar,
+    monthly_call_limit bigint,
+    quota_plan_id varchar,
+    payload_md5 varchar not null
+);
+
+-- One row per line that broke the contract: never silently dropped.
+create table if not exists raw.event_rejects (
+    load_id bigint not null,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    line_number bigint not null,
+    reason varchar not null,
+    snippet varchar,
+    rejected_at timestamp not null
+);
+"""
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection with UTC as session zone (naive timestamps are otherwise read locally)."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_SCHEMA_DDL)
