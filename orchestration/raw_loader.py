@@ -357,7 +357,7 @@ checked as (
                 then 'implausible event_time ' || strftime(v_event_time, '%Y-%m-%dT%H:%M:%SZ') end,
             case when coalesce(v_organization_id, '') = ''
                 then 'missing required field consumer.organization_id' end,
-            case when v_event_type = 'api_request' then concat_ws('; ',
+            case when v_event_type = 'api_request' then nullif(concat_ws('; ',
                 case when coalesce(v_method, '') = '' then 'missing required field api.method' end,
                 case when coalesce(v_endpoint, '') = '' and coalesce(v_route, '') = ''
                     then 'missing required field api.endpoint (or api.route)' end,
@@ -373,7 +373,7 @@ checked as (
                     then 'implausible timings.request_duration_ms ' || cast(v_request_duration_ms as varchar) end,
                 case when v_request_bytes < 0 then 'bytes.request must be >= 0' end,
                 case when v_response_bytes < 0 then 'bytes.response must be >= 0' end
-            ) end,
+            ), '') end,
             case when v_event_type = 'quota_set' then
                 case when fields['quota']['monthly_call_limit'] is null
                     then 'missing required field quota.monthly_call_limit'
@@ -398,10 +398,11 @@ _IP_VALUE = r'("ip"\s*:\s*)"[^"]*"'
 
 
 def _redacted_snippet_sql(column: str) -> str:
-    """Rejected text as an operator may see it: clipped, with anything like an IP masked."""
+    """Rejected text as an operator may see it: IP-like values masked first, then clipped."""
     return (
-        f"regexp_replace(regexp_replace(regexp_replace(left({column}, {SNIPPET_CHARS}), "
-        f"'{_IP_VALUE}', '\\1\"<ip>\"', 'g'), '{_IPV4}', '<ip>', 'g'), '{_IPV6}', '<ip>', 'g')"
+        f"left(regexp_replace(regexp_replace(regexp_replace({column}, "
+        f"'{_IP_VALUE}', '\\1\"<ip>\"', 'g'), '{_IPV4}', '<ip>', 'g'), '{_IPV6}', '<ip>', 'g'), "
+        f"{SNIPPET_CHARS})"
     )
 
 
@@ -438,7 +439,9 @@ where reason <> ''
 
 
 def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(load_id), 0) + 1 from raw.loaded_files").fetchall()[0][0]
+    return con.execute("select coalesce(max(load_id), 0) + 1 from raw.loaded_files").fetchall()[0][
+        0
+    ]
 
 
 def _load_batch(
@@ -462,8 +465,12 @@ def _load_batch(
         from _checked
         """
     ).fetchall()[0]
-    con.execute(_INSERT_EVENTS, {k: params[k] for k in ("load_id", "source_file", "loaded_at", "salt")})
-    con.execute(_INSERT_REJECTS, {k: params[k] for k in ("load_id", "source_file", "sha256", "loaded_at")})
+    con.execute(
+        _INSERT_EVENTS, {k: params[k] for k in ("load_id", "source_file", "loaded_at", "salt")}
+    )
+    con.execute(
+        _INSERT_REJECTS, {k: params[k] for k in ("load_id", "source_file", "sha256", "loaded_at")}
+    )
     result.events += counts[0]
     result.rejects += counts[1]
     result.unknown_type_events += counts[2]
@@ -494,7 +501,7 @@ def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[pa.
         raise FileRejectedError(
             f"incompatible Parquet schema: missing column(s) {', '.join(missing)}"
         )
-    reader = con.execute(
+    reader = con.sql(
         """
         select
             rows.file_row_number + 1 as line_number,
@@ -503,8 +510,8 @@ def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[pa.
         from read_parquet(?, file_row_number = true) as rows
         order by rows.file_row_number
         """,
-        [str(path)],
-    ).fetch_record_batch(BATCH_LINES)
+        params=[str(path)],
+    ).to_arrow_reader(BATCH_LINES)
     for record_batch in reader:
         yield pa.Table.from_batches([record_batch])
 

@@ -111,7 +111,11 @@ def run_dbt(
 ) -> subprocess.CompletedProcess:
     """`dbt <args>` in dbt_project/ against `warehouse`, with private target and log folders."""
     scratch = warehouse.parent
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "WAREHOUSE_PATH": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     env.pop("AS_OF", None)
     if as_of:
         env["AS_OF"] = as_of

@@ -1,5 +1,7 @@
 {#- The one as-of date every rolling window ends on (CONTRACT.md): env AS_OF when given, else
     the last UTC day with api_request data. Never the wall clock, so reruns agree. -#}
+{%- set as_of_override = env_var('AS_OF', '') | trim -%}
+
 with
 
 api_requests as (
@@ -18,11 +20,11 @@ last_request_day as (
 as_of as (
 
     select
-        {%- if env_var('AS_OF', '') | trim %}
-        cast('{{ env_var("AS_OF") | trim }}' as date) as as_of_date,
-        {%- else %}
-        last_request_date as as_of_date,
-        {%- endif %}
+        {% if as_of_override -%}
+            cast('{{ as_of_override }}' as date)
+        {%- else -%}
+            last_request_date
+        {%- endif %} as as_of_date,
         last_request_date
     from last_request_day
 

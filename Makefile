@@ -1,0 +1,57 @@
+# The two quick-start commands are `make run` and `make test` (README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install run dev test lint dbt-unit pytest reports clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+
+## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, print what was built
+run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+	$(BIN)/dagster job execute -m orchestration.definitions -j daily_refresh
+	@$(MAKE) --no-print-directory reports
+
+reports:
+	@echo; $(BIN)/apiwh status
+	@echo; $(BIN)/apiwh top
+	@echo; $(BIN)/apiwh quota
+	@echo; $(BIN)/apiwh funnel
+	@echo; $(BIN)/apiwh retention
+
+## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
+dev: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+## test: lint (ruff, sqlfluff), dbt parse + unit tests, then pytest
+test: install lint dbt-unit pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
+
+dbt-unit: install
+	bash scripts/dbt_unit_tests.sh $(BIN)
+
+pytest: install dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf data .dagster dbt_project/target dbt_project/logs .pytest_cache

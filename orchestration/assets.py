@@ -1,0 +1,136 @@
+"""Dagster assets: the raw load, the dbt project, and the published snapshot.
+
+No `from __future__ import annotations` here: Dagster inspects the context annotation.
+"""
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import ensure_manifest, prune_run_targets, warehouse_dbt_project
+from orchestration.raw_loader import load_directory
+from orchestration.settings import load_settings
+from orchestration.snapshot import publish_snapshot
+from orchestration.warehouse import connect
+
+# Every asset that writes the DuckDB file shares this pool (limit 1): DuckDB has one writer.
+DUCKDB_WRITER_POOL = "duckdb_writer"
+
+
+@dg.asset(
+    key=["raw", "events"],
+    group_name="raw",
+    pool=DUCKDB_WRITER_POOL,
+    kinds={"duckdb", "python"},
+    description=(
+        "Every raw event file under RAW_DATA_DIR not loaded before (by content sha256), typed, "
+        "with bad lines kept in raw.event_rejects."
+    ),
+)
+def raw_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = load_settings()
+    context.log.info(f"loading new files from {settings.raw_data_dir}")
+
+    def progress(index: int, total: int, result) -> None:
+        if result.status != "skipped":
+            context.log.info(
+                f"[{index}/{total}] {result.path}: {result.status}, {result.events:,} events, "
+                f"{result.rejects:,} rejected" + (f" ({result.error})" if result.error else "")
+            )
+
+    con = connect(settings.warehouse_path)
+    try:
+        report = load_directory(
+            con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=progress
+        )
+        total_events, total_rejects = con.execute(
+            "select (select count(*) from raw.events), (select count(*) from raw.event_rejects)"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    context.log.info(report.summary())
+    if report.rejects:
+        context.log.warning(
+            f"{report.rejects:,} line(s) rejected this run: see raw.event_rejects "
+            "(`apiwh rejects` lists them)"
+        )
+    failed = [f"{f.path}: {f.error}" for f in report.files if f.status == "failed"]
+    return dg.MaterializeResult(
+        metadata={
+            "files_loaded": report.count("loaded"),
+            "files_empty": report.count("empty"),
+            "files_failed": report.count("failed"),
+            "files_skipped": report.count("skipped"),
+            "files_ignored": report.count("in_progress") + report.count("outside"),
+            "events_loaded": report.events,
+            "lines_rejected": report.rejects,
+            "unknown_event_types": report.unknown_type_events,
+            "failed_files": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed) or "none"),
+            "total_events": total_events,
+            "total_rejects": total_rejects,
+        }
+    )
+
+
+class WarehouseDbtTranslator(DagsterDbtTranslator):
+    """Models are keyed <schema>/<model> (marts/customer_usage_summary) and grouped by layer;
+    sources keep the default <source>/<table>, so source('raw', 'events') is raw/events."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "snapshot", "seed"):
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["schema"]
+        return super().get_group_name(dbt_resource_props)
+
+
+def build_dbt_assets() -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=ensure_manifest(),
+        project=warehouse_dbt_project,
+        dagster_dbt_translator=WarehouseDbtTranslator(),
+        pool=DUCKDB_WRITER_POOL,
+    )
+    def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        settings = load_settings()
+        # dbt resolves a relative path from dbt_project/; hand it the one this run uses.
+        os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+        prune_run_targets()
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return warehouse_dbt_models
+
+
+def build_published_snapshot(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The snapshot asset, downstream of every marts asset it copies."""
+
+    @dg.asset(
+        key=["marts", "published_snapshot"],
+        group_name="marts",
+        pool=DUCKDB_WRITER_POOL,
+        kinds={"duckdb"},
+        deps=list(upstream),
+        description=(
+            "A read-only copy of every marts table for analysts and the CLI, swapped in "
+            "atomically so readers never block a run nor see a half-built state."
+        ),
+    )
+    def published_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        con = connect(settings.warehouse_path)
+        try:
+            counts = publish_snapshot(con, settings.snapshot_path)
+        finally:
+            con.close()
+        context.log.info(f"published {len(counts)} tables to {settings.snapshot_path}")
+        return dg.MaterializeResult(
+            metadata={"path": str(settings.snapshot_path), "tables": len(counts), **counts}
+        )
+
+    return published_snapshot

@@ -1,0 +1,162 @@
+"""Operator commands: load, run the pipeline, and see what was loaded, rejected and built."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from orchestration.raw_loader import FileResult, load_directory
+from orchestration.readers import WarehouseNotBuiltError
+from orchestration.settings import load_settings
+from orchestration.warehouse import connect
+
+STAGING_TABLES = (
+    "staging.stg_events",
+    "staging.stg_api_requests",
+    "staging.stg_quota_changes",
+    "staging.stg_key_events",
+)
+
+
+def _print_progress(index: int, total: int, result: FileResult) -> None:
+    if result.status == "skipped":
+        return
+    detail = f"{result.events:,} events, {result.rejects:,} rejected"
+    if result.error:
+        detail = result.error
+    print(f"  [{index}/{total}] {result.path}: {result.status} ({detail})", file=sys.stderr)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    print(f"Loading new files from {settings.raw_data_dir} into {settings.warehouse_path}")
+    con = connect(settings.warehouse_path)
+    try:
+        report = load_directory(
+            con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=_print_progress
+        )
+    finally:
+        con.close()
+    print(report.summary())
+    return 0
+
+
+def _open_live_read_only(settings):
+    if not settings.warehouse_path.exists():
+        raise WarehouseNotBuiltError(
+            f"no warehouse at {settings.warehouse_path}: run `make run` first"
+        )
+    return connect(settings.warehouse_path, read_only=True)
+
+
+def _table_exists(con, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? "
+            "and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    con = _open_live_read_only(settings)
+    try:
+        files = con.execute(
+            """
+            select status, count(*), sum(events), sum(rejects), sum(blank_lines)
+            from raw.loaded_files group by status order by status
+            """
+        ).fetchall()
+        print(f"Warehouse {settings.warehouse_path}")
+        print("Raw files by status:")
+        for status, n, events, rejects, blank in files:
+            print(
+                f"  {status:<8} {n:>6,} file(s)  {events:>12,} events  {rejects:>8,} rejected"
+                f"  {blank:>6,} blank lines"
+            )
+        totals = con.execute(
+            """
+            select
+                (select count(*) from raw.events),
+                (select count(*) from raw.event_rejects),
+                (select count(distinct event_id) from raw.events)
+            """
+        ).fetchall()[0]
+        print(
+            f"raw.events {totals[0]:,} rows ({totals[2]:,} distinct event ids), "
+            f"raw.event_rejects {totals[1]:,} rows"
+        )
+        print("Staging:")
+        for table in STAGING_TABLES:
+            if _table_exists(con, table):
+                n = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+                print(f"  {table:<28} {n:>12,} rows")
+            else:
+                print(f"  {table:<28} not built yet")
+        marts = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name"
+        ).fetchall()
+        if marts:
+            print("Marts:")
+            for (table,) in marts:
+                n = con.execute(f'select count(*) from marts."{table}"').fetchall()[0][0]
+                print(f"  marts.{table:<22} {n:>12,} rows")
+        if _table_exists(con, "intermediate.int_as_of_date"):
+            as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
+            if as_of:
+                print(f"As-of date: {as_of[0][0]}")
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_rejects(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    con = _open_live_read_only(settings)
+    try:
+        by_reason = con.execute(
+            "select reason, count(*) from raw.event_rejects group by reason order by 2 desc, 1"
+        ).fetchall()
+        rows = con.execute(
+            """
+            select source_file, line_number, reason, snippet
+            from raw.event_rejects
+            order by rejected_at desc, source_file, line_number
+            limit ?
+            """,
+            [args.limit],
+        ).fetchall()
+        failed = con.execute(
+            "select path, error from raw.loaded_files where status = 'failed' order by path"
+        ).fetchall()
+    finally:
+        con.close()
+    print(f"{sum(n for _, n in by_reason):,} rejected line(s)")
+    for reason, n in by_reason:
+        print(f"  {n:>8,}  {reason}")
+    if rows:
+        print(f"\nMost recent {len(rows)}:")
+        for source_file, line_number, reason, snippet in rows:
+            print(f"  {source_file}:{line_number}: {reason}")
+            print(f"      {(snippet or '')[:120]}")
+    if failed:
+        print(f"\n{len(failed)} file(s) rejected whole:")
+        for path, error in failed:
+            print(f"  {path}: {error}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    load = subparsers.add_parser("load", help="load new raw files into the warehouse (no dbt)")
+    load.set_defaults(func=cmd_load)
+    status = subparsers.add_parser(
+        "status", help="what was loaded, rejected and built (files, events, row counts)"
+    )
+    status.set_defaults(func=cmd_status)
+    rejects = subparsers.add_parser("rejects", help="rejected lines and files, with reasons")
+    rejects.add_argument("--limit", type=int, default=20, help="lines to show (default 20)")
+    rejects.set_defaults(func=cmd_rejects)
