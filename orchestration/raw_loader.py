@@ -370,7 +370,8 @@ checked as (
                     when v_request_duration_ms < 0 or isnan(v_request_duration_ms)
                     then 'timings.request_duration_ms must be >= 0'
                     when v_request_duration_ms > {MAX_PLAUSIBLE_DURATION_MS}
-                    then 'implausible timings.request_duration_ms ' || cast(v_request_duration_ms as varchar) end,
+                    then 'implausible timings.request_duration_ms '
+                        || cast(v_request_duration_ms as varchar) end,
                 case when v_request_bytes < 0 then 'bytes.request must be >= 0' end,
                 case when v_response_bytes < 0 then 'bytes.response must be >= 0' end
             ), '') end,
