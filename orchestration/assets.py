@@ -43,9 +43,7 @@ def raw_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
     con = connect(settings.warehouse_path)
     try:
-        report = load_directory(
-            con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=progress
-        )
+        report = load_directory(con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=progress)
         total_events, total_rejects = con.execute(
             "select (select count(*) from raw.events), (select count(*) from raw.event_rejects)"
         ).fetchall()[0]

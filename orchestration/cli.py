@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from orchestration.readers import WarehouseNotBuiltError
 from orchestration.settings import SettingsError
+from orchestration.warehouse import WarehouseBusyError
 
 # Modules that contribute sub-commands through register(subparsers).
 _COMMAND_MODULES = (
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (SettingsError, WarehouseNotBuiltError) as exc:
+    except (SettingsError, WarehouseNotBuiltError, WarehouseBusyError, FileNotFoundError) as exc:
         print(f"apiwh: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `apiwh top | head`

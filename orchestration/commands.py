@@ -43,9 +43,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def _open_live_read_only(settings):
     if not settings.warehouse_path.exists():
-        raise WarehouseNotBuiltError(
-            f"no warehouse at {settings.warehouse_path}: run `make run` first"
-        )
+        raise WarehouseNotBuiltError(f"no warehouse at {settings.warehouse_path}: run `make run` first")
     return connect(settings.warehouse_path, read_only=True)
 
 
@@ -53,8 +51,7 @@ def _table_exists(con, qualified: str) -> bool:
     schema, table = qualified.split(".")
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? "
-            "and table_name = ?",
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [schema, table],
         ).fetchall()[0][0]
     )

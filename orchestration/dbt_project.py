@@ -26,14 +26,14 @@ def ensure_manifest() -> Path:
     `dagster dev` re-parses on its own (prepare_if_dev); this covers `dagster job execute`
     and tests on a checkout where `dbt parse` has not run.
     """
-    manifest = warehouse_dbt_project.manifest_path
-    if not manifest.exists():
-        subprocess.run(
-            [str(DBT_EXECUTABLE), "parse", "--quiet"],
-            cwd=DBT_PROJECT_DIR,
-            check=True,
-        )
-    return manifest
+    if not warehouse_dbt_project.manifest_path.exists():
+        parse_project()
+    return warehouse_dbt_project.manifest_path
+
+
+def parse_project() -> None:
+    """`dbt parse`: writes target/manifest.json from the current models."""
+    subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True)
 
 
 def prune_run_targets(keep: int = KEEP_RUN_TARGETS) -> None:

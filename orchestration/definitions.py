@@ -34,9 +34,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[daily_refresh],
         schedules=[daily_schedule],
         resources={
-            "dbt": DbtCliResource(
-                project_dir=warehouse_dbt_project, dbt_executable=str(DBT_EXECUTABLE)
-            )
+            "dbt": DbtCliResource(project_dir=warehouse_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
         },
     )
 

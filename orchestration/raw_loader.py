@@ -167,9 +167,7 @@ def discover_files(root: Path) -> tuple[list[Path], list[FileResult]]:
                 continue
             real = path.resolve()
             if not real.is_relative_to(root) or not real.is_file():
-                ignored.append(
-                    FileResult(relative, "", "outside", error="symlink leaves the landing folder")
-                )
+                ignored.append(FileResult(relative, "", "outside", error="symlink leaves the landing folder"))
                 continue
             candidates.append(path)
     return candidates, ignored
@@ -440,9 +438,7 @@ where reason <> ''
 
 
 def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(load_id), 0) + 1 from raw.loaded_files").fetchall()[0][
-        0
-    ]
+    return con.execute("select coalesce(max(load_id), 0) + 1 from raw.loaded_files").fetchall()[0][0]
 
 
 def _load_batch(
@@ -466,12 +462,8 @@ def _load_batch(
         from _checked
         """
     ).fetchall()[0]
-    con.execute(
-        _INSERT_EVENTS, {k: params[k] for k in ("load_id", "source_file", "loaded_at", "salt")}
-    )
-    con.execute(
-        _INSERT_REJECTS, {k: params[k] for k in ("load_id", "source_file", "sha256", "loaded_at")}
-    )
+    con.execute(_INSERT_EVENTS, {k: params[k] for k in ("load_id", "source_file", "loaded_at", "salt")})
+    con.execute(_INSERT_REJECTS, {k: params[k] for k in ("load_id", "source_file", "sha256", "loaded_at")})
     result.events += counts[0]
     result.rejects += counts[1]
     result.unknown_type_events += counts[2]
@@ -492,16 +484,13 @@ def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[pa.
     """Parquet rows as JSON text, so they take the exact same validation path as NDJSON."""
     try:
         columns = {
-            row[0]
-            for row in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+            row[0] for row in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
         }
     except duckdb.Error as exc:
         raise FileRejectedError(f"not a readable Parquet file: {exc}") from exc
     missing = [c for c in REQUIRED_PARQUET_COLUMNS if c not in columns]
     if missing:
-        raise FileRejectedError(
-            f"incompatible Parquet schema: missing column(s) {', '.join(missing)}"
-        )
+        raise FileRejectedError(f"incompatible Parquet schema: missing column(s) {', '.join(missing)}")
     reader = con.sql(
         """
         select

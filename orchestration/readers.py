@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.settings import Settings
-from orchestration.warehouse import connect
+from orchestration.warehouse import WarehouseBusyError, connect
 
 
 class WarehouseNotBuiltError(RuntimeError):
@@ -22,12 +22,9 @@ def open_marts_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
         if path.exists():
             try:
                 return connect(path, read_only=True)
-            except duckdb.IOException as exc:
+            except WarehouseBusyError as exc:
                 if path == settings.warehouse_path:
-                    raise WarehouseNotBuiltError(
-                        f"{path} is locked by a running pipeline and no published snapshot "
-                        f"exists yet; retry when the run ends ({exc})"
-                    ) from exc
+                    raise WarehouseNotBuiltError(f"no published snapshot yet and {exc}") from exc
     raise WarehouseNotBuiltError(
         f"no warehouse at {settings.warehouse_path}: run `make run` (or the daily_refresh job) first"
     )

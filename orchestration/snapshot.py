@@ -35,9 +35,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dic
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f'create schema if not exists snapshot."{schema}"')
         for schema, table in tables:
-            con.execute(
-                f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"'
-            )
+            con.execute(f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from snapshot."{schema}"."{table}"'
             ).fetchall()[0][0]

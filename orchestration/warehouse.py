@@ -77,11 +77,23 @@ create table if not exists raw.event_rejects (
 """
 
 
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the DuckDB file (DuckDB allows one writer, or many readers)."""
+
+
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A connection with UTC as session zone (naive timestamps are otherwise read locally)."""
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusyError(
+            f"{path} is in use by another process (a pipeline run or an open session); "
+            f"wait for it to finish and retry. DuckDB said: {exc}"
+        ) from exc
     con.execute("set TimeZone = 'UTC'")
     return con
 

@@ -54,9 +54,7 @@ def api_request(
     return event
 
 
-def quota_set(
-    org: str, at: str, limit: int, *, plan: str | None = None, event_id: str | None = None
-) -> dict:
+def quota_set(org: str, at: str, limit: int, *, plan: str | None = None, event_id: str | None = None) -> dict:
     return {
         "event_id": _event_id(event_id),
         "event_type": "quota_set",

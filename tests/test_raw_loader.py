@@ -17,10 +17,7 @@ CANARY_IP = "198.51.100.73"
 
 
 def _events(prefix: str, n: int, day: str = "2026-10-01") -> list[dict]:
-    return [
-        api_request("org_a", f"{day}T10:{i % 60:02d}:00Z", event_id=f"{prefix}{i}")
-        for i in range(n)
-    ]
+    return [api_request("org_a", f"{day}T10:{i % 60:02d}:00Z", event_id=f"{prefix}{i}") for i in range(n)]
 
 
 @pytest.fixture
@@ -73,8 +70,7 @@ def test_every_format_loads(con, landing: Path) -> None:
     # Parquet rows take the same typing path: the route, status and time arrive intact.
     assert _rows(
         con,
-        "select method, endpoint, status_code, event_time::varchar from raw.events "
-        "where event_id = 'q3'",
+        "select method, endpoint, status_code, event_time::varchar from raw.events where event_id = 'q3'",
     ) == [("GET", "/v1/items", 200, "2026-10-01 10:03:00")]
 
 
@@ -152,9 +148,7 @@ def test_non_object_duplicate_keys_and_wrong_nested_types(con, landing: Path) ->
         ],
     )
     _load(con, landing)
-    reasons = [
-        r[0] for r in _rows(con, "select reason from raw.event_rejects order by line_number")
-    ]
+    reasons = [r[0] for r in _rows(con, "select reason from raw.event_rejects order by line_number")]
     assert reasons[0] == "not a JSON object (got array)"
     assert reasons[1] == "not a JSON object (got null)"
     assert reasons[2] == "duplicate keys in one object"
@@ -205,8 +199,7 @@ def test_implausible_dates_are_rejected(con, landing: Path) -> None:
     report = _load(con, landing)
     assert report.events == 0
     assert all(
-        r[0].startswith("implausible event_time")
-        for r in _rows(con, "select reason from raw.event_rejects")
+        r[0].startswith("implausible event_time") for r in _rows(con, "select reason from raw.event_rejects")
     )
 
 
@@ -265,9 +258,7 @@ def test_parquet_with_incompatible_schema_is_rejected_as_a_file(con, landing: Pa
     assert "missing column(s) event_id, event_time, consumer" in result.error
 
 
-def test_files_in_progress_and_links_outside_are_not_loaded(
-    con, landing: Path, tmp_path: Path
-) -> None:
+def test_files_in_progress_and_links_outside_are_not_loaded(con, landing: Path, tmp_path: Path) -> None:
     write_ndjson(landing / "upload.ndjson.tmp", _events("t", 2))
     write_ndjson(landing / "upload.ndjson.partial", _events("t", 2))
     write_ndjson(landing / ".hidden.ndjson", _events("h", 2))
@@ -307,9 +298,7 @@ def test_bom_crlf_invalid_utf8_and_an_absurdly_long_line(con, landing: Path) -> 
     report = _load(con, landing)
 
     assert report.events == 3
-    rejects = _rows(
-        con, "select line_number, reason, length(snippet) from raw.event_rejects order by 1"
-    )
+    rejects = _rows(con, "select line_number, reason, length(snippet) from raw.event_rejects order by 1")
     assert rejects[0][:2] == (2, "invalid UTF-8 (invalid start byte)")
     assert rejects[1][:2] == (3, f"line longer than {MAX_LINE_BYTES} bytes")
     assert rejects[1][2] <= 300

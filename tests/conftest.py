@@ -1,0 +1,33 @@
+"""Shared fixtures: every test gets its own landing folder, warehouse and Dagster home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_project import parse_project
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One `dbt parse` per session, before test modules import the Dagster definitions, so
+    dagster-dbt never works from a manifest older than the models (DESIGN.md)."""
+    parse_project()
+
+
+@pytest.fixture
+def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Environment for a pipeline run into tmp_path (CONTRACT.md section 3 variables)."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("RAW_DATA_DIR", str(landing))
+    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    monkeypatch.delenv("AS_OF", raising=False)
+    monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("ALERT_WEBHOOK_SECRET", raising=False)
+    return {"landing": landing, "warehouse": warehouse, "dagster_home": dagster_home}

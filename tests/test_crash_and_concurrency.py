@@ -1,0 +1,99 @@
+"""Real processes and real kills: a load killed with SIGKILL resumes with no loss and no
+duplicates; a second writer fails clearly instead of corrupting or double loading."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orchestration.warehouse import WarehouseBusyError, connect
+from tests.support import api_request, query, write_ndjson
+
+APIWH = str(Path(sys.executable).parent / "apiwh")
+
+
+def _write_big_file(path: Path, n: int) -> None:
+    template = api_request("org_big", "2026-10-01T10:00:00Z", event_id="X")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        for i in range(n):
+            template["event_id"] = f"big-{i}"
+            handle.write(json.dumps(template) + "\n")
+
+
+def _apiwh(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([APIWH, *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_sigkill_during_a_load_then_rerun_loads_everything_once(pipeline_env) -> None:
+    landing, warehouse = pipeline_env["landing"], pipeline_env["warehouse"]
+    write_ndjson(landing / "a_small.ndjson", [api_request("o", "2026-10-01T00:00:00Z") for _ in range(5)])
+    _write_big_file(landing / "b_big.ndjson", 250_000)
+    _write_big_file(landing / "c_big.ndjson.partial", 10)  # an upload in progress: never loaded
+    env = dict(os.environ)
+
+    process = subprocess.Popen([APIWH, "load"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    # Whatever the moment of the kill, a file is either fully in or fully out.
+    if warehouse.exists():
+        state = query(warehouse, "select path, events from raw.loaded_files order by path")
+        in_raw = dict(query(warehouse, "select source_file, count(*) from raw.events group by 1"))
+        for path, events in state:
+            assert in_raw.get(path, 0) == events
+        assert set(in_raw) <= {path for path, _ in state}
+
+    rerun = _apiwh("load", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert query(warehouse, "select source_file, count(*) from raw.events group by 1 order by 1") == [
+        ("a_small.ndjson", 5),
+        ("b_big.ndjson", 250_000),
+    ]
+    assert query(warehouse, "select count(*) from raw.loaded_files") == [(2,)]
+    again = _apiwh("load", env=env)
+    assert "0 file(s) loaded" in again.stdout and "2 already loaded" in again.stdout
+
+
+def test_a_second_writer_fails_clearly_and_nothing_is_loaded_twice(pipeline_env) -> None:
+    landing, warehouse = pipeline_env["landing"], pipeline_env["warehouse"]
+    write_ndjson(landing / "day.ndjson", [api_request("o", "2026-10-01T00:00:00Z") for _ in range(3)])
+    holder = connect(warehouse)  # e.g. a run in progress in another process
+    try:
+        blocked = _apiwh("load", env=dict(os.environ))
+    finally:
+        holder.close()
+    assert blocked.returncode == 2
+    assert "is in use by another process" in blocked.stderr
+    assert "Traceback" not in blocked.stderr
+
+    assert _apiwh("load", env=dict(os.environ)).returncode == 0
+    assert query(warehouse, "select count(*) from raw.events") == [(3,)]
+
+
+def test_connect_names_the_busy_file(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    script = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        try:
+            connect(path)
+        except WarehouseBusyError as exc:
+            assert str(path) in str(exc)
+        else:
+            raise AssertionError("a second writer was let in")
+    finally:
+        holder.kill()
+        holder.wait()
+    connect(path).close()  # free again once the holder is gone

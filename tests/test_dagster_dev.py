@@ -1,0 +1,75 @@
+"""`dagster dev` starts offline on 127.0.0.1 and its GraphQL API lists the assets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from orchestration.settings import PROJECT_ROOT
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> None:
+    port = _free_port()
+    log = (tmp_path / "dagster_dev.log").open("w")
+    process = subprocess.Popen(
+        [DAGSTER, "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(pipeline_env["dagster_home"])},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: webserver and daemon stop together
+    )
+    try:
+        deadline = time.monotonic() + 180
+        data = None
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
+            try:
+                data = _graphql(port, ASSETS_QUERY)
+                if data.get("data", {}).get("assetNodes"):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(1)
+        assert data and data["data"]["assetNodes"], "dagster dev did not answer in time"
+        nodes = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in data["data"]["assetNodes"]}
+        assert nodes["raw/events"] == "raw"
+        assert nodes["staging/stg_api_requests"] == "staging"
+        assert nodes["marts/customer_usage_summary"] == "marts"
+        assert nodes["marts/cohort_retention"] == "marts"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        log.close()
+    assert process.returncode is not None
