@@ -32,6 +32,7 @@ reports:
 	@echo; $(BIN)/apiwh status
 	@echo; $(BIN)/apiwh top
 	@echo; $(BIN)/apiwh quota
+	@echo; $(BIN)/apiwh endpoints --limit 10
 	@echo; $(BIN)/apiwh funnel
 	@echo; $(BIN)/apiwh retention
 

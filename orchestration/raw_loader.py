@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import json
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -87,6 +86,7 @@ FIELDS: tuple[Field, ...] = (
     Field("monthly_call_limit", ("quota", "monthly_call_limit"), "integer"),
     Field("quota_plan_id", ("quota", "plan_id"), "string"),
 )
+FIELD = {f.column: f for f in FIELDS}
 NESTED_OBJECTS = tuple(dict.fromkeys(f.path[0] for f in FIELDS if len(f.path) > 1))
 REQUIRED_PARQUET_COLUMNS = ("event_id", "event_type", "event_time", "consumer")
 # A request longer than a day is a unit or clock bug upstream, not a slow call.
@@ -255,37 +255,32 @@ def iter_line_batches(
 # --------------------------------------------------------------------------- validation SQL
 
 
-def _json_structure() -> str:
-    """json_transform structure: every contract leaf kept as JSON so its type can be checked."""
-    tree: dict = {}
-    for f in FIELDS:
-        node = tree
-        for part in f.path[:-1]:
-            node = node.setdefault(part, {})
-        node[f.path[-1]] = "JSON"
-    return json.dumps(tree)
+def _json_type(f: Field) -> str:
+    """The JSON type of the field's value (NULL when absent): one parse per line for all fields."""
+    return f"leaf_types[{FIELDS.index(f) + 1}]"
 
 
-def _leaf(f: Field) -> str:
-    return "fields" + "".join(f"['{part}']" for part in f.path)
+def _text(f: Field) -> str:
+    return f"leaf_texts[{FIELDS.index(f) + 1}]"
+
+
+def _is_absent(f: Field) -> str:
+    return f"coalesce({_json_type(f)}, 'NULL') = 'NULL'"
 
 
 def _value_sql(f: Field) -> str:
-    leaf, jtype = _leaf(f), f"json_type({_leaf(f)})"
+    jtype, text = _json_type(f), _text(f)
     if f.kind == "string":
-        return f"case when {jtype} = 'VARCHAR' then {leaf} ->> '$' end"
+        return f"case when {jtype} = 'VARCHAR' then {text} end"
     if f.kind == "integer":
-        return f"case when {jtype} in ('BIGINT', 'UBIGINT') then try_cast({leaf}::varchar as bigint) end"
+        return f"case when {jtype} in ('BIGINT', 'UBIGINT') then try_cast({text} as bigint) end"
     if f.kind == "number":
-        return (
-            f"case when {jtype} in ('BIGINT', 'UBIGINT', 'DOUBLE') "
-            f"then try_cast({leaf}::varchar as double) end"
-        )
+        return f"case when {jtype} in ('BIGINT', 'UBIGINT', 'DOUBLE') then try_cast({text} as double) end"
     # RFC 3339 date-time; the offset is optional (a time without one is UTC).
     return (
-        f"case when {jtype} = 'VARCHAR' and regexp_full_match({leaf} ->> '$', "
+        f"case when {jtype} = 'VARCHAR' and regexp_full_match({text}, "
         r"'\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)?') "
-        f"then try_cast({leaf} ->> '$' as timestamptz) at time zone 'UTC' end"
+        f"then try_cast({text} as timestamptz) at time zone 'UTC' end"
     )
 
 
@@ -297,14 +292,14 @@ def _type_reason_sql(f: Field) -> str:
         "timestamp": "an RFC 3339 time",
     }[f.kind]
     return (
-        f"case when {_leaf(f)} is not null and json_type({_leaf(f)}) <> 'NULL' "
-        f"and v_{f.column} is null then '{f.dotted} must be {expected}' end"
+        f"case when not {_is_absent(f)} and v_{f.column} is null "
+        f"then '{f.dotted} must be {expected}' end"
     )
 
 
 def _checks_sql() -> str:
     """SELECT over temp table _lines producing typed columns and a `reason` ('' = valid)."""
-    structure = _json_structure().replace("'", "''")
+    leaf_paths = ", ".join(f"'$.{f.dotted}'" for f in FIELDS)
     values = ",\n        ".join(f"{_value_sql(f)} as v_{f.column}" for f in FIELDS)
     object_paths = ", ".join(f"'$.{name}'" for name in NESTED_OBJECTS)
     type_reasons = ",\n            ".join(_type_reason_sql(f) for f in FIELDS)
@@ -321,7 +316,9 @@ shaped as (
     select
         *,
         json_type(doc) as doc_type,
-        case when json_type(doc) = 'OBJECT' then json_transform(doc, '{structure}') end as fields,
+        case when json_type(doc) = 'OBJECT' then json_type(doc, [{leaf_paths}]) end as leaf_types,
+        case when json_type(doc) = 'OBJECT'
+            then json_extract_string(doc, [{leaf_paths}]) end as leaf_texts,
         case when json_type(doc) = 'OBJECT' then json_type(doc, [{object_paths}]) end as object_types,
         case when json_type(doc) = 'OBJECT'
             then list_prepend(json_keys(doc), json_keys(doc, [{object_paths}])) end as key_lists
@@ -350,7 +347,7 @@ checked as (
                 then 'one of {", ".join(NESTED_OBJECTS)} is not an object' end,
             case when coalesce(v_event_id, '') = '' then 'missing required field event_id' end,
             case when coalesce(v_event_type, '') = '' then 'missing required field event_type' end,
-            case when {_leaf(FIELDS[2])} is null then 'missing required field event_time' end,
+            case when {_is_absent(FIELD['event_time'])} then 'missing required field event_time' end,
             case when v_event_time < $earliest or v_event_time > $latest
                 then 'implausible event_time ' || strftime(v_event_time, '%Y-%m-%dT%H:%M:%SZ') end,
             case when coalesce(v_organization_id, '') = ''
@@ -359,11 +356,11 @@ checked as (
                 case when coalesce(v_method, '') = '' then 'missing required field api.method' end,
                 case when coalesce(v_endpoint, '') = '' and coalesce(v_route, '') = ''
                     then 'missing required field api.endpoint (or api.route)' end,
-                case when fields['result']['status_code'] is null
+                case when {_is_absent(FIELD['status_code'])}
                     then 'missing required field result.status_code'
                     when v_status_code not between 100 and 599
                     then 'result.status_code ' || cast(v_status_code as varchar) || ' is outside 100-599' end,
-                case when fields['timings']['request_duration_ms'] is null
+                case when {_is_absent(FIELD['request_duration_ms'])}
                     then 'missing required field timings.request_duration_ms'
                     when v_request_duration_ms < 0 or isnan(v_request_duration_ms)
                     then 'timings.request_duration_ms must be >= 0'
@@ -374,7 +371,7 @@ checked as (
                 case when v_response_bytes < 0 then 'bytes.response must be >= 0' end
             ), '') end,
             case when v_event_type = 'quota_set' then
-                case when fields['quota']['monthly_call_limit'] is null
+                case when {_is_absent(FIELD['monthly_call_limit'])}
                     then 'missing required field quota.monthly_call_limit'
                     when v_monthly_call_limit < 0
                     then 'quota.monthly_call_limit must be >= 0' end

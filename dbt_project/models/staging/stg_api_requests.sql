@@ -1,3 +1,7 @@
+{#- A table, not a view: the route-template regex would otherwise rerun in every model that
+    reads the calls. -#}
+{{ config(materialized='table') }}
+
 with
 
 events as (

@@ -1,0 +1,70 @@
+{#- One row per organization and UTC day with at least one call, up to the as-of date: the
+    single pass over the calls that every usage and quota mart reuses. -#}
+with
+
+api_requests as (
+
+    select * from {{ ref('stg_api_requests') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+requests_to_as_of as (
+
+    select api_requests.*
+    from api_requests
+    cross join as_of
+    where api_requests.request_date <= as_of.as_of_date
+
+),
+
+aggregate_per_day as (
+
+    select
+        organization_id,
+        request_date as usage_date,
+        count(*) as calls,
+        count(*) filter (where is_successful) as successful_calls,
+        count(*) filter (where is_client_error) as client_errors,
+        count(*) filter (where is_server_error) as server_errors,
+        count(*) filter (where is_rate_limited) as rate_limited_calls,
+        quantile_cont(request_duration_ms, [0.5, 0.95, 0.99]) as latency_quantiles_ms,
+        cast(sum(response_bytes) as bigint) as response_bytes,
+        count(distinct route) as distinct_endpoints,
+        count(distinct api_key_id) as active_api_keys,
+        min(requested_at) as first_call_at,
+        max(requested_at) as last_call_at
+    from requests_to_as_of
+    group by all
+
+),
+
+final as (
+
+    select
+        organization_id,
+        usage_date,
+        calls,
+        successful_calls,
+        client_errors,
+        server_errors,
+        rate_limited_calls,
+        client_errors + server_errors as failed_calls,
+        cast(latency_quantiles_ms[1] as double) as latency_p50_ms,
+        cast(latency_quantiles_ms[2] as double) as latency_p95_ms,
+        cast(latency_quantiles_ms[3] as double) as latency_p99_ms,
+        response_bytes,
+        distinct_endpoints,
+        active_api_keys,
+        first_call_at,
+        last_call_at
+    from aggregate_per_day
+
+)
+
+select * from final

@@ -1,0 +1,63 @@
+{#- One row per route template, method and day with at least one call, up to the as-of date. -#}
+{{ config(contract={'enforced': true}) }}
+
+with
+
+api_requests as (
+
+    select * from {{ ref('stg_api_requests') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+requests_to_as_of as (
+
+    select api_requests.*
+    from api_requests
+    cross join as_of
+    where api_requests.request_date <= as_of.as_of_date
+
+),
+
+aggregate_per_route_day as (
+
+    select
+        route,
+        method,
+        request_date as usage_date,
+        count(*) as calls,
+        count(distinct organization_id) as distinct_customers,
+        count(*) filter (where is_client_error) as client_errors,
+        count(*) filter (where is_server_error) as server_errors,
+        count(*) filter (where is_rate_limited) as rate_limited_calls,
+        quantile_cont(request_duration_ms, [0.5, 0.95, 0.99]) as latency_quantiles_ms
+    from requests_to_as_of
+    group by all
+
+),
+
+final as (
+
+    select
+        route,
+        method,
+        usage_date,
+        calls,
+        distinct_customers,
+        client_errors,
+        server_errors,
+        (client_errors + server_errors) / calls as error_rate,
+        cast(latency_quantiles_ms[1] as double) as latency_p50_ms,
+        cast(latency_quantiles_ms[2] as double) as latency_p95_ms,
+        cast(latency_quantiles_ms[3] as double) as latency_p99_ms,
+        rate_limited_calls
+    from aggregate_per_route_day
+
+)
+
+select * from final
