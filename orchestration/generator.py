@@ -520,17 +520,19 @@ class _Builder:
         candidates = [
             o for o in self.orgs if o.plan in _NEXT_PLAN and o.trend in ("steady", "growing") and not o.legacy
         ]
-        # One upgrade in the last month (quota raised mid-month), others anywhere.
+        # One upgrade in the last month (quota raised mid-month): the busiest eligible organization.
         month_start_day = (self.end_date.replace(day=1) - self.start_date).days
         month_days = self.end_date.day
+        busiest = sorted(candidates, key=lambda o: (-o.base_calls, o.index))
+        monthly = next((o for o in busiest if month_days >= 12 and o.signup_day < month_start_day - 20), None)
         picked = 0
-        for org in candidates:
+        for org in ([monthly] if monthly else []) + [o for o in candidates if o is not monthly]:
             if picked >= max(1, self.n_orgs // 10):
                 break
-            if picked == 0 and month_days >= 12 and org.signup_day < month_start_day - 20:
+            if org is monthly:
                 org.upgrade_day = month_start_day + int(month_days * 0.55)
                 org.upgrade_kind = "month"
-            elif picked > 0 and org.signup_day + 14 <= days - 25:
+            elif org.signup_day + 14 <= days - 25:
                 org.upgrade_day = rng.randint(org.signup_day + 14, days - 25)
                 org.upgrade_kind = "window"
             else:
@@ -1013,38 +1015,33 @@ class _Builder:
         ]
         rng.shuffle(candidates)
         targets = dict(zip((o.org_id for o in candidates), _QUOTA_TARGETS, strict=False))
+        # Quota 0 means none: some enterprise contracts are unlimited (at least one organization).
+        untuned = [o for o in self.orgs if o.has_quota and o.org_id not in targets and o.upgrade_day is None]
+        if untuned and not any(o.unlimited for o in untuned):
+            max(untuned, key=lambda o: (o.plan == "enterprise", -o.index)).unlimited = True
         for org in self.orgs:
             if not org.has_quota:
                 continue
             assert org.signup_at is not None
             at = org.signup_at + timedelta(seconds=rng.randint(5, 120))
-            signup_limit = 0 if org.unlimited else _DEFAULT_LIMIT[org.plan]
-            if org.org_id in targets:
-                signup_limit = _DEFAULT_LIMIT[org.plan]
-            self._quota(org, at, signup_limit, org.plan, "signup")
-            if org.upgrade_at is not None and org.upgrade_plan is not None:
-                if org.upgrade_kind == "month":
-                    # Near the cap in mid-month, then raised: the upsell moment (CONTRACT bands).
-                    before = max(1, used_before[org.org_id])
-                    first_limit = _limit_for(before, 97.0)
-                    contract_at = month_start - timedelta(days=rng.randint(2, 9), hours=3)
-                    if contract_at > at:
-                        self._quota(org, contract_at, first_limit, org.plan, "contract")
-                    final_limit = _limit_for(max(1, used[org.org_id]), 58.0)
-                    final_limit = max(final_limit, first_limit + 1)
-                    self._quota(org, org.upgrade_at, final_limit, org.upgrade_plan, "upgrade")
-                else:
-                    limit = _DEFAULT_LIMIT[org.upgrade_plan]
-                    self._quota(org, org.upgrade_at, limit, org.upgrade_plan, "upgrade")
+            # Organizations the last month is tuned for get a negotiated quota at signup.
+            if org.upgrade_kind == "month" and org.upgrade_at is not None and org.upgrade_plan:
+                # Near the cap in mid-month, then upgraded and raised: the upsell moment.
+                first_limit = _limit_for(max(1, used_before[org.org_id]), 97.0)
+                self._quota(org, at, first_limit, org.plan, "signup")
+                final_limit = max(_limit_for(max(1, used[org.org_id]), 58.0), first_limit + 1)
+                self._quota(org, org.upgrade_at, final_limit, org.upgrade_plan, "upgrade")
             elif org.org_id in targets:
                 limit = _limit_for(used[org.org_id], targets[org.org_id])
-                contract_at = max(
-                    at + timedelta(hours=1),
-                    month_start - timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 20)),
-                )
-                self._quota(org, contract_at, limit, org.plan, "contract")
+                self._quota(org, at, limit, org.plan, "signup")
                 if targets[org.org_id] > 100:
                     self._throttle_over_cap(org.org_id, month_start, limit)
+            else:
+                limit = 0 if org.unlimited else _DEFAULT_LIMIT[org.plan]
+                self._quota(org, at, limit, org.plan, "signup")
+                if org.upgrade_at is not None and org.upgrade_plan is not None:
+                    limit = _DEFAULT_LIMIT[org.upgrade_plan]
+                    self._quota(org, org.upgrade_at, limit, org.upgrade_plan, "upgrade")
 
     def _throttle_over_cap(self, org_id: str, month_start: datetime, limit: int) -> None:
         """Past its cap an organization's calls start failing with 429 quota_exceeded."""
@@ -1093,7 +1090,7 @@ class _Builder:
             roll = rng.random()
             if roll < 0.03:
                 rec.received = None
-            elif roll < 0.033:
+            elif roll < 0.033 and rec.at + timedelta(hours=70) < self.window_end:
                 rec.received = rec.at + timedelta(hours=rng.uniform(20, 70))  # a late batch
             else:
                 # The collector stamps a whole batch when it flushes (every 10 s).
@@ -1246,11 +1243,12 @@ def _write_parquet(path: Path, bodies: list[dict[str, Any]]) -> None:
             con.execute("set threads = 1")
             con.execute("set TimeZone = 'UTC'")
             struct_spec = "{" + ", ".join(f"'{n}': '{k}'" for n, k in _PARQUET_COLUMNS.items()) + "}"
-            # Paths and the type spec are ours (no user values); DuckDB cannot bind COPY targets.
+            # The type spec is ours; COPY cannot bind its target, so the path is quoted as a literal.
+            target = "'" + path.as_posix().replace("'", "''") + "'"
             con.execute(
-                f"copy (select {select_list} from read_json('{staging.as_posix()}', "
-                f"format = 'newline_delimited', columns = {struct_spec})) "
-                f"to '{path.as_posix()}' (format parquet, compression zstd)"
+                f"copy (select {select_list} from read_json(?, format = 'newline_delimited', "
+                f"columns = {struct_spec})) to {target} (format parquet, compression zstd)",
+                [staging.as_posix()],
             )
         finally:
             con.close()

@@ -312,7 +312,7 @@ with parsed as (
         case when pre_reason is null then try_cast(line as json) end as doc
     from _lines
 ),
-shaped as (
+shaped as materialized (
     select
         *,
         json_type(doc) as doc_type,
@@ -324,7 +324,7 @@ shaped as (
             then list_prepend(json_keys(doc), json_keys(doc, [{object_paths}])) end as key_lists
     from parsed
 ),
-typed as (
+typed as materialized (
     select
         *,
         {values}
