@@ -8,6 +8,10 @@ from dagster_dbt import DbtCliResource
 from orchestration.assets import build_dbt_assets, build_published_snapshot, raw_events
 from orchestration.dbt_project import DBT_EXECUTABLE, warehouse_dbt_project
 
+# Runs with this tag queue behind each other (dagster.yaml: run tag concurrency limit 1), so a
+# scheduled refresh and a manual one never race for the DuckDB file.
+WAREHOUSE_WRITER_TAGS = {"warehouse_writer": "duckdb"}
+
 
 def build_definitions() -> dg.Definitions:
     dbt_models = build_dbt_assets()
@@ -20,6 +24,7 @@ def build_definitions() -> dg.Definitions:
         name="daily_refresh",
         selection=dg.AssetSelection.all(),
         executor_def=dg.in_process_executor,
+        tags=WAREHOUSE_WRITER_TAGS,
         description="Load new raw files, build every model and mart, record alerts, publish.",
     )
     daily_schedule = dg.ScheduleDefinition(
