@@ -14,10 +14,7 @@ from orchestration.dbt_project import ensure_manifest, prune_run_targets, wareho
 from orchestration.raw_loader import load_directory
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
-from orchestration.warehouse import connect
-
-# Every asset that writes the DuckDB file shares this pool (limit 1): DuckDB has one writer.
-DUCKDB_WRITER_POOL = "duckdb_writer"
+from orchestration.warehouse import DUCKDB_WRITER_POOL, connect
 
 
 @dg.asset(

@@ -5,18 +5,22 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.alerts.dagster_defs import (
+    ALERTS_ASSET_KEY,
+    alerts_ledger_asset,
+    build_alert_sensors,
+    deliver_alerts_job,
+)
 from orchestration.assets import build_dbt_assets, build_published_snapshot, raw_events
 from orchestration.dbt_project import DBT_EXECUTABLE, warehouse_dbt_project
-
-# Runs with this tag queue behind each other (dagster.yaml: run tag concurrency limit 1), so a
-# scheduled refresh and a manual one never race for the DuckDB file.
-WAREHOUSE_WRITER_TAGS = {"warehouse_writer": "duckdb"}
+from orchestration.warehouse import WAREHOUSE_WRITER_TAGS
 
 
 def build_definitions() -> dg.Definitions:
     dbt_models = build_dbt_assets()
     marts_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
-    published_snapshot = build_published_snapshot(marts_keys)
+    # Published after the ledger, so analysts see the alerts of the same run.
+    published_snapshot = build_published_snapshot([*marts_keys, ALERTS_ASSET_KEY])
 
     # No partitions: each run loads what is new and rebuilds what depends on it. In-process, so
     # steps run one after another and only one of them ever holds the DuckDB file.
@@ -35,9 +39,10 @@ def build_definitions() -> dg.Definitions:
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     return dg.Definitions(
-        assets=[raw_events, dbt_models, published_snapshot],
-        jobs=[daily_refresh],
+        assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot],
+        jobs=[daily_refresh, deliver_alerts_job],
         schedules=[daily_schedule],
+        sensors=build_alert_sensors(daily_refresh),
         resources={
             "dbt": DbtCliResource(project_dir=warehouse_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
         },

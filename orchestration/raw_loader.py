@@ -291,10 +291,7 @@ def _type_reason_sql(f: Field) -> str:
         "number": "a number",
         "timestamp": "an RFC 3339 time",
     }[f.kind]
-    return (
-        f"case when not {_is_absent(f)} and v_{f.column} is null "
-        f"then '{f.dotted} must be {expected}' end"
-    )
+    return f"case when not {_is_absent(f)} and v_{f.column} is null then '{f.dotted} must be {expected}' end"
 
 
 def _checks_sql() -> str:
@@ -347,7 +344,7 @@ checked as (
                 then 'one of {", ".join(NESTED_OBJECTS)} is not an object' end,
             case when coalesce(v_event_id, '') = '' then 'missing required field event_id' end,
             case when coalesce(v_event_type, '') = '' then 'missing required field event_type' end,
-            case when {_is_absent(FIELD['event_time'])} then 'missing required field event_time' end,
+            case when {_is_absent(FIELD["event_time"])} then 'missing required field event_time' end,
             case when v_event_time < $earliest or v_event_time > $latest
                 then 'implausible event_time ' || strftime(v_event_time, '%Y-%m-%dT%H:%M:%SZ') end,
             case when coalesce(v_organization_id, '') = ''
@@ -356,11 +353,11 @@ checked as (
                 case when coalesce(v_method, '') = '' then 'missing required field api.method' end,
                 case when coalesce(v_endpoint, '') = '' and coalesce(v_route, '') = ''
                     then 'missing required field api.endpoint (or api.route)' end,
-                case when {_is_absent(FIELD['status_code'])}
+                case when {_is_absent(FIELD["status_code"])}
                     then 'missing required field result.status_code'
                     when v_status_code not between 100 and 599
                     then 'result.status_code ' || cast(v_status_code as varchar) || ' is outside 100-599' end,
-                case when {_is_absent(FIELD['request_duration_ms'])}
+                case when {_is_absent(FIELD["request_duration_ms"])}
                     then 'missing required field timings.request_duration_ms'
                     when v_request_duration_ms < 0 or isnan(v_request_duration_ms)
                     then 'timings.request_duration_ms must be >= 0'
@@ -371,7 +368,7 @@ checked as (
                 case when v_response_bytes < 0 then 'bytes.response must be >= 0' end
             ), '') end,
             case when v_event_type = 'quota_set' then
-                case when {_is_absent(FIELD['monthly_call_limit'])}
+                case when {_is_absent(FIELD["monthly_call_limit"])}
                     then 'missing required field quota.monthly_call_limit'
                     when v_monthly_call_limit < 0
                     then 'quota.monthly_call_limit must be >= 0' end

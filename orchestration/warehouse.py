@@ -6,6 +6,13 @@ from pathlib import Path
 
 import duckdb
 
+# Every Dagster asset or op that writes the DuckDB file uses this pool (limit 1 in dagster.yaml):
+# DuckDB allows one writing process at a time.
+DUCKDB_WRITER_POOL = "duckdb_writer"
+# Runs with this tag queue behind each other (dagster.yaml run tag limit 1), so a scheduled
+# refresh, a manual one and a delivery run never race for the file.
+WAREHOUSE_WRITER_TAGS = {"warehouse_writer": "duckdb"}
+
 RAW_SCHEMA_DDL = """
 create schema if not exists raw;
 

@@ -1,0 +1,6 @@
+"""Quota and churn alerts: detected in SQL (marts.alert_candidates), recorded once in the
+ledger marts.alerts, delivered by the deliver_alerts job to a JSON-lines file and a webhook.
+
+Pure modules (no Dagster): config, ledger, render, signing, sinks, delivery. Dagster objects:
+dagster_defs. CLI: commands (`apiwh alerts`). README.md describes receivers and signatures.
+"""

@@ -1,0 +1,101 @@
+"""`apiwh alerts [--pending | --dead] [--json]`: list the alert ledger (marts.alerts).
+
+Reads the published snapshot like every reader (orchestration.readers); deliver_alerts
+republishes it after each run that changed a delivery state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from orchestration.alerts.ledger import Alert, list_alerts
+from orchestration.alerts.render import alert_title
+from orchestration.readers import open_marts_connection
+from orchestration.settings import load_settings
+
+
+def _when(value: object) -> str:
+    return "" if value is None else str(value)[:16]
+
+
+def _as_json(alert: Alert) -> dict[str, object]:
+    return {
+        "alert_key": alert.alert_key,
+        "alert_type": alert.alert_type,
+        "organization_id": alert.organization_id,
+        "threshold": alert.threshold,
+        "status": alert.status,
+        "as_of_date": _when(alert.as_of_date) or None,
+        "created_at": str(alert.created_at) if alert.created_at else None,
+        "delivered_at": str(alert.delivered_at) if alert.delivered_at else None,
+        "delivery_attempts": alert.delivery_attempts,
+        "last_error": alert.last_error,
+        "next_attempt_at": str(alert.next_attempt_at) if alert.next_attempt_at else None,
+        "detail": alert.detail,
+    }
+
+
+def format_table(alerts: list[Alert]) -> str:
+    headers = ("STATUS", "ATTEMPTS", "CREATED", "DELIVERED", "ALERT KEY", "SUMMARY / LAST ERROR")
+    rows = []
+    for alert in alerts:
+        note = alert_title(alert)
+        if alert.status != "delivered" and alert.last_error:
+            note += f" [last error: {alert.last_error}]"
+        rows.append(
+            (
+                alert.status,
+                str(alert.delivery_attempts),
+                _when(alert.created_at),
+                _when(alert.delivered_at),
+                alert.alert_key,
+                note,
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers[:-1])]
+    lines = []
+    for row in [headers, *rows]:
+        cells = [value.ljust(width) for value, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return "\n".join(lines)
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    statuses = None
+    if args.pending:
+        statuses = ["pending"]
+    elif args.dead:
+        statuses = ["dead"]
+    con = open_marts_connection(load_settings())
+    try:
+        alerts = list_alerts(con, statuses=statuses)
+    finally:
+        con.close()
+    if args.json:
+        for alert in alerts:
+            print(json.dumps(_as_json(alert), default=str))
+        return 0
+    if not alerts:
+        which = f"{statuses[0]} " if statuses else ""
+        print(f"No {which}alerts.", file=sys.stderr)
+        return 0
+    print(format_table(alerts))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "alerts",
+        help="list recorded alerts (quota thresholds, churn risk) and their delivery state",
+        description=(
+            "List the alert ledger marts.alerts, oldest first: status (pending, delivered, dead), "
+            "delivery attempts, the alert key and its headline or last delivery error."
+        ),
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--pending", action="store_true", help="only alerts not delivered yet (still retried)")
+    which.add_argument("--dead", action="store_true", help="only alerts that gave up after too many attempts")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.set_defaults(func=cmd_alerts)
