@@ -489,7 +489,7 @@ def _parquet_batches(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[pa.
         """
         select
             rows.file_row_number + 1 as line_number,
-            to_json(rows)::varchar as line,
+            json_remove(to_json(rows), '$.file_row_number')::varchar as line,
             null::varchar as pre_reason
         from read_parquet(?, file_row_number = true) as rows
         order by rows.file_row_number
