@@ -92,6 +92,7 @@ format_quota_figures as (
         strftime(billing_month, '%B %Y') as month_text,
         coalesce(' on the ' || plan_id || ' plan', '') as plan_text,
         case
+            when days_to_cap = 0 then 'less than a day'
             when days_to_cap = 1 then '1 day'
             else coalesce(days_to_cap || ' days', 'an unknown number of days')
         end as days_to_cap_text
