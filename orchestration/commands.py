@@ -68,7 +68,16 @@ def cmd_status(args: argparse.Namespace) -> int:
             """
         ).fetchall()
         print(f"Warehouse {settings.warehouse_path}")
-        print("Raw files by status:")
+        last = con.execute(
+            """
+            select max(loaded_at), count(*) filter (where loaded_at = (select max(loaded_at)
+                from raw.loaded_files))
+            from raw.loaded_files
+            """
+        ).fetchall()[0]
+        if last[0] is not None:
+            print(f"Last load that found new files: {last[0]:%Y-%m-%d %H:%M} UTC ({last[1]:,} file(s))")
+        print("Raw files by status (all loads):")
         for status, n, events, rejects, blank in files:
             print(
                 f"  {status:<8} {n:>6,} file(s)  {events:>12,} events  {rejects:>8,} rejected"

@@ -41,9 +41,9 @@ def test_every_trend_and_every_threshold_band_occurs(sample_warehouse: Path) -> 
         )
     }
     assert bands == {0, 50, 80, 95, 100}
-    assert query(
-        sample_warehouse, "select count(*) > 0 from marts.quota_utilization where will_exceed"
-    ) == [(True,)]
+    assert query(sample_warehouse, "select count(*) > 0 from marts.quota_utilization where will_exceed") == [
+        (True,)
+    ]
 
 
 def test_every_funnel_step_occurs_and_retention_differs_by_plan(sample_warehouse: Path) -> None:
