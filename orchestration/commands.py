@@ -95,6 +95,19 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"raw.events {totals[0]:,} rows ({totals[2]:,} distinct event ids), "
             f"raw.event_rejects {totals[1]:,} rows"
         )
+        (conflicts,) = con.execute(
+            """
+            select count(*) from (
+                select event_id from raw.events
+                group by event_id having count(distinct payload_md5) > 1
+            )
+            """
+        ).fetchall()[0]
+        if conflicts:
+            print(
+                f"  {conflicts:,} event id(s) redelivered with a different payload "
+                "(the copy loaded first is kept)"
+            )
         print("Staging:")
         for table in STAGING_TABLES:
             if _table_exists(con, table):

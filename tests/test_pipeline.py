@@ -4,11 +4,13 @@ idempotent reruns, the published snapshot and the CLI reading it."""
 from __future__ import annotations
 
 import dagster as dg
+import duckdb
 
 from orchestration.cli import main as apiwh
 from orchestration.definitions import defs
 from tests.support import api_request, key_issued, query, quota_set, write_ndjson
 
+CANARY_IP = "192.0.2.201"
 EXPECTED_ASSETS = {
     "raw/events",
     "staging/stg_events",
@@ -46,6 +48,11 @@ def _sample_events() -> list[dict]:
     # A redelivered event (same id, later file) and a client retry (new id, same idempotency key).
     events.append(events[2] | {"received_at": "2026-10-04T00:00:00Z"})
     events.append(api_request("org_a", "2026-10-03T09:00:01Z", event_id="retry", idempotency_key="k1"))
+    # The same id again with another payload: a producer bug, reported, first copy kept.
+    events.append(events[3] | {"result": {"status_code": 503}})
+    # A client IP on a valid event and on a rejected one: it must never be written in clear.
+    events[4]["network"] = {"ip": CANARY_IP}
+    events.append(api_request("org_a", "2026-10-03T10:00:00Z", status=700, network={"ip": CANARY_IP}))
     return events
 
 
@@ -77,7 +84,7 @@ def test_definitions_hold_the_expected_assets_jobs_and_schedule() -> None:
     assert dg.AssetKey(["raw", "events"]) in graph.get(dg.AssetKey(["staging", "stg_events"])).parent_keys
 
 
-def test_daily_refresh_end_to_end_is_idempotent(pipeline_env, capsys) -> None:
+def test_daily_refresh_end_to_end_is_idempotent(pipeline_env, tmp_path, capsys) -> None:
     write_ndjson(pipeline_env["landing"] / "day1.ndjson", _sample_events()[:10])
     write_ndjson(pipeline_env["landing"] / "later" / "day2.ndjson", _sample_events()[10:])
     warehouse = pipeline_env["warehouse"]
@@ -86,8 +93,9 @@ def test_daily_refresh_end_to_end_is_idempotent(pipeline_env, capsys) -> None:
 
     assert first.success
     raw_meta = first.asset_materializations_for_node("raw__events")[0].metadata
-    assert raw_meta["files_loaded"].value == 2 and raw_meta["events_loaded"].value == 19
-    assert query(warehouse, "select count(*), count(distinct event_id) from raw.events") == [(19, 18)]
+    assert raw_meta["files_loaded"].value == 2 and raw_meta["events_loaded"].value == 20
+    assert raw_meta["lines_rejected"].value == 1
+    assert query(warehouse, "select count(*), count(distinct event_id) from raw.events") == [(20, 18)]
     # The redelivered copy counts once; the client retry is a real call.
     assert query(warehouse, "select count(*) from staging.stg_api_requests") == [(16,)]
     assert query(warehouse, "select distinct route from staging.stg_api_requests order by 1") == [
@@ -96,21 +104,32 @@ def test_daily_refresh_end_to_end_is_idempotent(pipeline_env, capsys) -> None:
     ]
     counts_before = _row_counts(warehouse)
     usage_before = query(warehouse, "select * from marts.customer_daily_usage order by all")
+    # An analyst keeps the published snapshot open while the next run publishes a new one.
+    snapshot = warehouse.parent / "published" / "warehouse.duckdb"
+    analyst = duckdb.connect(str(snapshot), read_only=True)
 
     second = _refresh()
 
     assert second.success
     raw_meta = second.asset_materializations_for_node("raw__events")[0].metadata
     assert raw_meta["files_loaded"].value == 0 and raw_meta["files_skipped"].value == 2
-    assert query(warehouse, "select count(*) from raw.events") == [(19,)]
+    assert query(warehouse, "select count(*) from raw.events") == [(20,)]
+    assert analyst.execute("select sum(calls) from marts.customer_daily_usage").fetchall() == [(16,)]
+    analyst.close()
     assert query(warehouse, "select * from marts.customer_daily_usage order by all") == usage_before
     assert _row_counts(warehouse) == counts_before
 
     # Readers use the published snapshot, which holds the marts.
-    snapshot = warehouse.parent / "published" / "warehouse.duckdb"
     assert query(snapshot, "select sum(calls) from marts.customer_daily_usage") == [(16,)]
     capsys.readouterr()
     assert apiwh(["status"]) == 0
     out = capsys.readouterr().out
-    assert "raw.events 19 rows (18 distinct event ids)" in out
+    assert "raw.events 20 rows (18 distinct event ids)" in out
+    assert "1 event id(s) redelivered with a different payload" in out
     assert "staging.stg_api_requests" in out and "16 rows" in out
+
+    # The canary IP is nowhere in what the pipeline wrote: warehouse, snapshot, alert file, logs.
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and "landing" not in p.parts]
+    assert any(p.name == "warehouse.duckdb" for p in written)
+    for path in written:
+        assert CANARY_IP.encode() not in path.read_bytes(), path
