@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
+# Absolute, so `dbt parse` here and dbt under Dagster see the same profile (partial parsing).
+export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
@@ -25,7 +27,8 @@ dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_pr
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, print what was built
 run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
-	$(BIN)/dagster job execute -m orchestration.definitions -j daily_refresh
+	$(BIN)/dagster job execute -m orchestration.definitions -j daily_refresh \
+		--config orchestration/dagster_home/quiet_run.yaml
 	@$(MAKE) --no-print-directory reports
 
 reports:

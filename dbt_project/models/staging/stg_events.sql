@@ -17,7 +17,9 @@ rank_copies as (
         row_number() over (
             partition by event_id
             order by load_id, source_line
-        ) as copy_number
+        ) as copy_number,
+        count(*) over (partition by event_id) as delivered_copies,
+        count(distinct payload_md5) over (partition by event_id) as distinct_payloads
     from source_events
 
 ),
@@ -56,6 +58,9 @@ first_copies as (
         monthly_call_limit,
         quota_plan_id,
         event_type in ('api_request', 'quota_set', 'key_issued', 'key_revoked') as is_known_event_type,
+        delivered_copies,
+        -- More than one payload under one id is a producer bug (tests/conflicting_redeliveries).
+        distinct_payloads > 1 as has_conflicting_copies,
         source_file,
         source_line,
         load_id
