@@ -332,6 +332,22 @@ def test_fetch_top_with_sparkline_days(marts: duckdb.DuckDBPyConnection) -> None
     assert usage.fetch_top(marts, as_of=AS_OF, limit=1)[0].organization_id == "org_b"
 
 
+def test_trend_filter_and_counts(marts: duckdb.DuckDBPyConnection) -> None:
+    declining = usage.fetch_top(marts, as_of=AS_OF, limit=20, trend="declining")
+    assert [c.organization_id for c in declining] == ["org_b"]
+    assert usage.fetch_top(marts, as_of=AS_OF, limit=20, trend="dormant") == []
+    counts = usage.fetch_trend_counts(marts)
+    assert counts == {"growing": 1, "declining": 1}
+    assert usage.render_trend_counts(counts) == (
+        "All 2 customers by trend: growing 1, declining 1. "
+        "Churn risk: 1 (apiwh top --trend declining / --trend dormant)"
+    )
+    text = render_top(declining, as_of=AS_OF, trend="declining", trend_counts=counts)
+    assert "trend declining only" in text.splitlines()[0]
+    assert text.splitlines()[-1].startswith("All 2 customers by trend")
+    assert render_top([], as_of=AS_OF, trend="dormant").endswith("No customer is dormant.")
+
+
 def test_org_filter_is_a_bound_parameter(marts: duckdb.DuckDBPyConnection) -> None:
     assert usage.fetch_top(marts, as_of=AS_OF, limit=20, org=INJECTION) == []
     assert usage.fetch_quota(marts, as_of=AS_OF, min_pct=0, org=INJECTION) == []

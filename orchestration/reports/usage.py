@@ -172,15 +172,36 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, align:
     return [line(header), RULE * total, *(line(row) for row in rows)]
 
 
-def render_top(customers: Sequence[TopCustomer], *, as_of: dt.date, org: str | None = None) -> str:
+def render_trend_counts(counts: dict[str, int]) -> str:
+    """One line: how many customers each trend has, churn risks called out."""
+    parts = [f"{trend} {counts[trend]:,}" for trend in TRENDS if counts.get(trend)]
+    at_risk = counts.get("declining", 0) + counts.get("dormant", 0)
+    line = f"All {sum(counts.values()):,} customers by trend: " + ", ".join(parts)
+    if at_risk:
+        line += f". Churn risk: {at_risk:,} (apiwh top --trend declining / --trend dormant)"
+    return line
+
+
+def render_top(
+    customers: Sequence[TopCustomer],
+    *,
+    as_of: dt.date,
+    org: str | None = None,
+    trend: str | None = None,
+    trend_counts: dict[str, int] | None = None,
+) -> str:
     start = as_of - dt.timedelta(days=SPARK_DAYS - 1)
     title = (
         f"Top customers by calls, 30 days ending {as_of.isoformat()} (as-of date);"
         f" daily calls {start.isoformat()} .. {as_of.isoformat()}"
     )
+    if trend is not None:
+        title = f"{title}; trend {trend} only"
     if not customers:
         if org is not None:
             return f"{title}\nNo organization {org!r} with a call."
+        if trend is not None:
+            return f"{title}\nNo customer is {trend}."
         return f"{title}\nNo customer has made a call yet."
     header = [
         "#",
@@ -220,6 +241,8 @@ def render_top(customers: Sequence[TopCustomer], *, as_of: dt.date, org: str | N
                     f"{customer.trend:<9}  {format_count(customer.calls_prior_7d)} -> "
                     f"{format_count(customer.calls_7d)}: {customer.top_endpoint_changes}"
                 )
+    if trend_counts:
+        lines.extend(["", render_trend_counts(trend_counts)])
     return "\n".join(lines)
 
 
@@ -355,10 +378,20 @@ select
     trend,
     top_endpoint_changes
 from marts.customer_usage_summary
-where cast(? as varchar) is null or organization_id = ?
+where
+    (cast(? as varchar) is null or organization_id = ?)
+    and (cast(? as varchar) is null or trend = ?)
 order by rank_30d
 limit ?
 """
+
+_TREND_COUNTS_SQL = """
+select trend, count(*)
+from marts.customer_usage_summary
+group by trend
+"""
+
+TRENDS = ("growing", "steady", "new", "declining", "dormant")
 
 _DAILY_CALLS_SQL = """
 select organization_id, usage_date, calls
@@ -440,10 +473,19 @@ def fetch_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     return _run(con, _AS_OF_SQL)[0][0]
 
 
+def fetch_trend_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return dict(_run(con, _TREND_COUNTS_SQL))
+
+
 def fetch_top(
-    con: duckdb.DuckDBPyConnection, *, as_of: dt.date, limit: int, org: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date,
+    limit: int,
+    org: str | None = None,
+    trend: str | None = None,
 ) -> list[TopCustomer]:
-    rows = _run(con, _TOP_SQL, [org, org, limit])
+    rows = _run(con, _TOP_SQL, [org, org, trend, trend, limit])
     customers = [TopCustomer(*row) for row in rows]
     if not customers:
         return []
@@ -507,10 +549,11 @@ def cmd_top(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
-        customers = fetch_top(con, as_of=as_of, limit=args.limit, org=args.org)
+        customers = fetch_top(con, as_of=as_of, limit=args.limit, org=args.org, trend=args.trend)
+        trend_counts = fetch_trend_counts(con) if args.org is None else None
     finally:
         con.close()
-    print(render_top(customers, as_of=as_of, org=args.org))
+    print(render_top(customers, as_of=as_of, org=args.org, trend=args.trend, trend_counts=trend_counts))
     return 0
 
 
@@ -547,6 +590,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     top.add_argument("--limit", type=_positive_int, default=20, help="rows to show (default 20)")
     top.add_argument("--org", help="only this organization (its row and rank)")
+    top.add_argument("--trend", choices=TRENDS, help="only customers with this trend (e.g. dormant)")
     top.set_defaults(func=cmd_top)
 
     quota = subparsers.add_parser(
