@@ -529,12 +529,15 @@ def load_file(
         else:
             result.file_format = sniff_format(path)
             if result.file_format == "parquet":
-                # Parquet rows are read into a pyarrow table first: DuckDB cannot read the
-                # file through a cursor while the same connection writes the batch.
-                tables = list(_parquet_batches(con, path))
-                for table in tables:
-                    result.lines += table.num_rows
-                    _load_batch(con, table, params, result, checks_sql, window)
+                # Streamed through a second cursor: the reading result set must stay open
+                # while this connection writes each batch.
+                reader = con.cursor()
+                try:
+                    for table in _parquet_batches(reader, path):
+                        result.lines += table.num_rows
+                        _load_batch(con, table, params, result, checks_sql, window)
+                finally:
+                    reader.close()
             else:
                 stats = LineStats()
                 for batch in iter_line_batches(path, result.file_format, stats):

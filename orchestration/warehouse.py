@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
+
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 # Every Dagster asset or op that writes the DuckDB file uses this pool (limit 1 in dagster.yaml):
 # DuckDB allows one writing process at a time.
@@ -102,6 +105,8 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
             f"wait for it to finish and retry. DuckDB said: {exc}"
         ) from exc
     con.execute("set TimeZone = 'UTC'")
+    # Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).
+    con.execute("set memory_limit = ?", [os.environ.get("DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)])
     return con
 
 
