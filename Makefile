@@ -38,6 +38,7 @@ reports:
 	@echo; $(BIN)/apiwh endpoints --limit 10
 	@echo; $(BIN)/apiwh funnel
 	@echo; $(BIN)/apiwh retention
+	@echo; $(BIN)/apiwh alerts --pending
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
 dev: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
