@@ -312,3 +312,31 @@ def test_changed_file_loads_its_new_content(con, landing: Path) -> None:
     assert report.count("loaded") == 1
     # raw keeps both copies; staging deduplicates by event_id (tests/test_pipeline.py).
     assert _rows(con, "select count(*), count(distinct event_id) from raw.events") == [(5, 3)]
+
+
+def test_parquet_with_compatible_drift_loads(con, landing: Path) -> None:
+    # Narrower integer and float types, a timestamp with zone, a struct field order change and
+    # an extra column: all still the contract's fields.
+    duckdb.sql(
+        f"""
+        copy (
+            select
+                'pq' || i as event_id,
+                'api_request' as event_type,
+                timestamptz '2026-10-01 10:00:00+02' + to_minutes(i) as event_time,
+                {{'plan_id': 'pro', 'organization_id': 'org_p'}} as consumer,
+                {{'endpoint': '/v1/items/' || i, 'method': 'get'}} as api,
+                {{'status_code': 200::smallint}} as result,
+                {{'request_duration_ms': 12.5::float}} as timings,
+                'extra' as new_column
+            from range(3) t(i)
+        ) to '{landing / "drift.parquet"}' (format parquet)
+        """
+    )
+    report = _load(con, landing)
+    assert report.events == 3 and report.rejects == 0
+    assert _rows(
+        con,
+        "select method, status_code, request_duration_ms, event_time::varchar, plan_id "
+        "from raw.events where event_id = 'pq1'",
+    ) == [("GET", 200, 12.5, "2026-10-01 08:01:00", "pro")]
