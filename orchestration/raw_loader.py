@@ -401,7 +401,7 @@ def _redacted_snippet_sql(column: str) -> str:
     )
 
 
-_INSERT_EVENTS = """
+_INSERT_EVENTS = f"""
 insert into raw.events
 select
     $load_id, $source_file, line_number, $loaded_at,
@@ -414,8 +414,10 @@ select
     case when v_network_ip is not null then sha256($salt || v_network_ip) end,
     v_network_country, v_sdk_version, v_user_agent,
     v_monthly_call_limit, v_quota_plan_id,
-    -- The payload fingerprint (IP removed) lets a conflicting redelivery be reported.
-    md5(json_remove(json_remove(doc, '$.network.ip'), '$.received_at')::varchar)
+    -- Fingerprint of the contract fields (without the IP and the collector's receive time),
+    -- so a redelivery whose payload differs can be reported.
+    md5(list_filter(leaf_texts, lambda text, i: i not in ({FIELDS.index(FIELD["network_ip"]) + 1},
+        {FIELDS.index(FIELD["received_at"]) + 1}))::varchar)
 from _checked
 where reason = ''
 """
