@@ -11,8 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.warehouse import WarehouseBusyError, connect
-from tests.support import api_request, query, write_ndjson
+from tests.support import DBT, api_request, load_events, query, run_dbt, write_ndjson
 
 APIWH = str(Path(sys.executable).parent / "apiwh")
 
@@ -103,3 +104,36 @@ def test_connect_names_the_busy_file(tmp_path: Path) -> None:
         holder.kill()
         holder.wait()
     connect(path).close()  # free again once the holder is gone
+
+
+def test_sigkill_during_dbt_build_leaves_every_mart_whole(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    load_events(PROJECT_ROOT / "seeds", warehouse)
+    run_dbt(warehouse, "build")
+    marts = [
+        r[0] for r in query(warehouse, "select table_name from duckdb_tables() where schema_name = 'marts'")
+    ]
+    counts = {m: query(warehouse, f"select count(*) from marts.{m}")[0][0] for m in marts}
+
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse)}
+    build = subprocess.Popen(
+        [DBT, "build", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    # Kill once dbt is creating marts, i.e. in the middle of the run.
+    for line in build.stdout:
+        if "START sql table model marts." in line:
+            break
+    build.send_signal(signal.SIGKILL)
+    build.wait(timeout=30)
+    build.stdout.close()
+    assert build.returncode == -signal.SIGKILL  # killed, not finished
+
+    # Every mart is there, whole: each table is swapped in by one transaction.
+    assert {m: query(warehouse, f"select count(*) from marts.{m}")[0][0] for m in marts} == counts
+    run_dbt(warehouse, "build")
+    assert {m: query(warehouse, f"select count(*) from marts.{m}")[0][0] for m in marts} == counts
