@@ -26,6 +26,18 @@ from orchestration.warehouse import DUCKDB_WRITER_POOL, connect
         "Every raw event file under RAW_DATA_DIR not loaded before (by content sha256), typed, "
         "with bad lines kept in raw.event_rejects."
     ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_rejected_lines",
+            asset=["raw", "events"],
+            description="Warns when this load rejected lines (raw.event_rejects has them all).",
+        ),
+        dg.AssetCheckSpec(
+            "no_failed_files",
+            asset=["raw", "events"],
+            description="Warns when this load found a file it could not read at all.",
+        ),
+    ],
 )
 def raw_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = load_settings()
@@ -53,7 +65,23 @@ def raw_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "(`apiwh rejects` lists them)"
         )
     failed = [f"{f.path}: {f.error}" for f in report.files if f.status == "failed"]
+    # Bad input never fails the load: it shows as a warning check with the figures.
+    check_results = [
+        dg.AssetCheckResult(
+            check_name="no_rejected_lines",
+            passed=report.rejects == 0,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"lines_rejected": report.rejects, "see": "apiwh rejects"},
+        ),
+        dg.AssetCheckResult(
+            check_name="no_failed_files",
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"files_failed": len(failed)},
+        ),
+    ]
     return dg.MaterializeResult(
+        check_results=check_results,
         metadata={
             "files_loaded": report.count("loaded"),
             "files_empty": report.count("empty"),
@@ -66,7 +94,7 @@ def raw_events(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "failed_files": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed) or "none"),
             "total_events": total_events,
             "total_rejects": total_rejects,
-        }
+        },
     )
 
 

@@ -95,6 +95,8 @@ def test_daily_refresh_end_to_end_is_idempotent(pipeline_env, tmp_path, capsys) 
     raw_meta = first.asset_materializations_for_node("raw__events")[0].metadata
     assert raw_meta["files_loaded"].value == 2 and raw_meta["events_loaded"].value == 20
     assert raw_meta["lines_rejected"].value == 1
+    checks = {c.check_name: c.passed for c in first.get_asset_check_evaluations()}
+    assert checks["no_rejected_lines"] is False and checks["no_failed_files"] is True
     assert query(warehouse, "select count(*), count(distinct event_id) from raw.events") == [(20, 18)]
     # The redelivered copy counts once; the client retry is a real call.
     assert query(warehouse, "select count(*) from staging.stg_api_requests") == [(16,)]
