@@ -38,11 +38,7 @@ day_spine as (
         group by all
     ) as organizations
     cross join as_of
-    cross join lateral generate_series(
-        cast(organizations.first_plan_date as timestamp),
-        cast(greatest(as_of.as_of_date, organizations.first_plan_date) as timestamp),
-        interval 1 day
-    ) as spine (day)
+    {{ days_through('organizations.first_plan_date', 'greatest(as_of.as_of_date, organizations.first_plan_date)') }}
 
 ),
 

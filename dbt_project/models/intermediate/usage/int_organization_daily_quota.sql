@@ -44,11 +44,7 @@ day_spine as (
         cast(spine.day as date) as quota_date
     from first_quota_dates
     cross join as_of
-    cross join lateral generate_series(
-        cast(first_quota_dates.first_quota_date as timestamp),
-        cast(as_of.as_of_date as timestamp),
-        interval 1 day
-    ) as spine (day)
+    {{ days_through('first_quota_dates.first_quota_date', 'as_of.as_of_date') }}
 
 ),
 

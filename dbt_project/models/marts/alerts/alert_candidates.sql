@@ -214,11 +214,7 @@ organization_days as (
         cast(spine.day as date) as usage_date
     from first_call_dates
     cross join as_of
-    cross join lateral generate_series(
-        cast(first_call_dates.first_call_date as timestamp),
-        cast(as_of.as_of_date as timestamp),
-        interval 1 day
-    ) as spine (day)
+    {{ days_through('first_call_dates.first_call_date', 'as_of.as_of_date') }}
 
 ),
 

@@ -48,11 +48,7 @@ month_spine as (
         cast(date_trunc('month', spine.day) as date) as billing_month
     from quota_organizations
     cross join as_of
-    cross join lateral generate_series(
-        date_trunc('month', cast(quota_organizations.first_quota_date as timestamp)),
-        cast(as_of.as_of_date as timestamp),
-        interval 1 day
-    ) as spine (day)
+    {{ days_through("date_trunc('month', quota_organizations.first_quota_date)", 'as_of.as_of_date') }}
 
 ),
 
