@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import ensure_manifest, prune_run_targets, warehouse_dbt_project
-from orchestration.raw_loader import load_directory
+from orchestration.loading import load_directory
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import DUCKDB_WRITER_POOL, connect

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestration.raw_loader import FileResult, load_directory
+from orchestration.loading import FileResult, load_directory
 from orchestration.readers import WarehouseNotBuiltError
 from orchestration.settings import load_settings
 from orchestration.warehouse import connect

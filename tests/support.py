@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.raw_loader import load_directory
+from orchestration.loading import load_directory
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse import connect
 

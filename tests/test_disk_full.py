@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.raw_loader import load_directory
+from orchestration.loading import load_directory
 from orchestration.warehouse import connect
 from tests.support import TEST_SALT, api_request
 

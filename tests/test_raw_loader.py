@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.raw_loader import MAX_LINE_BYTES, load_directory
+from orchestration.loading import MAX_LINE_BYTES, load_directory
 from orchestration.warehouse import connect
 from tests.support import TEST_SALT, api_request, key_issued, quota_set, write_ndjson
 

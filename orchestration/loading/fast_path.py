@@ -1,0 +1,232 @@
+"""The fast path: DuckDB reads and parses a whole file at once, and proves lines clean in bulk.
+
+A line is *proven* when one cheap parse shows that the exact validation (validation.py) would
+accept it and would produce the very same values. Everything the proof cannot vouch for - a
+parse error, a wrong type, a rule broken, escapes, explicit nulls, unknown or duplicate keys -
+goes through the exact validation instead, so results equal the exact path line for line.
+
+The proof of "no duplicate or unknown keys" counts colons: every key/value pair has one, and
+a string value's colons are known once it is parsed. If the line has exactly as many colons as
+the known keys present plus the colons inside their string values, no other key can be there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration.loading.lines import ASCII_WHITESPACE, MAX_LINE_BYTES
+from orchestration.loading.report import FileRejectedError
+from orchestration.loading.schema import (
+    FIELDS,
+    FINGERPRINT_EXCLUDED,
+    KNOWN_EVENT_TYPES,
+    NESTED_OBJECTS,
+    Field,
+    json_leaf_structure,
+)
+from orchestration.loading.validation import MAX_PLAUSIBLE_DURATION_MS, timestamp_value_sql
+
+REQUIRED_PARQUET_COLUMNS = ("event_id", "event_type", "event_time", "consumer")
+# Lines this close to the cap take the exact reader, which owns the over-long-line rule.
+_LINE_CAP_MARGIN = 16
+_WHITESPACE_SQL = "'" + ASCII_WHITESPACE.replace("\n", "' || chr(10) || '") + "'"
+
+
+def read_ndjson_lines(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> bool:
+    """Numbered lines of the file into temp table _file_lines; False if DuckDB cannot split it.
+
+    The CSV reader with one column, no quoting and strict mode gives each line with its number,
+    blank lines as NULL. It refuses what only the exact reader handles right: invalid UTF-8,
+    CR line ends, control characters, over-long lines, corrupt gzip.
+    """
+    try:
+        con.execute(
+            """
+            create or replace temp table _file_lines as
+            select ordinality as line_number, line, line as proof_line
+            from read_csv(
+                $path, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
+                delim = chr(1), quote = '', escape = '', new_line = '\\n', strict_mode = true,
+                compression = $compression, max_line_size = $max_line_size
+            ) with ordinality
+            """,
+            {
+                "path": str(path),
+                "compression": "gzip" if file_format == "ndjson.gz" else "none",
+                "max_line_size": MAX_LINE_BYTES,
+            },
+        )
+    except duckdb.Error:
+        return False
+    longest = con.execute("select coalesce(max(strlen(line)), 0) from _file_lines").fetchall()[0][0]
+    return longest <= MAX_LINE_BYTES - _LINE_CAP_MARGIN
+
+
+def read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, *, exact_only: bool = False) -> None:
+    """Parquet rows into temp table _file_lines as the JSON text the exact path validates.
+
+    `proof_line` drops null members (Parquet writes every column), which changes no value the
+    exact path would read: it treats a null like an absent field. With `exact_only` it is
+    NULL, so no row is proven and every row takes the exact validation.
+    """
+    try:
+        columns = {
+            row[0] for row in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
+        }
+    except duckdb.Error as exc:
+        raise FileRejectedError(f"not a readable Parquet file: {exc}") from exc
+    missing = [c for c in REQUIRED_PARQUET_COLUMNS if c not in columns]
+    if missing:
+        raise FileRejectedError(f"incompatible Parquet schema: missing column(s) {', '.join(missing)}")
+    con.execute(
+        """
+        create or replace temp table _file_lines as
+        with rows_as_json as (
+            select
+                rows.file_row_number + 1 as line_number,
+                json_remove(to_json(rows), '$.file_row_number')::varchar as line
+            from read_parquet($path, file_row_number = true) as rows
+        )
+        select
+            line_number,
+            line,
+            case when not $exact_only then regexp_replace(
+                regexp_replace(line, ',"[^"]*":null', '', 'g'), '\\{"[^"]*":null,?', '{', 'g'
+            ) end as proof_line
+        from rows_as_json
+        """,
+        {"path": str(path), "exact_only": exact_only},
+    )
+
+
+def _leaf(f: Field) -> str:
+    return f"j_{f.column}"
+
+
+def _string_text(f: Field) -> str:
+    """The text inside a JSON string leaf: no unescaping needed, proven lines have no backslash."""
+    return f"case when starts_with({_leaf(f)}, '\"') then substr({_leaf(f)}, 2, length({_leaf(f)}) - 2) end"
+
+
+def _value_sql(f: Field) -> str:
+    if f.kind == "string":
+        return _string_text(f)
+    if f.kind == "integer":
+        return f"try_cast({_leaf(f)} as bigint)"
+    if f.kind == "number":
+        return f"try_cast({_leaf(f)} as double)"
+    return timestamp_value_sql(_string_text(f))
+
+
+def _type_proven_sql(f: Field) -> str:
+    value = f"v_{f.column}"
+    if f.kind == "integer":
+        # Round trip: 200 is an integer; 200.0, 2e2, "200" and out-of-range values are not.
+        return f"({_leaf(f)} is null or cast({value} as varchar) = {_leaf(f)})"
+    return f"({_leaf(f)} is null or {value} is not null)"
+
+
+def _fingerprint_text(f: Field) -> str:
+    """What the exact path's json_extract_string gives for this leaf."""
+    return _string_text(f) if f.kind in ("string", "timestamp") else _leaf(f)
+
+
+def _expected_colons_sql() -> str:
+    present = [f"({_leaf(f)} is not null)::int" for f in FIELDS]
+    for name in NESTED_OBJECTS:
+        leaves = " or ".join(f"{_leaf(f)} is not null" for f in FIELDS if f.path[0] == name)
+        present.append(f"({leaves})::int")
+    texts = ", ".join(_string_text(f) for f in FIELDS if f.kind in ("string", "timestamp"))
+    in_values = f"length(concat({texts})) - length(replace(concat({texts}), ':', ''))"
+    return " + ".join(present) + f" + {in_values}"
+
+
+def _rules_sql() -> str:
+    """The contract's rules on proven values: a line that fails any takes the exact path."""
+    return f"""
+        coalesce(v_event_id, '') <> ''
+        and coalesce(v_event_type, '') <> ''
+        and v_event_time between $earliest and $latest
+        and coalesce(v_organization_id, '') <> ''
+        and (v_event_type <> 'api_request' or (
+            coalesce(v_method, '') <> ''
+            and (coalesce(v_endpoint, '') <> '' or coalesce(v_route, '') <> '')
+            and v_status_code between 100 and 599
+            and v_request_duration_ms between 0 and {MAX_PLAUSIBLE_DURATION_MS}
+            and coalesce(v_request_bytes, 0) >= 0
+            and coalesce(v_response_bytes, 0) >= 0))
+        and (v_event_type <> 'quota_set' or v_monthly_call_limit >= 0)
+        and (v_event_type not in ('key_issued', 'key_revoked') or coalesce(v_api_key_id, '') <> '')"""
+
+
+def fast_checks_sql() -> str:
+    """SELECT over temp table _file_lines: typed v_* columns, is_blank and is_proven."""
+    leaves = ",\n        ".join(f"doc.{f.dotted}::varchar as {_leaf(f)}" for f in FIELDS)
+    values = ",\n        ".join(f"{_value_sql(f)} as v_{f.column}" for f in FIELDS)
+    types_proven = "\n        and ".join(_type_proven_sql(f) for f in FIELDS)
+    fingerprint = ", ".join(_fingerprint_text(f) for f in FIELDS if f.column not in FINGERPRINT_EXCLUDED)
+    return f"""
+with parsed as (
+    select
+        line_number,
+        line,
+        proof_line,
+        line is null or trim(line, {_WHITESPACE_SQL}) = '' as is_blank,
+        -- A backslash means escapes, whose text needs the exact path's own unescaping.
+        case when not contains(line, '\\') and json_valid(proof_line)
+            then json_transform(proof_line, '{json_leaf_structure()}') end as doc
+    from _file_lines
+),
+leaves as (
+    select
+        line_number,
+        line,
+        proof_line,
+        is_blank,
+        doc is not null as is_parsed,
+        {leaves}
+    from parsed
+),
+typed as (
+    select
+        *,
+        {values}
+    from leaves
+),
+proven as (
+    select
+        *,
+        coalesce(
+            is_parsed
+            and {types_proven}
+            and {_rules_sql()}
+            and length(proof_line) - length(replace(proof_line, ':', '')) = {_expected_colons_sql()},
+            false
+        ) as is_proven,
+        md5([{fingerprint}]::varchar) as payload_md5
+    from typed
+)
+select * from proven
+"""
+
+
+# Lines the proof could not vouch for, as the exact validation expects them (text trimmed the
+# way the exact reader trims, so snippets and reasons are the same).
+DOUBTFUL_LINES_SQL = f"""
+create or replace temp table _lines as
+select line_number, trim(line, {_WHITESPACE_SQL}) as line, null::varchar as pre_reason
+from _fast
+where not is_proven and not is_blank
+"""
+
+FAST_COUNTS_SQL = f"""
+select
+    count(*),
+    count(*) filter (where is_blank),
+    count(*) filter (where is_proven),
+    count(*) filter (where is_proven and v_event_type not in
+        ({", ".join(f"'{t}'" for t in KNOWN_EVENT_TYPES)}))
+from _fast
+"""
