@@ -63,14 +63,35 @@ def _corpus_lines() -> list[bytes]:
         b'{ "event_id" : "e109", "event_type":"api_request" ,"event_time":"2026-10-04T00:00:00Z",'
         b' "consumer" : { "organization_id" : "org_2" }, "api":{"method":"GET","endpoint":"/x"},'
         b'"result":{"status_code":404},"timings":{"request_duration_ms":1.0E2} }',
-        b'\t' + _line(_event(110)) + b"  ",
+        b"\t" + _line(_event(110)) + b"  ",
         _line(_event(111, event_type="page_view")),
-        _line({"event_id": "q1", "event_type": "quota_set", "event_time": "2026-10-01T00:00:00Z",
-               "consumer": {"organization_id": "org_1"}, "quota": {"monthly_call_limit": 5000, "plan_id": "pro"}}),
-        _line({"event_id": "q2", "event_type": "quota_set", "event_time": "2026-10-01T00:00:00Z",
-               "consumer": {"organization_id": "org_2"}, "quota": {"monthly_call_limit": 0, "reason": "x"}}),
-        _line({"event_id": "k1", "event_type": "key_issued", "event_time": "2026-10-01T00:00:00Z",
-               "consumer": {"organization_id": "org_1", "api_key_id": "key_9"}, "key": {"label": "a"}}),
+        _line(
+            {
+                "event_id": "q1",
+                "event_type": "quota_set",
+                "event_time": "2026-10-01T00:00:00Z",
+                "consumer": {"organization_id": "org_1"},
+                "quota": {"monthly_call_limit": 5000, "plan_id": "pro"},
+            }
+        ),
+        _line(
+            {
+                "event_id": "q2",
+                "event_type": "quota_set",
+                "event_time": "2026-10-01T00:00:00Z",
+                "consumer": {"organization_id": "org_2"},
+                "quota": {"monthly_call_limit": 0, "reason": "x"},
+            }
+        ),
+        _line(
+            {
+                "event_id": "k1",
+                "event_type": "key_issued",
+                "event_time": "2026-10-01T00:00:00Z",
+                "consumer": {"organization_id": "org_1", "api_key_id": "key_9"},
+                "key": {"label": "a"},
+            }
+        ),
         _line(_event(112, consumer={"organization_id": "org_3", "developer_id": ""})),
         _line(_event(113, bytes={})),
         _line(_event(114, result={"status_code": 200, "error_type": None})),
@@ -95,14 +116,37 @@ def _corpus_lines() -> list[bytes]:
         _line(_event(217, event_id="")),
         _line({k: v for k, v in _event(218).items() if k != "event_time"}),
         _line({k: v for k, v in _event(219).items() if k != "result"}),
-        _line({"event_id": "q3", "event_type": "quota_set", "event_time": "2026-10-01T00:00:00Z",
-               "consumer": {"organization_id": "org_1"}, "quota": {"monthly_call_limit": -1}}),
-        _line({"event_id": "k2", "event_type": "key_revoked", "event_time": "2026-10-01T00:00:00Z",
-               "consumer": {"organization_id": "org_1"}}),
+        _line(
+            {
+                "event_id": "q3",
+                "event_type": "quota_set",
+                "event_time": "2026-10-01T00:00:00Z",
+                "consumer": {"organization_id": "org_1"},
+                "quota": {"monthly_call_limit": -1},
+            }
+        ),
+        _line(
+            {
+                "event_id": "k2",
+                "event_type": "key_revoked",
+                "event_time": "2026-10-01T00:00:00Z",
+                "consumer": {"organization_id": "org_1"},
+            }
+        ),
         _line(_event(220)).replace(b'"event_id":"e220"', b'"event_id":"e220","event_id":"e220b"'),
         _line(_event(221)).replace(b'"organization_id"', b'"organization_id":"x","organization_id"'),
         _line(_event(222)).replace(b'"event_id":"e222"', b'"event_id":"e222","event_id":null'),
         _line(_event(223)) + b" 5",
+        # Unknown fields or nulls defeat the colon count; the key listing must still see these.
+        _line(_event(225, gateway={"node": "edge-1"})).replace(
+            b'"event_id":"e225"', b'"event_id":"e225","event_id":"x"'
+        ),
+        _line(_event(226, schema_version=1)).replace(
+            b'"schema_version":1', b'"schema_version":1,"schema_version":2'
+        ),
+        _line(_event(227, gateway={"node": "a"})).replace(b'"node":"a"', b'"node":"a","node":"b"'),
+        _line(_event(228, client=None, request_id=None)),
+        _line(_event(229, api_key=None)).replace(b'"api":{', b'"api":{"method":"PUT",'),
         _line(_event(224))[:-20],
         b"42",
         b"[]",
@@ -129,17 +173,21 @@ def _landing(root: Path) -> Path:
     _write(root / "bom.ndjson", [b"\xef\xbb\xbf" + lines[0], *lines[1:10]])
     _write(root / "bad_utf8.ndjson", [lines[0], b'{"event_id":"\xff\xfe"}', lines[1]])
     _write(root / "control_char.ndjson", [lines[2], b'{"a":1}\x01{"b":2}', lines[3]])
-    _write(root / "long_line.ndjson", [lines[4], b'{"pad":"' + b"x" * (MAX_LINE_BYTES + 10) + b'"}', lines[5]])
+    _write(
+        root / "long_line.ndjson", [lines[4], b'{"pad":"' + b"x" * (MAX_LINE_BYTES + 10) + b'"}', lines[5]]
+    )
     # Within a few bytes of the cap, where byte counting must agree: the exact reader decides.
     near_cap = _line(_event(300, pad=""))
-    _write(root / "near_cap.ndjson", [lines[6], _line(_event(300, pad="y" * (MAX_LINE_BYTES - len(near_cap))))])
+    _write(
+        root / "near_cap.ndjson", [lines[6], _line(_event(300, pad="y" * (MAX_LINE_BYTES - len(near_cap))))]
+    )
     (root / "no_final_newline.ndjson").write_bytes(lines[7] + b"\n" + lines[8])
     (root / "trailing_blanks.ndjson").write_bytes(lines[9] + b"\n\n\n \n")
     # Big enough for DuckDB to split the file across threads: line numbers must survive that.
-    padding = "p" * 400
+    padding = "p" * 1200
     big = [
         _line(_event(1000 + n, client={"user_agent": padding})) if n % 997 else b'{"broken": '
-        for n in range(110_000)
+        for n in range(40_000)
     ]
     _write(root / "big.ndjson", big)
     # Parquet written by DuckDB (every column present, nulls included), and a retyped column.
@@ -195,13 +243,19 @@ def test_the_corpus_exercises_both_outcomes(loaded) -> None:
     # The fast path proved the clean bulk and sent only doubtful lines through the exact rules.
     big = by_file["big.ndjson"]
     assert big.read_path == "fast"
-    assert big.lines == 110_000 and big.rejects == 111
-    assert big.exact_lines == 111
+    assert big.lines == 40_000 and big.rejects == 41
+    assert big.exact_lines == 41
     lf = by_file["lf.ndjson"]
     assert lf.read_path == "fast" and 0 < lf.exact_lines < lf.lines - 30
     assert by_file["rows.parquet"].exact_lines == 0
     # What DuckDB's reader refuses goes whole through the exact reader.
-    for name in ("crlf.ndjson", "bad_utf8.ndjson", "control_char.ndjson", "long_line.ndjson", "near_cap.ndjson"):
+    for name in (
+        "crlf.ndjson",
+        "bad_utf8.ndjson",
+        "control_char.ndjson",
+        "long_line.ndjson",
+        "near_cap.ndjson",
+    ):
         assert by_file[name].read_path == "exact", name
     reasons = {row[4] for row in tables["fast"]["rejects"]}
     for expected in (

@@ -5,9 +5,11 @@ accept it and would produce the very same values. Everything the proof cannot vo
 parse error, a wrong type, a rule broken, escapes, explicit nulls, unknown or duplicate keys -
 goes through the exact validation instead, so results equal the exact path line for line.
 
-The proof of "no duplicate or unknown keys" counts colons: every key/value pair has one, and
-a string value's colons are known once it is parsed. If the line has exactly as many colons as
+The proof of "no duplicate keys" first counts colons: every key/value pair has one, and a
+string value's colons are known once it is parsed. If the line has exactly as many colons as
 the known keys present plus the colons inside their string values, no other key can be there.
+Lines with unknown fields or explicit nulls fail that count and get a second parse that lists
+their keys, which is what the exact path checks.
 """
 
 from __future__ import annotations
@@ -143,6 +145,18 @@ def _expected_colons_sql() -> str:
     return " + ".join(present) + f" + {in_values}"
 
 
+def _keys_proven_sql() -> str:
+    """No duplicate key at the top or in a contract object, and each of those is an object."""
+    objects = ", ".join(f"'$.{name}'" for name in NESTED_OBJECTS)
+    return f"""(
+                    not list_bool_or(list_transform(
+                        json_keys(proof_line, ['$', {objects}]),
+                        lambda keys: len(keys) <> len(list_distinct(keys))))
+                    and list_bool_and(list_transform(
+                        json_type(proof_line, [{objects}]),
+                        lambda t: t is null or t in ('OBJECT', 'NULL'))))"""
+
+
 def _rules_sql() -> str:
     """The contract's rules on proven values: a line that fails any takes the exact path."""
     return f"""
@@ -202,7 +216,13 @@ proven as (
             is_parsed
             and {types_proven}
             and {_rules_sql()}
-            and length(proof_line) - length(replace(proof_line, ':', '')) = {_expected_colons_sql()},
+            and case
+                when not is_parsed then false  -- (CASE keeps the parse below off broken lines)
+                when length(proof_line) - length(replace(proof_line, ':', '')) = {_expected_colons_sql()}
+                    then true
+                -- Unknown fields or explicit nulls: a second parse looks at the keys themselves.
+                else {_keys_proven_sql()}
+            end,
             false
         ) as is_proven,
         md5([{fingerprint}]::varchar) as payload_md5
