@@ -54,7 +54,8 @@ def _value_sql(f: Field) -> str:
     if f.column == "received_at":
         return "strftime(event_at + (t.received_at - t.event_time), '%Y-%m-%dT%H:%M:%S.%gZ')"
     if f.column == "network_ip":
-        return "case when t.network_ip_hash is not null then '198.51.100.' || (hash(t.network_ip_hash) % 250) end"
+        # A made-up address per hashed one, from the documentation range.
+        return "'198.51.100.' || (hash(t.network_ip_hash) % 250)"
     if f.column in _PER_REPLICA:
         return f"case when replica = 0 then t.{f.column} else t.{f.column} || '_r' || replica end"
     return f"t.{f.column}"

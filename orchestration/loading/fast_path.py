@@ -107,9 +107,16 @@ def _leaf(f: Field) -> str:
     return f"j_{f.column}"
 
 
-def _string_text(f: Field) -> str:
+def _string_text_sql(f: Field) -> str:
     """The text inside a JSON string leaf: no unescaping needed, proven lines have no backslash."""
     return f"case when starts_with({_leaf(f)}, '\"') then substr({_leaf(f)}, 2, length({_leaf(f)}) - 2) end"
+
+
+def _string_text(f: Field) -> str:
+    return f"s_{f.column}"
+
+
+_TEXT_KINDS = ("string", "timestamp")
 
 
 def _value_sql(f: Field) -> str:
@@ -132,7 +139,7 @@ def _type_proven_sql(f: Field) -> str:
 
 def _fingerprint_text(f: Field) -> str:
     """What the exact path's json_extract_string gives for this leaf."""
-    return _string_text(f) if f.kind in ("string", "timestamp") else _leaf(f)
+    return _string_text(f) if f.kind in _TEXT_KINDS else _leaf(f)
 
 
 def _expected_colons_sql() -> str:
@@ -140,8 +147,9 @@ def _expected_colons_sql() -> str:
     for name in NESTED_OBJECTS:
         leaves = " or ".join(f"{_leaf(f)} is not null" for f in FIELDS if f.path[0] == name)
         present.append(f"({leaves})::int")
-    texts = ", ".join(_string_text(f) for f in FIELDS if f.kind in ("string", "timestamp"))
-    in_values = f"length(concat({texts})) - length(replace(concat({texts}), ':', ''))"
+    texts = ", ".join(_string_text(f) for f in FIELDS if f.kind in _TEXT_KINDS)
+    # strlen counts bytes in constant time; a colon is one byte in UTF-8.
+    in_values = f"strlen(concat({texts})) - strlen(replace(concat({texts}), ':', ''))"
     return " + ".join(present) + f" + {in_values}"
 
 
@@ -177,20 +185,24 @@ def _rules_sql() -> str:
 
 def fast_checks_sql() -> str:
     """SELECT over temp table _file_lines: typed v_* columns, is_blank and is_proven."""
-    leaves = ",\n        ".join(f"doc.{f.dotted}::varchar as {_leaf(f)}" for f in FIELDS)
+    leaves = ",\n        ".join(f"{f.dotted}::varchar as {_leaf(f)}" for f in FIELDS)
+    texts = ",\n        ".join(
+        f"{_string_text_sql(f)} as {_string_text(f)}" for f in FIELDS if f.kind in _TEXT_KINDS
+    )
     values = ",\n        ".join(f"{_value_sql(f)} as v_{f.column}" for f in FIELDS)
     types_proven = "\n        and ".join(_type_proven_sql(f) for f in FIELDS)
     fingerprint = ", ".join(_fingerprint_text(f) for f in FIELDS if f.column not in FINGERPRINT_EXCLUDED)
     return f"""
+-- One JSON parse per line; unnest spreads the struct into columns without parsing again.
 with parsed as (
     select
         line_number,
         line,
         proof_line,
-        line is null or trim(line, {_WHITESPACE_SQL}) = '' as is_blank,
         -- A backslash means escapes, whose text needs the exact path's own unescaping.
-        case when not contains(line, '\\') and json_valid(proof_line)
-            then json_transform(proof_line, '{json_leaf_structure()}') end as doc
+        not contains(line, '\\') and json_valid(proof_line) as is_parsed,
+        unnest(case when not contains(line, '\\') and json_valid(proof_line)
+            then json_transform(proof_line, '{json_leaf_structure()}') end)
     from _file_lines
 ),
 leaves as (
@@ -198,16 +210,26 @@ leaves as (
         line_number,
         line,
         proof_line,
-        is_blank,
-        doc is not null as is_parsed,
+        case
+            when is_parsed then false
+            when line is null then true
+            else trim(line, {_WHITESPACE_SQL}) = ''
+        end as is_blank,
+        coalesce(is_parsed, false) as is_parsed,
         {leaves}
     from parsed
+),
+texts as (
+    select
+        *,
+        {texts}
+    from leaves
 ),
 typed as (
     select
         *,
         {values}
-    from leaves
+    from texts
 ),
 proven as (
     select
@@ -218,7 +240,7 @@ proven as (
             and {_rules_sql()}
             and case
                 when not is_parsed then false  -- (CASE keeps the parse below off broken lines)
-                when length(proof_line) - length(replace(proof_line, ':', '')) = {_expected_colons_sql()}
+                when strlen(proof_line) - strlen(replace(proof_line, ':', '')) = {_expected_colons_sql()}
                     then true
                 -- Unknown fields or explicit nulls: a second parse looks at the keys themselves.
                 else {_keys_proven_sql()}
@@ -228,7 +250,15 @@ proven as (
         md5([{fingerprint}]::varchar) as payload_md5
     from typed
 )
-select * from proven
+-- Only what the inserts need: the line's text is kept for the exact path's doubtful lines only.
+select
+    line_number,
+    is_blank,
+    is_proven,
+    case when not is_proven then line end as line,
+    {", ".join(f"v_{f.column}" for f in FIELDS)},
+    payload_md5
+from proven
 """
 
 
