@@ -8,7 +8,7 @@ export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run dev test lint dbt-unit pytest reports clean
+.PHONY: install run dev test lint dbt-unit pytest reports bench clean
 
 install: $(VENV)/.installed
 
@@ -57,6 +57,14 @@ dbt-unit: install
 
 pytest: install dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest -q
+
+## bench: load and refresh timings against DuckDB's own floor (README "Performance")
+# Sizes: make bench EVENTS=10M DAYS=30 FORMAT=gzip (or plain, parquet); BENCH_ARGS for more.
+EVENTS ?= 2M
+DAYS ?= 30
+FORMAT ?= gzip
+bench: install dbt_project/target/manifest.json
+	$(BIN)/python -m benchmarks.run --events $(EVENTS) --days $(DAYS) --format $(FORMAT) $(BENCH_ARGS)
 
 clean:
 	rm -rf data .dagster dbt_project/target dbt_project/logs .pytest_cache

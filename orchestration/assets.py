@@ -3,6 +3,7 @@
 No `from __future__ import annotations` here: Dagster inspects the context annotation.
 """
 
+import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration import build_state
 from orchestration.dbt_project import ensure_manifest, prune_run_targets, warehouse_dbt_project
 from orchestration.loading import load_directory
 from orchestration.settings import load_settings
@@ -122,10 +124,31 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     )
     def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         settings = load_settings()
+        con = connect(settings.warehouse_path)
+        try:
+            inputs = build_state.current_inputs(con, settings.as_of)
+            whole_project = context.selected_asset_keys == set(context.assets_def.keys)
+            skip = whole_project and build_state.is_up_to_date(con, inputs)
+        finally:
+            con.close()
+        if skip:
+            # Nothing new: no dbt run; the assets stay unmaterialized, so the alerts and the
+            # snapshot downstream are skipped too, and each model says why in its history.
+            reason = f"up to date: no new raw load and the same as-of and models ({inputs.describe()})"
+            context.log.info(f"dbt build skipped, {reason}")
+            for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+                yield dg.AssetObservation(asset_key=key, metadata={"skipped": reason})
+            return
         # dbt resolves a relative path from dbt_project/; hand it the one this run uses.
         os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
         prune_run_targets()
-        yield from dbt.cli(["build"], context=context).stream()
+        # Unit tests prove the model code, not the data: they run in `make test` and CI.
+        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+        con = connect(settings.warehouse_path)
+        try:
+            build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        finally:
+            con.close()
 
     return warehouse_dbt_models
 
@@ -149,6 +172,7 @@ def build_published_snapshot(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefini
         con = connect(settings.warehouse_path)
         try:
             counts = publish_snapshot(con, settings.snapshot_path)
+            build_state.record_published(con, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         finally:
             con.close()
         context.log.info(f"published {len(counts)} tables to {settings.snapshot_path}")

@@ -1,0 +1,102 @@
+"""What the models were last built from, so a refresh with nothing new does no model work.
+
+The inputs of a build are the newest raw load that brought events, the AS_OF setting and a
+fingerprint of the dbt project's files. A build is recorded when dbt succeeds and marked
+published when the snapshot (the last step of daily_refresh, after the alerts) is written.
+A refresh skips dbt only when the newest record is published and has the same inputs; a crash
+or failure anywhere in between leaves it unpublished, so the next refresh builds again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+_DDL = """
+create schema if not exists meta;
+create table if not exists meta.model_builds (
+    build_id bigint primary key,
+    raw_load_id bigint,             -- newest load in raw.events the build consumed
+    as_of date,                     -- the AS_OF setting (null: the last day with calls)
+    project_fingerprint varchar not null,
+    built_at timestamp not null,
+    published_at timestamp
+);
+"""
+# Folders of the dbt project whose files decide what a build produces.
+_PROJECT_INPUTS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    raw_load_id: int | None
+    as_of: dt.date | None
+    project_fingerprint: str
+
+    def describe(self) -> str:
+        as_of = self.as_of.isoformat() if self.as_of else "last day with calls"
+        return f"raw load {self.raw_load_id}, as-of {as_of}, project {self.project_fingerprint[:12]}"
+
+
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """sha256 over the names and contents of the files that define the models."""
+    digest = hashlib.sha256()
+    files = [project_dir / "dbt_project.yml"]
+    for folder in _PROJECT_INPUTS:
+        files += sorted(p for p in (project_dir / folder).rglob("*") if p.is_file())
+    for path in files:
+        if path.exists():
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def current_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> BuildInputs:
+    con.execute(_DDL)
+    has_events = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'events'"
+    ).fetchall()[0][0]
+    load_id = con.execute("select max(load_id) from raw.events").fetchall()[0][0] if has_events else None
+    return BuildInputs(load_id, as_of, project_fingerprint())
+
+
+def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> bool:
+    """True when the newest build had these inputs and went all the way to the snapshot."""
+    con.execute(_DDL)
+    rows = con.execute(
+        """
+        select raw_load_id, as_of, project_fingerprint, published_at is not null
+        from meta.model_builds order by build_id desc limit 1
+        """
+    ).fetchall()
+    if not rows:
+        return False
+    load_id, as_of, fingerprint, published = rows[0]
+    return published and BuildInputs(load_id, as_of, fingerprint) == inputs
+
+
+def record_built(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, now: dt.datetime) -> None:
+    con.execute(_DDL)
+    con.execute(
+        """
+        insert into meta.model_builds
+        select coalesce(max(build_id), 0) + 1, ?, ?, ?, ?, null from meta.model_builds
+        """,
+        [inputs.raw_load_id, inputs.as_of, inputs.project_fingerprint, now],
+    )
+
+
+def record_published(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> None:
+    con.execute(_DDL)
+    con.execute(
+        """
+        update meta.model_builds set published_at = ?
+        where build_id = (select max(build_id) from meta.model_builds)
+        """,
+        [now],
+    )
