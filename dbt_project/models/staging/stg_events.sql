@@ -26,44 +26,16 @@ rank_copies as (
 
 first_copies as (
 
+    -- Every contract column of raw.events passes through by name (orchestration/loading/
+    -- schema.py defines them once); only what staging adds or renames is spelled out here.
     select
-        event_id,
-        event_type,
-        event_time,
+        * exclude (method, route, loaded_at, payload_md5, copy_number, distinct_payloads),
         cast(event_time as date) as event_date,
-        received_at,
-        organization_id,
-        developer_id,
-        application_id,
-        api_key_id,
-        plan_id,
-        request_id,
-        idempotency_key,
         upper(method) as method,
-        endpoint,
         route as gateway_route,
-        api_version,
-        status_code,
-        error_type,
-        cache_status,
-        request_duration_ms,
-        upstream_ms,
-        request_bytes,
-        response_bytes,
-        network_region,
-        network_ip_hash,
-        network_country,
-        sdk_version,
-        user_agent,
-        monthly_call_limit,
-        quota_plan_id,
         event_type in ('api_request', 'quota_set', 'key_issued', 'key_revoked') as is_known_event_type,
-        delivered_copies,
         -- More than one payload under one id is a producer bug (tests/conflicting_redeliveries).
-        distinct_payloads > 1 as has_conflicting_copies,
-        source_file,
-        source_line,
-        load_id
+        distinct_payloads > 1 as has_conflicting_copies
     from rank_copies
     where copy_number = 1
 
