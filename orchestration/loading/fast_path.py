@@ -36,43 +36,62 @@ _LINE_CAP_MARGIN = 16
 _WHITESPACE_SQL = "'" + ASCII_WHITESPACE.replace("\n", "' || chr(10) || '") + "'"
 
 
-def read_ndjson_lines(con: duckdb.DuckDBPyConnection, path: Path, file_format: str) -> bool:
-    """Numbered lines of the file into temp table _file_lines; False if DuckDB cannot split it.
+# Each source gives (line_number, line, proof_line): the text the exact path would see, and
+# the text the proof parses (the same for NDJSON).
+_NDJSON_LINES_SQL = """
+    select ordinality as line_number, line, line as proof_line
+    from read_csv(
+        $path, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
+        delim = chr(1), quote = '', escape = '', new_line = '\\n', strict_mode = true,
+        compression = $compression, max_line_size = $max_line_size
+    ) with ordinality
+"""
+
+# `proof_line` drops null members (Parquet writes every column), which changes no value the
+# exact path would read: it treats a null like an absent field. With $exact_only it is NULL, so
+# no row is proven and every row takes the exact validation.
+_PARQUET_ROWS_SQL = """
+    select
+        line_number,
+        line,
+        case when not $exact_only then regexp_replace(
+            regexp_replace(line, ',"[^"]*":null', '', 'g'), '\\{"[^"]*":null,?', '{', 'g'
+        ) end as proof_line
+    from (
+        select
+            rows.file_row_number + 1 as line_number,
+            json_remove(to_json(rows), '$.file_row_number')::varchar as line
+        from read_parquet($path, file_row_number = true) as rows
+    )
+"""
+
+
+def check_ndjson(con: duckdb.DuckDBPyConnection, path: Path, file_format: str, window: dict) -> bool:
+    """Read and check the whole file into temp table _fast; False if DuckDB cannot split it.
 
     The CSV reader with one column, no quoting and strict mode gives each line with its number,
-    blank lines as NULL. It refuses what only the exact reader handles right: invalid UTF-8,
-    CR line ends, control characters, over-long lines, corrupt gzip.
+    blank lines as NULL, in one pass over the file. It refuses what only the exact reader
+    handles right: invalid UTF-8, CR line ends, control characters, over-long lines, corrupt
+    gzip. Run it outside a transaction: a reader error would abort one.
     """
+    params = {
+        "path": str(path),
+        "compression": "gzip" if file_format == "ndjson.gz" else "none",
+        "max_line_size": MAX_LINE_BYTES,
+        **window,
+    }
     try:
-        con.execute(
-            """
-            create or replace temp table _file_lines as
-            select ordinality as line_number, line, line as proof_line
-            from read_csv(
-                $path, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
-                delim = chr(1), quote = '', escape = '', new_line = '\\n', strict_mode = true,
-                compression = $compression, max_line_size = $max_line_size
-            ) with ordinality
-            """,
-            {
-                "path": str(path),
-                "compression": "gzip" if file_format == "ndjson.gz" else "none",
-                "max_line_size": MAX_LINE_BYTES,
-            },
-        )
+        con.execute(f"create or replace temp table _fast as {fast_checks_sql(_NDJSON_LINES_SQL)}", params)
     except duckdb.Error:
         return False
-    longest = con.execute("select coalesce(max(strlen(line)), 0) from _file_lines").fetchall()[0][0]
+    longest = con.execute("select coalesce(max(line_bytes), 0) from _fast").fetchall()[0][0]
     return longest <= MAX_LINE_BYTES - _LINE_CAP_MARGIN
 
 
-def read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, *, exact_only: bool = False) -> None:
-    """Parquet rows into temp table _file_lines as the JSON text the exact path validates.
-
-    `proof_line` drops null members (Parquet writes every column), which changes no value the
-    exact path would read: it treats a null like an absent field. With `exact_only` it is
-    NULL, so no row is proven and every row takes the exact validation.
-    """
+def check_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, window: dict, *, exact_only: bool = False
+) -> None:
+    """Parquet rows, as the JSON text the exact path validates, checked into temp table _fast."""
     try:
         columns = {
             row[0] for row in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
@@ -82,25 +101,8 @@ def read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, *, exact_only:
     missing = [c for c in REQUIRED_PARQUET_COLUMNS if c not in columns]
     if missing:
         raise FileRejectedError(f"incompatible Parquet schema: missing column(s) {', '.join(missing)}")
-    con.execute(
-        """
-        create or replace temp table _file_lines as
-        with rows_as_json as (
-            select
-                rows.file_row_number + 1 as line_number,
-                json_remove(to_json(rows), '$.file_row_number')::varchar as line
-            from read_parquet($path, file_row_number = true) as rows
-        )
-        select
-            line_number,
-            line,
-            case when not $exact_only then regexp_replace(
-                regexp_replace(line, ',"[^"]*":null', '', 'g'), '\\{"[^"]*":null,?', '{', 'g'
-            ) end as proof_line
-        from rows_as_json
-        """,
-        {"path": str(path), "exact_only": exact_only},
-    )
+    params = {"path": str(path), "exact_only": exact_only, **window}
+    con.execute(f"create or replace temp table _fast as {fast_checks_sql(_PARQUET_ROWS_SQL)}", params)
 
 
 def _leaf(f: Field) -> str:
@@ -183,8 +185,8 @@ def _rules_sql() -> str:
         and (v_event_type not in ('key_issued', 'key_revoked') or coalesce(v_api_key_id, '') <> '')"""
 
 
-def fast_checks_sql() -> str:
-    """SELECT over temp table _file_lines: typed v_* columns, is_blank and is_proven."""
+def fast_checks_sql(source: str) -> str:
+    """SELECT over the source's lines: typed v_* columns, is_blank and is_proven."""
     leaves = ",\n        ".join(f"{f.dotted}::varchar as {_leaf(f)}" for f in FIELDS)
     texts = ",\n        ".join(
         f"{_string_text_sql(f)} as {_string_text(f)}" for f in FIELDS if f.kind in _TEXT_KINDS
@@ -203,7 +205,7 @@ with parsed as (
         not contains(line, '\\') and json_valid(proof_line) as is_parsed,
         unnest(case when not contains(line, '\\') and json_valid(proof_line)
             then json_transform(proof_line, '{json_leaf_structure()}') end)
-    from _file_lines
+    from ({source}) as source_lines
 ),
 leaves as (
     select
@@ -256,6 +258,7 @@ select
     is_blank,
     is_proven,
     case when not is_proven then line end as line,
+    strlen(line) as line_bytes,
     {", ".join(f"v_{f.column}" for f in FIELDS)},
     payload_md5
 from proven

@@ -67,9 +67,8 @@ class _FileLoad:
         self.result.unknown_type_events += unknown
         self.result.exact_lines += events + rejects
 
-    def load_read_lines(self) -> None:
-        """Temp table _file_lines (from the fast readers): proven lines in bulk, the rest exactly."""
-        self.con.execute(f"create or replace temp table _fast as {fast_path.fast_checks_sql()}", self.window)
+    def load_checked_lines(self) -> None:
+        """Temp table _fast (from the fast readers): proven lines in bulk, the rest exactly."""
         lines, blank, proven, unknown = self.con.execute(fast_path.FAST_COUNTS_SQL).fetchall()[0]
         self.con.execute(
             insert_events_sql("_fast", "is_proven"),
@@ -96,7 +95,7 @@ class _FileLoad:
 
 
 def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_file_lines", "_fast", "_lines", "_checked"):
+    for name in ("_fast", "_lines", "_checked"):
         con.execute(f"drop table if exists {name}")
 
 
@@ -126,12 +125,12 @@ def load_file(
     rejected: FileRejectedError | None = None
     if result.file_format == "parquet":
         try:
-            fast_path.read_parquet_rows(con, path, exact_only=exact_only)
+            fast_path.check_parquet(con, path, load.window, exact_only=exact_only)
             read_fast = True
         except FileRejectedError as exc:
             rejected = exc
     elif candidate.size and not exact_only:
-        read_fast = fast_path.read_ndjson_lines(con, path, result.file_format)
+        read_fast = fast_path.check_ndjson(con, path, result.file_format, load.window)
     con.execute("begin transaction")
     try:
         if rejected is not None:
@@ -140,7 +139,7 @@ def load_file(
             result.status = "empty"
         else:
             if read_fast:
-                load.load_read_lines()
+                load.load_checked_lines()
             else:
                 load.load_lines_exactly(path)
             if result.lines == result.blank_lines:
