@@ -33,6 +33,8 @@ from orchestration.loading.validation import MAX_PLAUSIBLE_DURATION_MS, timestam
 REQUIRED_PARQUET_COLUMNS = ("event_id", "event_type", "event_time", "consumer")
 # Lines this close to the cap take the exact reader, which owns the over-long-line rule.
 _LINE_CAP_MARGIN = 16
+# A line parsed into something with a contract field (try() gave NULLs otherwise).
+_PARSED_SQL = "coalesce(event_id, event_type, event_time) is not null or consumer is not null"
 _WHITESPACE_SQL = "'" + ASCII_WHITESPACE.replace("\n", "' || chr(10) || '") + "'"
 
 
@@ -201,10 +203,10 @@ with parsed as (
         line_number,
         line,
         proof_line,
-        -- A backslash means escapes, whose text needs the exact path's own unescaping.
-        not contains(line, '\\') and json_valid(proof_line) as is_parsed,
-        unnest(case when not contains(line, '\\') and json_valid(proof_line)
-            then json_transform(proof_line, '{json_leaf_structure()}') end)
+        -- A backslash means escapes, whose text needs the exact path's own unescaping. try()
+        -- turns a line that does not parse into NULLs instead of failing the statement.
+        unnest(case when not contains(line, '\\')
+            then try(json_transform(proof_line, '{json_leaf_structure()}')) end)
     from ({source}) as source_lines
 ),
 leaves as (
@@ -213,11 +215,11 @@ leaves as (
         line,
         proof_line,
         case
-            when is_parsed then false
+            when {_PARSED_SQL} then false
             when line is null then true
             else trim(line, {_WHITESPACE_SQL}) = ''
         end as is_blank,
-        coalesce(is_parsed, false) as is_parsed,
+        {_PARSED_SQL} as is_parsed,
         {leaves}
     from parsed
 ),
