@@ -104,7 +104,10 @@ def check_parquet(
     if missing:
         raise FileRejectedError(f"incompatible Parquet schema: missing column(s) {', '.join(missing)}")
     params = {"path": str(path), "exact_only": exact_only, **window}
-    con.execute(f"create or replace temp table _fast as {fast_checks_sql(_PARQUET_ROWS_SQL)}", params)
+    try:
+        con.execute(f"create or replace temp table _fast as {fast_checks_sql(_PARQUET_ROWS_SQL)}", params)
+    except duckdb.InvalidInputException as exc:  # a corrupt body behind a readable footer
+        raise FileRejectedError(f"not a readable Parquet file: {exc}") from exc
 
 
 def _leaf(f: Field) -> str:
