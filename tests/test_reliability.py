@@ -30,6 +30,8 @@ import pytest
 from orchestration.alerts.dagster_defs import alerts_ledger_asset, deliver_alerts_job
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.render import alert_text, drafted_note
+from orchestration.snapshot import publish_snapshot
+from orchestration.warehouse import connect
 from tests.support import api_request, build_warehouse, load_events, query, run_dbt, write_ndjson
 from tests.test_alerts_http import Receiver
 
@@ -432,3 +434,31 @@ def test_each_alert_is_delivered_once_per_episode_and_rearms(day_one_warehouse, 
         ("usage_spike", 2),
     ]
     assert query(warehouse, "select count(*) from marts.alerts where status != 'delivered'") == [(0,)]
+
+
+RELIABILITY_MARTS = (
+    "customer_endpoint_daily",
+    "customer_endpoint_30d",
+    "error_breakdown_daily",
+    "client_adoption_daily",
+    "api_version_exposure",
+    "endpoint_incidents",
+    "key_daily_activity",
+    "active_customers_daily",
+    "customer_lifecycle_weekly",
+)
+
+
+def test_the_published_snapshot_holds_the_reliability_marts(day_one_warehouse, tmp_path):
+    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(day_one_warehouse, warehouse)
+    snapshot = tmp_path / "published" / "warehouse.duckdb"
+    con = connect(warehouse)
+    try:
+        counts = publish_snapshot(con, snapshot)
+    finally:
+        con.close()
+    for mart in RELIABILITY_MARTS:
+        assert counts[f"marts.{mart}"] == query(warehouse, f"select count(*) from marts.{mart}")[0][0] > 0
+    assert query(snapshot, "select kind, scope from marts.endpoint_incidents") == [("latency", "widespread")]
