@@ -11,6 +11,8 @@ every call 100 ms and status 200 unless said otherwise:
   from 04-04 the 24 POSTs fail with 422 validation. 7 days to 04-07: 96 of 210 failed (0.46);
   to 04-08: 120 of 210 (0.57): the episode starts on 04-08.
 - org_calm / key_calm: 10 successful POST /v1/orders a day: the route works for others.
+- org_calm also calls GET /v1/export 40 times a day and, from 04-04, GET /v1/batch 60 times a
+  day; on 04-10 all of those fail with 503: no incident (below the 50-call floor; 6 baseline days).
 - inc_a..inc_d: 20 calls a day each on GET /v1/reports; on 04-10 the calls of a, b and c take
   500 ms: p95 500 against a baseline of 100 (3x), three customers hit: widespread.
 Day two (04-11) ends every episode: the spike and the IP spread stop, the route is healthy again
@@ -106,6 +108,9 @@ def normal_day(day: dt.date, *, failing: bool) -> list[dict]:
         for i in range(24)
     ]
     events += [call("org_calm", "key_calm", day, i, endpoint="/v1/orders", method="POST") for i in range(10)]
+    events += [call("org_calm", "key_calm", day, 200 + i, endpoint="/v1/export") for i in range(40)]
+    if day >= dt.date(2026, 4, 4):
+        events += [call("org_calm", "key_calm", day, 300 + i, endpoint="/v1/batch") for i in range(60)]
     for org in INCIDENT_ORGS:
         events += [call(org, f"key_{org}", day, i, endpoint="/v1/reports") for i in range(20)]
     return events
@@ -126,6 +131,11 @@ def signal_day(day: dt.date) -> list[dict]:
         call("org_shared", "key_shared", day, i, ip=f"198.51.100.{i + 1}", country=countries[i % 3])
         for i in range(30)
     ]
+    # Every call of org_calm to /v1/export and /v1/batch fails with a 503: no incident, the first
+    # is below the 50-call floor and the second has only 6 baseline days.
+    for event in events:
+        if event["api"]["endpoint"] in ("/v1/export", "/v1/batch"):
+            event["result"]["status_code"] = 503
     for org in INCIDENT_ORGS:
         slow = 500.0 if org != "inc_d" else 100.0
         events += [
@@ -225,7 +235,7 @@ def test_error_breakdown_and_adoption(day_one_warehouse):
     )
     assert adoption == [
         ("v2", "js-3.0", 1200, 1, 1),
-        ("unversioned", "unknown", 120, 6, 6),
+        ("unversioned", "unknown", 220, 6, 6),
         ("v1", "py-1.2", 30, 1, 1),
     ]
     exposure = query(
@@ -240,6 +250,14 @@ def test_error_breakdown_and_adoption(day_one_warehouse):
 
 
 def test_endpoint_incidents_finds_the_widespread_degradation(day_one_warehouse):
+    # Two routes failed on the day but are no incident: /v1/export is below the 50-call floor,
+    # /v1/batch has 6 qualifying baseline days (7 needed); /v1/search has no baseline at all.
+    assert query(
+        day_one_warehouse,
+        "select route, calls, server_errors from marts.endpoint_daily_performance "
+        "where usage_date = '2026-04-10' and route in ('/v1/export', '/v1/batch', '/v1/search') "
+        "order by route",
+    ) == [("/v1/batch", 60, 60), ("/v1/export", 40, 40), ("/v1/search", 1180, 0)]
     assert query(
         day_one_warehouse,
         "select route, method, usage_date, calls, latency_p95_ms, baseline_latency_p95_ms, "
