@@ -45,8 +45,9 @@ keep_plans as (
     from catalogue_lines
     where problem is null
     union all
+    -- Uses the column, so the optimizer cannot drop the error() call.
     select
-        null as plan_id,
+        cast(refused as varchar) as plan_id,
         null as monthly_price,
         null as monthly_call_limit,
         null as next_plan_id,
