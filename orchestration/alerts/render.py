@@ -115,7 +115,8 @@ def _price_lines(d: dict[str, Any]) -> list[tuple[str, str]]:
             (
                 "Next plan",
                 f"{d['next_plan_id']}: {_number(d.get('next_plan_call_limit'))} calls a month,"
-                f" {_money(d['next_plan_monthly_price'])} a month ({_money(d['upgrade_mrr_delta'], signed=True)} MRR)",
+                f" {_money(d['next_plan_monthly_price'])} a month"
+                f" ({_money(d['upgrade_mrr_delta'], signed=True)} MRR)",
             )
         )
     lines.append(

@@ -6,13 +6,23 @@
 {{ config(materialized='table') }}
 {%- set plans_file = env_var('PLANS_FILE', '') | trim %}
 
-{% if plans_file -%}
-
 with
 
 catalogue_lines as (
 
-    {{ plan_catalogue_lines(plans_file) | indent(4) }}
+    {% if plans_file -%}
+        {{ plan_catalogue_lines(plans_file) | indent(8) }}
+    {%- else -%}
+        select
+            cast(null as bigint) as line_number,
+            cast(null as varchar) as plan_id,
+            cast(null as double) as monthly_price,
+            cast(null as bigint) as monthly_call_limit,
+            cast(null as varchar) as next_plan_id,
+            cast(null as double) as overage_price_per_1k_calls,
+            cast(null as varchar) as problem
+        where false
+    {%- endif %}
 
 ),
 
@@ -36,11 +46,11 @@ refuse_bad_file as (
 keep_plans as (
 
     select
-        plan_id,
-        monthly_price,
-        monthly_call_limit,
-        next_plan_id,
-        overage_price_per_1k_calls,
+        cast(plan_id as varchar) as plan_id,
+        cast(monthly_price as double) as monthly_price,
+        cast(monthly_call_limit as bigint) as monthly_call_limit,
+        cast(next_plan_id as varchar) as next_plan_id,
+        cast(overage_price_per_1k_calls as double) as overage_price_per_1k_calls,
         cast(line_number as integer) as line_number
     from catalogue_lines
     where problem is null
@@ -58,24 +68,3 @@ keep_plans as (
 )
 
 select * from keep_plans
-
-{%- else -%}
-
-with
-
-no_catalogue as (
-
-    select
-        cast(null as varchar) as plan_id,
-        cast(null as double) as monthly_price,
-        cast(null as bigint) as monthly_call_limit,
-        cast(null as varchar) as next_plan_id,
-        cast(null as double) as overage_price_per_1k_calls,
-        cast(null as integer) as line_number
-    where false
-
-)
-
-select * from no_catalogue
-
-{%- endif %}
