@@ -5,6 +5,7 @@ footer, drafted note). The checks run the dbt macro's own SQL in DuckDB (orchest
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from orchestration.plans import Plan, PlanCatalogueError, read_plan_catalogue
 from orchestration.reports.upgrades import (
     OpportunityTotals,
     UpgradeOpportunity,
-    opportunity_cells,
+    opportunity_row,
     render_opportunity_footer,
 )
 from orchestration.settings import PROJECT_ROOT
@@ -142,18 +143,34 @@ def _opportunity(**overrides) -> UpgradeOpportunity:
     return UpgradeOpportunity(**values)
 
 
-def test_quota_cells_for_each_case() -> None:
-    assert opportunity_cells(_opportunity()) == ["scale", "+$1,500.00", "$310.00"]
-    assert opportunity_cells(_opportunity(fits_next_plan=False))[0] == "scale *"
-    assert opportunity_cells(
-        _opportunity(next_plan_id=None, upgrade_mrr_delta=None, fits_next_plan=None)
-    ) == [
-        "top plan",
-        "-",
+def test_quota_rows_for_each_case() -> None:
+    assert opportunity_row("acct", "growth", _opportunity()) == [
+        "acct",
+        "growth",
+        "scale",
+        "1,000,000",
+        "+$1,500.00",
+        "62,000",
         "$310.00",
+        "+$1,190.00",
     ]
-    assert opportunity_cells(_opportunity(is_plan_in_catalogue=False)) == ["not in catalogue", "-", "-"]
-    assert opportunity_cells(None) == ["-", "-", "-"]
+    assert opportunity_row("acct", "growth", _opportunity(fits_next_plan=False))[2] == "scale *"
+    top = _opportunity(next_plan_id=None, next_plan_call_limit=None, upgrade_mrr_delta=None)
+    top = replace(top, fits_next_plan=None, upgrade_net_cost_at_pace=None)
+    assert opportunity_row("acct", "scale", top)[2:] == ["top plan", "-", "-", "62,000", "$310.00", "-"]
+    saves = opportunity_row("acct", "growth", _opportunity(upgrade_net_cost_at_pace=-200.0))
+    assert saves[-1] == "-$200.00"
+    missing = _opportunity(is_plan_in_catalogue=False)
+    assert opportunity_row("acct", None, missing) == [
+        "acct",
+        "-",
+        "not in catalogue",
+        "-",
+        "-",
+        "62,000",
+        "-",
+        "-",
+    ]
 
 
 def test_footer_totals_in_words() -> None:
@@ -166,10 +183,10 @@ def test_footer_totals_in_words() -> None:
         unpriced_accounts=0,
     )
     footer = render_opportunity_footer(totals, hot_accounts_shown=True)
-    assert footer[1] == "  If the 2 accounts with a next plan upgrade: +$3,500.00 MRR."
+    assert footer[0] == "If the 2 accounts with a next plan upgrade: +$3,500.00 MRR."
     assert (
-        footer[2]
-        == "  Overage at the current pace this month: $1,700.00 from 1 account projected over the cap."
+        footer[1]
+        == "Overage at the current pace this month: $1,700.00 from 1 account projected over the cap."
     )
     assert not any("catalogue does not list" in line for line in footer)
     assert render_opportunity_footer(None, hot_accounts_shown=False) == []
