@@ -213,11 +213,15 @@ def _detail(**overrides) -> dict:
 def test_note_says_what_upgrading_saves_or_costs() -> None:
     assert upgrade_offer(_detail()) == (
         "The next plan, scale, includes 1,000,000 calls a month for $1,999.00 a month, $1,500.00"
-        " more than your current plan. At this pace the calls above your quota come to $1,700.00"
-        " this month. Moving to scale now would save you $200.00 this month."
+        " more than your current plan. At this pace the 340,000 calls above your quota come to"
+        " $1,700.00 this month. Moving to scale now would save you $200.00 this month."
     )
     costs = upgrade_offer(_detail(upgrade_net_cost_at_pace=300.0, overage_cost_at_pace=1_200.0))
     assert costs.endswith("Overage included, scale would cost $300.00 more this month.")
+    free_overage = upgrade_offer(_detail(overage_cost_at_pace=0.0, upgrade_net_cost_at_pace=1_500.0))
+    assert free_overage.endswith(
+        "more than your current plan. At this pace about 340,000 calls this month would go above your quota."
+    )
     within = upgrade_offer(_detail(overage_calls_at_pace=0, overage_cost_at_pace=0.0))
     assert within == (
         "The next plan, scale, includes 1,000,000 calls a month for $1,999.00 a month, $1,500.00"
@@ -233,8 +237,11 @@ def test_note_says_what_upgrading_saves_or_costs() -> None:
 def test_note_on_the_top_plan_or_without_prices() -> None:
     top = _detail(next_plan_id=None, upgrade_mrr_delta=None, upgrade_net_cost_at_pace=None)
     assert upgrade_offer(top) == (
-        "You are on our largest plan. At this pace the calls above your quota come to $1,700.00 this month."
+        "You are on our largest plan. At this pace the 340,000 calls above your quota come to $1,700.00"
+        " this month."
     )
-    assert upgrade_offer(_detail(next_plan_id=None, overage_calls_at_pace=0)) is None
+    assert (
+        upgrade_offer(_detail(next_plan_id=None, overage_calls_at_pace=0, overage_cost_at_pace=0.0)) is None
+    )
     assert upgrade_offer(_detail(plan_monthly_price=None)) is None
     assert upgrade_offer({}) is None

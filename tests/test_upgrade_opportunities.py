@@ -153,7 +153,8 @@ def test_quota_alert_note_names_the_next_plan_and_its_cost(priced_warehouse: Pat
     assert "Overage at the current pace: 1,635 calls, $6.54" in text
     assert (
         "The next plan, enterprise, includes 100,000 calls a month for $499.00 a month, $450.00 more"
-        " than your current plan. At this pace the calls above your quota come to $6.54 this month."
+        " than your current plan. At this pace the 1,635 calls above your quota come to $6.54 this"
+        " month."
         " Overage included, enterprise would cost $443.46 more this month."
     ) in text
 
