@@ -141,6 +141,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             return
         # dbt resolves a relative path from dbt_project/; hand it the one this run uses.
         os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+        if settings.plans_file is not None:
+            os.environ["PLANS_FILE"] = str(settings.plans_file)
         prune_run_targets()
         # Unit tests prove the model code, not the data: they run in `make test` and CI.
         yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()

@@ -27,6 +27,8 @@ class Settings:
     warehouse_path: Path
     as_of: dt.date | None
     ip_hash_salt: str
+    # Optional plan catalogue CSV (CONTRACT.md section 2b); None prices nothing.
+    plans_file: Path | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -60,9 +62,15 @@ def load_settings() -> Settings:
         raise SettingsError(
             f"WAREHOUSE_PATH must end in 'warehouse.duckdb' (vary the folder), got {warehouse_path}"
         )
+    plans_file = None
+    if os.environ.get("PLANS_FILE", "").strip():
+        plans_file = _path_from_env("PLANS_FILE", PROJECT_ROOT)
+        if not plans_file.is_file():
+            raise SettingsError(f"PLANS_FILE {plans_file}: no such file")
     return Settings(
         raw_data_dir=_path_from_env("RAW_DATA_DIR", PROJECT_ROOT / "seeds"),
         warehouse_path=warehouse_path,
         as_of=as_of,
         ip_hash_salt=os.environ.get("IP_HASH_SALT", DEFAULT_IP_HASH_SALT),
+        plans_file=plans_file,
     )

@@ -1,0 +1,221 @@
+"""The money beside `apiwh quota`: next plan, MRR delta and overage at the current pace.
+
+Reads `marts.upgrade_opportunities` (CONTRACT.md section 2b), priced by the plan catalogue
+(PLANS_FILE). Figures and totals come from SQL; this module lays them out in words. A snapshot
+published before the mart existed reads as "no catalogue".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+NONE_TEXT = "-"
+COLUMN_TITLES = ("NEXT PLAN", "MRR DELTA", "OVERAGE AT PACE")
+COLUMN_ALIGN = "lrr"
+
+
+@dataclass(frozen=True)
+class UpgradeOpportunity:
+    organization_id: str
+    next_plan_id: str | None
+    next_plan_call_limit: int | None
+    upgrade_mrr_delta: float | None
+    overage_calls_at_pace: int
+    overage_cost_at_pace: float | None
+    fits_next_plan: bool | None
+    is_plan_in_catalogue: bool
+    upgrade_net_cost_at_pace: float | None
+
+
+@dataclass(frozen=True)
+class OpportunityTotals:
+    """Sums over the accounts a quota table shows (same as-of date, --min-pct and --org)."""
+
+    accounts: int
+    upgradable_accounts: int
+    upgrade_mrr_delta: float | None
+    over_cap_accounts: int
+    overage_cost_at_pace: float | None
+    unpriced_accounts: int
+
+
+_HAS_MART_SQL = """
+select count(*) > 0
+from information_schema.tables
+where table_schema = 'marts' and table_name = 'upgrade_opportunities'
+"""
+
+_OPPORTUNITIES_SQL = """
+select
+    organization_id,
+    next_plan_id,
+    next_plan_call_limit,
+    upgrade_mrr_delta,
+    overage_calls_at_pace,
+    overage_cost_at_pace,
+    fits_next_plan,
+    is_plan_in_catalogue,
+    upgrade_net_cost_at_pace
+from marts.upgrade_opportunities
+where as_of_date = ? and list_contains(?::varchar[], organization_id)
+"""
+
+_TOTALS_SQL = """
+select
+    count(*),
+    count(*) filter (where opportunities.next_plan_id is not null),
+    sum(opportunities.upgrade_mrr_delta),
+    count(*) filter (where opportunities.overage_calls_at_pace > 0),
+    sum(opportunities.overage_cost_at_pace),
+    count(*) filter (where not opportunities.is_plan_in_catalogue)
+from marts.upgrade_opportunities as opportunities
+inner join marts.quota_utilization as quota
+    on
+        opportunities.organization_id = quota.organization_id
+        and opportunities.as_of_date = quota.usage_date
+where
+    opportunities.as_of_date = ?
+    and quota.pct_of_cap >= ?
+    and (cast(? as varchar) is null or opportunities.organization_id = ?)
+"""
+
+
+def has_opportunities_mart(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(_HAS_MART_SQL).fetchall()[0][0])
+
+
+def fetch_upgrade_opportunities(
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date, organization_ids: Sequence[str]
+) -> dict[str, UpgradeOpportunity]:
+    if not organization_ids or not has_opportunities_mart(con):
+        return {}
+    rows = con.execute(_OPPORTUNITIES_SQL, [as_of, list(organization_ids)]).fetchall()
+    return {row[0]: UpgradeOpportunity(*row) for row in rows}
+
+
+def fetch_opportunity_totals(
+    con: duckdb.DuckDBPyConnection, *, as_of: dt.date, min_pct: float, org: str | None = None
+) -> OpportunityTotals | None:
+    """None when no account the table shows has an opportunity row (no catalogue, or none hot)."""
+    if not has_opportunities_mart(con):
+        return None
+    totals = OpportunityTotals(*con.execute(_TOTALS_SQL, [as_of, min_pct, org, org]).fetchall()[0])
+    return totals if totals.accounts else None
+
+
+# --------------------------------------------------------------------- rendering
+
+SECTION_TITLE = (
+    "REVENUE OPPORTUNITY: accounts at 80%+ of cap or projected over it, priced by the plan catalogue"
+)
+TABLE_HEADER = (
+    "ACCOUNT",
+    "PLAN",
+    "NEXT PLAN",
+    "NEXT QUOTA",
+    "MRR DELTA",
+    "OVERAGE CALLS",
+    "OVERAGE AT PACE",
+    "UPGRADE NET",
+)
+TABLE_ALIGN = "lllrrrrr"
+MAX_ID_WIDTH = 32
+
+
+def format_money(value: float | None, *, signed: bool = False) -> str:
+    """Dollars with cents ("$1,234.50", "+$450.00", "-$12.00"); "-" for none."""
+    if value is None:
+        return NONE_TEXT
+    sign = ("+" if value > 0 else "-" if value < 0 else "") if signed else ("-" if value < 0 else "")
+    return f"{sign}${abs(value):,.2f}"
+
+
+def _count(value: int | None) -> str:
+    return NONE_TEXT if value is None else f"{value:,}"
+
+
+def _short(text: str | None) -> str:
+    if text is None:
+        return NONE_TEXT
+    return text if len(text) <= MAX_ID_WIDTH else text[: MAX_ID_WIDTH - 1] + "…"
+
+
+def opportunity_row(organization_id: str, plan_id: str | None, opportunity: UpgradeOpportunity) -> list[str]:
+    """One row: next plan (* when even it is too small at this pace) and the money."""
+    overage_calls = _count(opportunity.overage_calls_at_pace)
+    if not opportunity.is_plan_in_catalogue:
+        return [_short(organization_id), _short(plan_id), "not in catalogue", NONE_TEXT, NONE_TEXT] + [
+            overage_calls,
+            NONE_TEXT,
+            NONE_TEXT,
+        ]
+    next_plan = _short(opportunity.next_plan_id) if opportunity.next_plan_id else "top plan"
+    if opportunity.fits_next_plan is False:
+        next_plan += " *"
+    return [
+        _short(organization_id),
+        _short(plan_id),
+        next_plan,
+        _count(opportunity.next_plan_call_limit),
+        format_money(opportunity.upgrade_mrr_delta, signed=True),
+        overage_calls,
+        format_money(opportunity.overage_cost_at_pace),
+        format_money(opportunity.upgrade_net_cost_at_pace, signed=True),
+    ]
+
+
+def opportunity_table(
+    accounts: Sequence, opportunities: dict[str, UpgradeOpportunity]
+) -> tuple[tuple[str, ...], list[list[str]], str]:
+    """Header, rows (in the quota table's order, accounts with an opportunity only) and alignment."""
+    rows = [
+        opportunity_row(account.organization_id, account.plan_id, opportunities[account.organization_id])
+        for account in accounts
+        if account.organization_id in opportunities
+    ]
+    return TABLE_HEADER, rows, TABLE_ALIGN
+
+
+def _accounts(count: int) -> str:
+    return "1 account" if count == 1 else f"{count:,} accounts"
+
+
+def render_opportunity_footer(totals: OpportunityTotals | None, *, hot_accounts_shown: bool) -> list[str]:
+    """Sentences under the prices: the total opportunity, as the quota recipe ends with it."""
+    if totals is None:
+        if not hot_accounts_shown:
+            return []
+        return [
+            "Prices: no plan catalogue was loaded. Set PLANS_FILE to a plan CSV to price the next"
+            " plan and the overage at the current pace (`apiwh plans` checks it)."
+        ]
+    lines = []
+    if totals.upgradable_accounts:
+        lines.append(
+            f"If the {_accounts(totals.upgradable_accounts)} with a next plan upgrade:"
+            f" {format_money(totals.upgrade_mrr_delta, signed=True)} MRR."
+        )
+    else:
+        lines.append("No account here has a next plan to move to.")
+    if totals.over_cap_accounts:
+        lines.append(
+            f"Overage at the current pace this month: {format_money(totals.overage_cost_at_pace)}"
+            f" from {_accounts(totals.over_cap_accounts)} projected over the cap."
+        )
+    else:
+        lines.append("No account here is projected over its cap: no overage at the current pace.")
+    if totals.unpriced_accounts:
+        lines.append(
+            f"{_accounts(totals.unpriced_accounts)} on a plan the catalogue does not list: not priced."
+        )
+    lines.append(
+        "MRR DELTA: the next plan's price minus the current one. OVERAGE: calls projected above the"
+        " quota at this month's pace, at the plan's overage price. UPGRADE NET: what moving to the"
+        " next plan adds to this month's bill at this pace, overage included (negative: it saves)."
+        " *: the projection exceeds even the next plan's quota."
+    )
+    return lines
