@@ -13,7 +13,8 @@ dbt_args=(--target-path "$scratch/target" --log-path "$scratch/logs")
 "$bin/dbt" parse "${dbt_args[@]}"
 "$bin/python" -c "
 from pathlib import Path
-from orchestration.warehouse import connect, ensure_raw_schema
+from orchestration.loading import ensure_raw_schema
+from orchestration.warehouse import connect
 ensure_raw_schema(connect(Path('$WAREHOUSE_PATH')))
 "
 "$bin/dbt" run --empty --quiet "${dbt_args[@]}"
