@@ -126,7 +126,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         settings = load_settings()
         con = connect(settings.warehouse_path)
         try:
-            inputs = build_state.current_inputs(con, settings.as_of)
+            inputs = build_state.current_inputs(con, settings.as_of, settings.plans_file)
             whole_project = context.selected_asset_keys == set(context.assets_def.keys)
             skip = whole_project and build_state.is_up_to_date(con, inputs)
         finally:
@@ -134,7 +134,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         if skip:
             # Nothing new: no dbt run; the assets stay unmaterialized, so the alerts and the
             # snapshot downstream are skipped too, and each model says why in its history.
-            reason = f"up to date: no new raw load and the same as-of and models ({inputs.describe()})"
+            reason = f"up to date: no new raw load, the same as-of, models and plans ({inputs.describe()})"
             context.log.info(f"dbt build skipped, {reason}")
             for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
                 yield dg.AssetObservation(asset_key=key, metadata={"skipped": reason})

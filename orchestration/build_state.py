@@ -1,10 +1,11 @@
 """What the models were last built from, so a refresh with nothing new does no model work.
 
 The inputs of a build are the newest raw load that brought events, the AS_OF setting and a
-fingerprint of the dbt project's files. A build is recorded when dbt succeeds and marked
-published when the snapshot (the last step of daily_refresh, after the alerts) is written.
-A refresh skips dbt only when the newest record is published and has the same inputs; a crash
-or failure anywhere in between leaves it unpublished, so the next refresh builds again.
+fingerprint of the dbt project's files and the plan catalogue (PLANS_FILE). A build is
+recorded when dbt succeeds and marked published when the snapshot (the last step of
+daily_refresh, after the alerts) is written. A refresh skips dbt only when the newest record is
+published and has the same inputs; a crash or failure anywhere in between leaves it
+unpublished, so the next refresh builds again.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ class BuildInputs:
         return f"raw load {self.raw_load_id}, as-of {as_of}, project {self.project_fingerprint[:12]}"
 
 
-def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """sha256 over the names and contents of the files that define the models."""
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR, plans_file: Path | None = None) -> str:
+    """sha256 over the files that define the models, and the plan catalogue they read."""
     digest = hashlib.sha256()
     files = [project_dir / "dbt_project.yml"]
     for folder in _PROJECT_INPUTS:
@@ -53,16 +54,20 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     for path in files:
         if path.exists():
             digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    if plans_file is not None:
+        digest.update(b"PLANS_FILE\0" + plans_file.read_bytes())
     return digest.hexdigest()
 
 
-def current_inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> BuildInputs:
+def current_inputs(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None, plans_file: Path | None = None
+) -> BuildInputs:
     con.execute(_DDL)
     has_events = con.execute(
         "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'events'"
     ).fetchall()[0][0]
     load_id = con.execute("select max(load_id) from raw.events").fetchall()[0][0] if has_events else None
-    return BuildInputs(load_id, as_of, project_fingerprint())
+    return BuildInputs(load_id, as_of, project_fingerprint(plans_file=plans_file))
 
 
 def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> bool:

@@ -99,4 +99,12 @@ def test_a_changed_model_changes_the_project_fingerprint(tmp_path: Path) -> None
     assert build_state.project_fingerprint(project) == before
     model = next((project / "models").rglob("customer_usage_summary.sql"))
     model.write_text(model.read_text() + "\n-- a comment is a change too\n")
-    assert build_state.project_fingerprint(project) != before
+    changed = build_state.project_fingerprint(project)
+    assert changed != before
+    # A new price list changes what the models produce too.
+    plans = tmp_path / "plans.csv"
+    plans.write_text("plan_id,monthly_price\npro,49\n")
+    with_plans = build_state.project_fingerprint(project, plans)
+    assert with_plans != changed
+    plans.write_text("plan_id,monthly_price\npro,59\n")
+    assert build_state.project_fingerprint(project, plans) != with_plans
