@@ -53,7 +53,7 @@ CHROMIUM_FLAGS = (
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-def events() -> list[dict]:
+def events() -> list[dict | str]:
     result = [
         quota_set(TARGET, "2026-03-01T00:00:00Z", 100, plan="pro"),
         key_issued(TARGET, "2026-03-01T00:00:00Z", "key_acme", plan="pro"),
@@ -90,6 +90,17 @@ def events() -> list[dict]:
             result.append(
                 api_request(OTHER_ORG, f"{date}T{index:02d}:15:00Z", key="key_other", duration_ms=5.0)
             )
+    # One call that arrived three days late and one line that breaks the contract: data health.
+    result.append(
+        api_request(
+            OTHER_ORG,
+            "2026-03-05T12:00:00Z",
+            key="key_other",
+            duration_ms=5.0,
+            received_at="2026-03-08T12:00:00Z",
+        )
+    )
+    result.append('{"event_id": "broken", not json')
     return result
 
 
@@ -156,3 +167,25 @@ def chromium(url: str, *, screenshot: Path, profile: Path) -> str:
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert screenshot.stat().st_size > 10_000
     return completed.stdout
+
+
+def chromium_pdf(url: str, *, pdf: Path, profile: Path) -> bytes:
+    """Print url to PDF as a browser's "Save as PDF" does; return the PDF's bytes."""
+    binary = shutil.which("chromium")
+    assert binary, "Debian's chromium package is required (.ci/run installs it)"
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    completed = subprocess.run(
+        [
+            binary,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return pdf.read_bytes()

@@ -117,13 +117,13 @@ def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[st
         """,
         [AS_OF - dt.timedelta(days=29), AS_OF],
     )[0]
-    assert calls == ds.DAYS * (9 + 5 + 20)
+    assert calls == ds.DAYS * (9 + 5 + 20) + 1
     assert _field(dom, "calls") == f"{calls:,}"
     assert _field(dom, "error-rate") == _pct(errors / calls)
     assert _field(dom, "p95") == f"{median_p95:,.1f} ms"
     assert _field(dom, "as-of-date") == AS_OF.isoformat()
     health = _field(dom, "data-health")
-    assert "0 rejected line(s), 0 late event(s), 0 failed file(s)" in health
+    assert "1 rejected line(s), 1 late event(s), 0 failed file(s)" in health
     # Names from the organizations file, never the bare id, in the top-customers table.
     assert ds.TARGET_NAME in dom and ds.OTHER_NAME in dom
 
@@ -178,6 +178,11 @@ def test_report_renders_offline_and_matches_the_marts(built: dict[str, Path]) ->
     expected = _expected_customer(built["snapshot"], dt.date(2026, 3, 1), AS_OF)
     for name, value in expected.items():
         assert _field(dom, name) == value, name
+    assert "<nav" not in dom  # nothing to click in a file sent to a customer
+    pdf = ds.chromium_pdf(
+        html_path.as_uri(), pdf=ds.ARTIFACTS / "customer-report.pdf", profile=built["tmp"] / "chromium-pdf"
+    )
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
     _assert_chart_drawn(dom, "calls", min_marks=ds.DAYS)
     _assert_chart_drawn(dom, "quota", min_marks=2)
     with csv_path.open(newline="", encoding="utf-8") as handle:
@@ -233,3 +238,52 @@ def test_quota_page_labels_and_drafts_notes_with_names(site: Path) -> None:
     assert f"To: {ds.TARGET_CONTACT}" in page
     assert f"Hi {ds.TARGET_NAME} team" in page
     assert "Subject: Heads up: you are at 90.0% of your monthly API quota" in page
+
+
+def test_endpoint_quota_and_onboarding_pages_draw_their_charts(site: Path) -> None:
+    endpoints = (site / "endpoints.html").read_text(encoding="utf-8")
+    # Heatmaps: one cell per route and day (3 routes x 10 days).
+    _assert_chart_drawn(endpoints, "latency-heatmap", min_marks=3 * ds.DAYS)
+    _assert_chart_drawn(endpoints, "error-heatmap", min_marks=3 * ds.DAYS)
+    onboarding = (site / "onboarding.html").read_text(encoding="utf-8")
+    _assert_chart_drawn(onboarding, "funnel", min_marks=2)
+    _assert_chart_drawn(onboarding, "retention", min_marks=2)
+    quota = (site / "quota.html").read_text(encoding="utf-8")
+    _assert_chart_drawn(quota, "quota", min_marks=4)  # two accounts, used now and projected
+
+
+def test_dashboard_asset_runs_in_daily_refresh_after_the_snapshot() -> None:
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetKey(["reports", "dashboard"])
+    assert dg.AssetKey(["marts", "published_snapshot"]) in graph.get(key).parent_keys
+    job = defs.resolve_job_def("daily_refresh")
+    assert key in job.asset_layer.executable_asset_keys
+
+
+def test_dashboard_pages_link_relatively_and_open_from_the_folder(site: Path) -> None:
+    names = {path.relative_to(site).as_posix() for path in site.rglob("*.html")}
+    assert {"index.html", "customers.html", "quota.html", "endpoints.html", "onboarding.html"} <= names
+    assert {f"customer/{org}.html" for org in (ds.TARGET, ds.CANARY_ORG, ds.OTHER_ORG)} <= names
+    for name in names:
+        html = (site / name).read_text(encoding="utf-8")
+        links = re.findall(r'href="([^"]+)"', html)
+        assert links, name
+        for link in links:
+            assert not re.match(r"[a-z]+:|/", link), f"{name} links to {link}"
+            assert (site / name).parent.joinpath(link).resolve().is_file(), f"{name}: {link}"
+        assert "<script" not in html
+        assert 'data-field="data-health"' in html and 'data-field="as-of-date"' in html
+
+
+def test_dashboard_asset_skips_when_nothing_changed(site: Path, built: dict[str, Path]) -> None:
+    before = (site / "index.html").stat().st_mtime_ns
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
+        patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
+        result = dg.materialize([dashboard], instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    metadata = result.asset_materializations_for_node("dashboard")[0].metadata
+    assert metadata["rebuilt"].value is False
+    assert (site / "index.html").stat().st_mtime_ns == before

@@ -244,7 +244,7 @@ def endpoint_heatmap(rows: Sequence[dict[str, Any]], *, field: str, title: str, 
     legend = {"format": ".0%"} if percent else {}
     return heatmap(
         values,
-        x={**_DAY, "type": "ordinal", "axis": {"format": "%b %d", "formatType": "utc", "labelAngle": -60}},
+        x={"field": "day", "type": "ordinal", "title": None, "axis": {"labelAngle": -60}},
         y={"field": "endpoint", "type": "nominal", "title": None},
         color={
             "field": "value",
