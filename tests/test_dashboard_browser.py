@@ -284,6 +284,6 @@ def test_dashboard_asset_skips_when_nothing_changed(site: Path, built: dict[str,
         patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
         result = dg.materialize([dashboard], instance=dg.DagsterInstance.ephemeral())
     assert result.success
-    metadata = result.asset_materializations_for_node("dashboard")[0].metadata
+    metadata = result.asset_materializations_for_node("reports__dashboard")[0].metadata
     assert metadata["rebuilt"].value is False
     assert (site / "index.html").stat().st_mtime_ns == before
