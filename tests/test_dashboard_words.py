@@ -131,3 +131,11 @@ def test_page_names_are_safe_file_names() -> None:
     odd = page_name("../etc/passwd")
     assert odd.startswith("org-") and "/" not in odd and odd.endswith(".html")
     assert page_name("a b") != page_name("a_b")
+
+
+def test_days_to_cap_text() -> None:
+    assert words.days_to_cap_text(0, at_cap=True) == "at cap"
+    assert words.days_to_cap_text(0) == "less than a day"
+    assert words.days_to_cap_text(1) == "1 day"
+    assert words.days_to_cap_text(1_052) == "1,052 days"
+    assert words.days_to_cap_text(None) == "-"

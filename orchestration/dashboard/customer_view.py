@@ -63,7 +63,9 @@ def _quota(con: duckdb.DuckDBPyConnection, organization_id: str, on_date: dt.dat
         "used_mtd": words.format_count(account["used_mtd"]),
         "pct_of_cap": words.format_pct(account["pct_of_cap"]),
         "projected_eom": words.format_count(account["projected_eom"]),
-        "days_to_cap": words.days_to_cap_text(account["days_to_cap"]),
+        "days_to_cap": words.days_to_cap_text(
+            account["days_to_cap"], at_cap=account["used_mtd"] >= account["monthly_call_limit"]
+        ),
         "raw": account,
     }
     return shown, chart

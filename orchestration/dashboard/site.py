@@ -145,7 +145,9 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
                 "used_mtd": words.format_count(account["used_mtd"]),
                 "pct_of_cap": words.format_pct(account["pct_of_cap"]),
                 "projected_eom": words.format_count(account["projected_eom"]),
-                "days_to_cap": words.days_to_cap_text(account["days_to_cap"]),
+                "days_to_cap": words.days_to_cap_text(
+                    account["days_to_cap"], at_cap=account["used_mtd"] >= account["monthly_call_limit"]
+                ),
                 "action_text": words.QUOTA_ACTIONS[account["action_label"]],
                 "note": note,
                 "next_plan_id": upgrade.get("next_plan_id") or "-",

@@ -58,11 +58,14 @@ def health_line(health: dict[str, Any]) -> str:
     return "Data health: " + ", ".join(parts) + f" among {format_count(health['events'])} events."
 
 
-def days_to_cap_text(days: int | None) -> str:
+def days_to_cap_text(days: int | None, *, at_cap: bool = False) -> str:
+    """Days to the cap at this month's pace; 0 days is "at cap" only once the cap is reached."""
+    if at_cap:
+        return "at cap"
     if days is None:
         return "-"
     if days == 0:
-        return "at cap"
+        return "less than a day"
     return "1 day" if days == 1 else f"{days:,} days"
 
 
