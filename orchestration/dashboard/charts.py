@@ -228,6 +228,8 @@ def heatmap(
     width: int = WIDTH,
 ) -> str:
     """Cells coloured by a value; callers pass the encodings (fields already plain)."""
+    x = {**x, "axis": {**(x.get("axis") or {}), "grid": False}}
+    y = {**y, "axis": {**(y.get("axis") or {}), "grid": False}}
     return render(
         {
             "title": title,
