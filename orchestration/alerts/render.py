@@ -1,7 +1,9 @@
 """What a person reads: the JSON body of a delivery, a plain-text summary, a Slack message.
 
-The figures and the drafted note come from the alert's detail (built in SQL by
-marts.alert_candidates); this module only lays them out. No Dagster, no I/O.
+The figures come from the alert's detail (computed in SQL by marts.alert_candidates). The quota
+and churn notes are drafted there too; the words of the reliability alerts (usage_spike,
+key_sharing_suspect, integration_failing, endpoint_degradation) come from reliability_notes.py.
+No Dagster, no I/O.
 """
 
 from __future__ import annotations
@@ -10,33 +12,16 @@ import datetime as dt
 import json
 from typing import Any
 
+from orchestration.alerts.formatting import iso as _iso
+from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
+from orchestration.alerts.reliability_notes import RELIABILITY_FIGURES, RELIABILITY_NOTES, reliability_title
 
 PIPELINE_FAILURE = "pipeline_failure"
 
 
-def _number(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return str(value)
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-    return value.isoformat()
-
-
 def alert_title(alert: Alert) -> str:
-    headline = alert.detail.get("headline")
+    headline = alert.detail.get("headline") or reliability_title(alert)
     if headline:
         return str(headline)
     if alert.alert_type == "quota_threshold":
@@ -90,6 +75,8 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
         if keys:
             lines.append(("Keys that dropped most", keys))
         return lines
+    if alert.alert_type in RELIABILITY_FIGURES:
+        return RELIABILITY_FIGURES[alert.alert_type](d)
     if alert.alert_type == PIPELINE_FAILURE:
         return [
             ("Job", str(d.get("job_name"))),
@@ -100,8 +87,16 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
 
 
 def drafted_note(alert: Alert) -> tuple[str, str] | None:
+    if alert.alert_type in RELIABILITY_NOTES:
+        return RELIABILITY_NOTES[alert.alert_type](alert)
     subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
     return (str(subject), str(body)) if subject and body else None
+
+
+def note_recipients(alert: Alert) -> str:
+    if alert.alert_type == "endpoint_degradation":
+        return "the affected organizations' contacts"
+    return "the account's contact"
 
 
 def alert_text(alert: Alert) -> str:
@@ -110,7 +105,7 @@ def alert_text(alert: Alert) -> str:
     lines += [f"{label}: {value}" for label, value in figure_lines(alert)]
     note = drafted_note(alert)
     if note:
-        lines += ["", f"Drafted note to the account's contact -- {note[0]}", note[1]]
+        lines += ["", f"Drafted note to {note_recipients(alert)} -- {note[0]}", note[1]]
     lines += ["", f"alert {alert.alert_key}"]
     return "\n".join(lines)
 
@@ -139,7 +134,14 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_SLACK_ICON = {"quota_threshold": ":chart_with_upwards_trend:", "churn_risk": ":warning:"}
+_SLACK_ICON = {
+    "quota_threshold": ":chart_with_upwards_trend:",
+    "churn_risk": ":warning:",
+    "usage_spike": ":zap:",
+    "key_sharing_suspect": ":key:",
+    "integration_failing": ":x:",
+    "endpoint_degradation": ":fire:",
+}
 
 
 def slack_message(alert: Alert) -> dict[str, Any]:

@@ -6,7 +6,9 @@
       threshold; a jump records every threshold passed; a new billing month re-arms.
     - churn_risk:<org>:<episode start date>: trend on the as-of date is declining or dormant. The
       trend is recomputed for every day from the daily usage (never from run history), so the
-      first day of the episode, and the key, are the same on every rerun. -#}
+      first day of the episode, and the key, are the same on every rerun.
+    - usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation (CONTRACT.md
+      2b): each detected in its own model, models/intermediate/alerts/int_alerts_<type>.sql. -#}
 {{ config(contract={'enforced': true}) }}
 
 with
@@ -38,6 +40,18 @@ customer_daily_usage as (
 api_requests as (
 
     select * from {{ ref('stg_api_requests') }}
+
+),
+
+reliability_alerts as (
+
+    select * from {{ ref('int_alerts_usage_spike') }}
+    union all
+    select * from {{ ref('int_alerts_key_sharing_suspect') }}
+    union all
+    select * from {{ ref('int_alerts_integration_failing') }}
+    union all
+    select * from {{ ref('int_alerts_endpoint_degradation') }}
 
 ),
 
@@ -522,6 +536,15 @@ union_alerts as (
         as_of_date,
         detail
     from churn_alerts
+    union all
+    select
+        alert_key,
+        alert_type,
+        organization_id,
+        threshold,
+        as_of_date,
+        detail
+    from reliability_alerts
 
 )
 

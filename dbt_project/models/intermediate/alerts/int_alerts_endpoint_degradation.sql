@@ -1,0 +1,158 @@
+{#- One row per route and method with a widespread incident on the as-of date (CONTRACT.md 2b
+    `endpoint_degradation`): endpoint_degradation:<method>:<route>:<episode start>. The episode
+    is the unbroken run of widespread-incident days ending on the as-of date; a day without one
+    ends it. The platform's alert: organization_id is null and `detail` lists the organizations
+    hit, so they can be warned before they write in. -#}
+{%- set latency_factor = var('incident_latency_factor') -%}
+
+with
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+endpoint_incidents as (
+
+    select * from {{ ref('endpoint_incidents') }}
+
+),
+
+api_requests as (
+
+    select * from {{ ref('stg_api_requests') }}
+
+),
+
+{# Consecutive widespread days share a run id (day number minus their rank). #}
+number_incident_runs as (
+
+    select
+        endpoint_incidents.route,
+        endpoint_incidents.method,
+        endpoint_incidents.usage_date,
+        {{ dbt.datediff("cast('2000-01-01' as date)", 'endpoint_incidents.usage_date', 'day') }}
+        - row_number() over (
+            partition by endpoint_incidents.route, endpoint_incidents.method
+            order by endpoint_incidents.usage_date
+        ) as run_id
+    from endpoint_incidents
+    cross join as_of
+    where
+        endpoint_incidents.scope = 'widespread'
+        and endpoint_incidents.usage_date <= as_of.as_of_date
+
+),
+
+find_episodes as (
+
+    select
+        route,
+        method,
+        run_id,
+        min(usage_date) as episode_start_date,
+        max(usage_date) as episode_last_date,
+        count(*) as incident_days
+    from number_incident_runs
+    group by all
+
+),
+
+incidents_on_as_of_date as (
+
+    select
+        endpoint_incidents.*,
+        as_of.as_of_date,
+        find_episodes.episode_start_date,
+        find_episodes.incident_days
+    from endpoint_incidents
+    inner join as_of
+        on endpoint_incidents.usage_date = as_of.as_of_date
+    inner join find_episodes
+        on
+            endpoint_incidents.route = find_episodes.route
+            and endpoint_incidents.method = find_episodes.method
+            and as_of.as_of_date = find_episodes.episode_last_date
+    where endpoint_incidents.scope = 'widespread'
+
+),
+
+{# Who was hit, as in endpoint_incidents.affected_customers: a 5xx or a call slower than the
+    latency factor times the baseline p95. #}
+count_hits_per_organization as (
+
+    select
+        incidents_on_as_of_date.route,
+        incidents_on_as_of_date.method,
+        api_requests.organization_id,
+        count(*) as calls,
+        count(*) filter (where api_requests.is_server_error) as server_errors,
+        count(*) filter (
+            where api_requests.request_duration_ms
+            > {{ latency_factor }} * incidents_on_as_of_date.baseline_latency_p95_ms
+        ) as slow_calls
+    from incidents_on_as_of_date
+    inner join api_requests
+        on
+            incidents_on_as_of_date.route = api_requests.route
+            and incidents_on_as_of_date.method = api_requests.method
+            and incidents_on_as_of_date.usage_date = api_requests.request_date
+    group by all
+
+),
+
+collect_affected_organizations as (
+
+    select
+        route,
+        method,
+        list(
+            {
+                'organization_id': organization_id,
+                'calls': calls,
+                'server_errors': server_errors,
+                'slow_calls': slow_calls
+            }
+            order by server_errors + slow_calls desc, organization_id asc
+        ) as affected_organizations
+    from count_hits_per_organization
+    where server_errors > 0 or slow_calls > 0
+    group by all
+
+),
+
+final as (
+
+    select
+        concat_ws(
+            ':', 'endpoint_degradation', incidents_on_as_of_date.method, incidents_on_as_of_date.route,
+            strftime(incidents_on_as_of_date.episode_start_date, '%Y-%m-%d')
+        ) as alert_key,
+        'endpoint_degradation' as alert_type,
+        cast(null as varchar) as organization_id,
+        cast(null as integer) as threshold,
+        incidents_on_as_of_date.as_of_date,
+        json_object(
+            'route', incidents_on_as_of_date.route,
+            'method', incidents_on_as_of_date.method,
+            'kind', incidents_on_as_of_date.kind,
+            'episode_start_date', incidents_on_as_of_date.episode_start_date,
+            'incident_days', incidents_on_as_of_date.incident_days,
+            'calls', incidents_on_as_of_date.calls,
+            'latency_p95_ms', round(incidents_on_as_of_date.latency_p95_ms, 1),
+            'baseline_latency_p95_ms', round(incidents_on_as_of_date.baseline_latency_p95_ms, 1),
+            'server_error_rate', round(incidents_on_as_of_date.server_error_rate, 4),
+            'baseline_server_error_rate', round(incidents_on_as_of_date.baseline_server_error_rate, 4),
+            'affected_customers', incidents_on_as_of_date.affected_customers,
+            'affected_organizations', coalesce(collect_affected_organizations.affected_organizations, [])
+        ) as detail
+    from incidents_on_as_of_date
+    left join collect_affected_organizations
+        on
+            incidents_on_as_of_date.route = collect_affected_organizations.route
+            and incidents_on_as_of_date.method = collect_affected_organizations.method
+
+)
+
+select * from final

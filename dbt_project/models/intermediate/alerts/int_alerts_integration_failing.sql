@@ -1,0 +1,291 @@
+{#- One row per organization whose integration is failing on the as-of date (CONTRACT.md 2b
+    `integration_failing`): at least `failing_min_calls` (100) calls in the 7 days ending on it
+    and an error rate (4xx + 5xx over calls) of at least `failing_error_rate` (0.5) over them.
+    integration_failing:<org>:<episode start>, the episode being the unbroken run of failing
+    days ending on the as-of date, recomputed for every day from the daily usage (as churn_risk).
+    `detail` names the routes and error types behind it, and how the same routes fare for the
+    other customers, so a broken integration can be told from an API bug. -#}
+{%- set failing_min_calls = var('failing_min_calls') -%}
+{%- set failing_error_rate = var('failing_error_rate') -%}
+
+with
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+customer_daily_usage as (
+
+    select * from {{ ref('customer_daily_usage') }}
+
+),
+
+endpoint_daily_performance as (
+
+    select * from {{ ref('endpoint_daily_performance') }}
+
+),
+
+api_requests as (
+
+    select * from {{ ref('stg_api_requests') }}
+
+),
+
+{# customer_daily_usage is dense (zero-filled), so 7 rows are 7 days. #}
+sum_daily_windows as (
+
+    select
+        customer_daily_usage.organization_id,
+        customer_daily_usage.usage_date,
+        customer_daily_usage.plan_id,
+        sum(customer_daily_usage.calls) over last_7_days as calls_7d,
+        sum(
+            customer_daily_usage.client_errors + customer_daily_usage.server_errors
+        ) over last_7_days as failed_calls_7d,
+        sum(customer_daily_usage.client_errors) over last_7_days as client_errors_7d,
+        sum(customer_daily_usage.server_errors) over last_7_days as server_errors_7d,
+        sum(customer_daily_usage.calls) over prior_7_days as calls_prior_7d,
+        sum(
+            customer_daily_usage.client_errors + customer_daily_usage.server_errors
+        ) over prior_7_days as failed_calls_prior_7d
+    from customer_daily_usage
+    cross join as_of
+    where customer_daily_usage.usage_date <= as_of.as_of_date
+    window
+        last_7_days as (
+            partition by customer_daily_usage.organization_id
+            order by customer_daily_usage.usage_date
+            rows between 6 preceding and current row
+        ),
+        prior_7_days as (
+            partition by customer_daily_usage.organization_id
+            order by customer_daily_usage.usage_date
+            rows between 13 preceding and 7 preceding
+        )
+
+),
+
+flag_failing_days as (
+
+    select
+        *,
+        calls_7d >= {{ failing_min_calls }}
+        and failed_calls_7d >= {{ failing_error_rate }} * calls_7d as is_failing
+    from sum_daily_windows
+
+),
+
+{# Consecutive failing days share a run id (day number minus their rank). #}
+number_failing_runs as (
+
+    select
+        organization_id,
+        usage_date,
+        {{ dbt.datediff("cast('2000-01-01' as date)", 'usage_date', 'day') }}
+        - row_number() over (partition by organization_id order by usage_date) as run_id
+    from flag_failing_days
+    where is_failing
+
+),
+
+find_episodes as (
+
+    select
+        organization_id,
+        run_id,
+        min(usage_date) as episode_start_date,
+        max(usage_date) as episode_last_date
+    from number_failing_runs
+    group by all
+
+),
+
+failing_on_as_of_date as (
+
+    select
+        flag_failing_days.*,
+        find_episodes.episode_start_date
+    from flag_failing_days
+    inner join as_of
+        on flag_failing_days.usage_date = as_of.as_of_date
+    inner join find_episodes
+        on
+            flag_failing_days.organization_id = find_episodes.organization_id
+            and as_of.as_of_date = find_episodes.episode_last_date
+    where flag_failing_days.is_failing
+
+),
+
+requests_last_7_days as (
+
+    select
+        api_requests.organization_id,
+        api_requests.route,
+        api_requests.method,
+        api_requests.status_code,
+        api_requests.is_client_error or api_requests.is_server_error as is_failed,
+        case when api_requests.is_server_error then '5xx' else '4xx' end as status_class,
+        coalesce(nullif(lower(trim(api_requests.error_type)), ''), 'unspecified') as error_type
+    from api_requests
+    inner join failing_on_as_of_date
+        on api_requests.organization_id = failing_on_as_of_date.organization_id
+    cross join as_of
+    where {{ dbt.datediff('api_requests.request_date', 'as_of.as_of_date', 'day') }} between 0 and 6
+
+),
+
+count_route_failures as (
+
+    select
+        organization_id,
+        route,
+        method,
+        count(*) as calls,
+        count(*) filter (where is_failed) as failed_calls,
+        mode(error_type) filter (where is_failed) as top_error_type,
+        mode(status_code) filter (where is_failed) as top_status_code
+    from requests_last_7_days
+    group by all
+
+),
+
+{# The same routes over the same 7 days for every other customer: if they are fine, the fault is
+    most likely in this integration. #}
+sum_route_totals as (
+
+    select
+        endpoint_daily_performance.route,
+        endpoint_daily_performance.method,
+        sum(endpoint_daily_performance.calls) as calls,
+        sum(
+            endpoint_daily_performance.client_errors + endpoint_daily_performance.server_errors
+        ) as failed_calls
+    from endpoint_daily_performance
+    cross join as_of
+    where
+        {{ dbt.datediff('endpoint_daily_performance.usage_date', 'as_of.as_of_date', 'day') }}
+        between 0 and 6
+    group by all
+
+),
+
+rank_failing_routes as (
+
+    select
+        count_route_failures.*,
+        count_route_failures.failed_calls / count_route_failures.calls as error_rate,
+        sum_route_totals.calls - count_route_failures.calls as other_customers_calls,
+        (sum_route_totals.failed_calls - count_route_failures.failed_calls)
+        / nullif(sum_route_totals.calls - count_route_failures.calls, 0) as other_customers_error_rate,
+        row_number() over (
+            partition by count_route_failures.organization_id
+            order by
+                count_route_failures.failed_calls desc,
+                count_route_failures.route asc,
+                count_route_failures.method asc
+        ) as route_rank
+    from count_route_failures
+    left join sum_route_totals
+        on
+            count_route_failures.route = sum_route_totals.route
+            and count_route_failures.method = sum_route_totals.method
+    where count_route_failures.failed_calls > 0
+
+),
+
+collect_failing_routes as (
+
+    select
+        organization_id,
+        list(
+            {
+                'route': route,
+                'method': method,
+                'calls': calls,
+                'failed_calls': failed_calls,
+                'error_rate': round(error_rate, 4),
+                'top_error_type': top_error_type,
+                'top_status_code': top_status_code,
+                'other_customers_calls': other_customers_calls,
+                'other_customers_error_rate': round(other_customers_error_rate, 4)
+            }
+            order by route_rank
+        ) as failing_routes
+    from rank_failing_routes
+    where route_rank <= 5
+    group by all
+
+),
+
+count_error_types as (
+
+    select
+        organization_id,
+        status_class,
+        error_type,
+        count(*) as failed_calls,
+        count(distinct route) as distinct_routes,
+        mode(status_code) as top_status_code
+    from requests_last_7_days
+    where is_failed
+    group by all
+
+),
+
+collect_error_types as (
+
+    select
+        organization_id,
+        list(
+            {
+                'status_class': status_class,
+                'error_type': error_type,
+                'failed_calls': failed_calls,
+                'distinct_routes': distinct_routes,
+                'top_status_code': top_status_code
+            }
+            order by failed_calls desc, status_class asc, error_type asc
+        ) as error_types
+    from count_error_types
+    group by all
+
+),
+
+final as (
+
+    select
+        concat_ws(
+            ':', 'integration_failing', failing_on_as_of_date.organization_id,
+            strftime(failing_on_as_of_date.episode_start_date, '%Y-%m-%d')
+        ) as alert_key,
+        'integration_failing' as alert_type,
+        failing_on_as_of_date.organization_id,
+        cast(null as integer) as threshold,
+        failing_on_as_of_date.usage_date as as_of_date,
+        json_object(
+            'episode_start_date', failing_on_as_of_date.episode_start_date,
+            'plan_id', failing_on_as_of_date.plan_id,
+            'calls_7d', failing_on_as_of_date.calls_7d,
+            'failed_calls_7d', failing_on_as_of_date.failed_calls_7d,
+            'client_errors_7d', failing_on_as_of_date.client_errors_7d,
+            'server_errors_7d', failing_on_as_of_date.server_errors_7d,
+            'error_rate_7d', round(failing_on_as_of_date.failed_calls_7d / failing_on_as_of_date.calls_7d, 4),
+            'calls_prior_7d', coalesce(failing_on_as_of_date.calls_prior_7d, 0),
+            'error_rate_prior_7d', round(
+                failing_on_as_of_date.failed_calls_prior_7d / nullif(failing_on_as_of_date.calls_prior_7d, 0), 4
+            ),
+            'failing_routes', coalesce(collect_failing_routes.failing_routes, []),
+            'error_types', list_slice(coalesce(collect_error_types.error_types, []), 1, 5)
+        ) as detail
+    from failing_on_as_of_date
+    left join collect_failing_routes
+        on failing_on_as_of_date.organization_id = collect_failing_routes.organization_id
+    left join collect_error_types
+        on failing_on_as_of_date.organization_id = collect_error_types.organization_id
+
+)
+
+select * from final
