@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 # Absolute, so `dbt parse` here and dbt under Dagster see the same profile (partial parsing).
 export WAREHOUSE_PATH ?= $(CURDIR)/data/warehouse.duckdb
+# The sample plan catalogue prices the quota table; `make run PLANS_FILE=` runs without prices.
+export PLANS_FILE ?= $(CURDIR)/seeds/plans.csv
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
@@ -27,6 +29,7 @@ dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_pr
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, print what was built
 run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+	@$(BIN)/apiwh plans --check
 	$(BIN)/dagster job execute -m orchestration.definitions -j daily_refresh \
 		--config orchestration/dagster_home/quiet_run.yaml
 	@$(MAKE) --no-print-directory reports

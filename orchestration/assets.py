@@ -124,6 +124,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         settings = load_settings()
         # dbt resolves a relative path from dbt_project/; hand it the one this run uses.
         os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
+        if settings.plans_file is not None:
+            os.environ["PLANS_FILE"] = str(settings.plans_file)
         prune_run_targets()
         yield from dbt.cli(["build"], context=context).stream()
 

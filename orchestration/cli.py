@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "orchestration.reports.onboarding",
     "orchestration.alerts.commands",
     "orchestration.dashboard.commands",
+    "orchestration.plans",
 )
 
 

@@ -29,6 +29,8 @@ class Settings:
     ip_hash_salt: str
     # Optional CSV organization_id, display_name, primary_contact_email (CONTRACT.md section 3).
     organizations_file: Path | None = None
+    # Optional plan catalogue CSV (CONTRACT.md section 2b); None prices nothing.
+    plans_file: Path | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -67,6 +69,11 @@ def load_settings() -> Settings:
         raise SettingsError(
             f"WAREHOUSE_PATH must end in 'warehouse.duckdb' (vary the folder), got {warehouse_path}"
         )
+    plans_file = None
+    if os.environ.get("PLANS_FILE", "").strip():
+        plans_file = _path_from_env("PLANS_FILE", PROJECT_ROOT)
+        if not plans_file.is_file():
+            raise SettingsError(f"PLANS_FILE {plans_file}: no such file")
     return Settings(
         raw_data_dir=_path_from_env("RAW_DATA_DIR", PROJECT_ROOT / "seeds"),
         warehouse_path=warehouse_path,
@@ -77,4 +84,5 @@ def load_settings() -> Settings:
             if os.environ.get("ORGANIZATIONS_FILE", "").strip()
             else None
         ),
+        plans_file=plans_file,
     )

@@ -28,6 +28,7 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, P
     monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     monkeypatch.delenv("AS_OF", raising=False)
+    monkeypatch.delenv("PLANS_FILE", raising=False)
     monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
     monkeypatch.delenv("ALERT_WEBHOOK_SECRET", raising=False)
     return {"landing": landing, "warehouse": warehouse, "dagster_home": dagster_home}

@@ -105,9 +105,14 @@ def load_events(landing: Path, warehouse: Path) -> None:
 
 
 def run_dbt(
-    warehouse: Path, *args: str, as_of: str | None = None, check: bool = True
+    warehouse: Path,
+    *args: str,
+    as_of: str | None = None,
+    check: bool = True,
+    plans_file: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """`dbt <args>` in dbt_project/ against `warehouse`, with private target and log folders."""
+    """`dbt <args>` in dbt_project/ against `warehouse`, with private target and log folders.
+    No plan catalogue unless `plans_file` is given (make exports the sample's)."""
     scratch = warehouse.parent
     env = {
         **os.environ,
@@ -115,8 +120,11 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     env.pop("AS_OF", None)
+    env.pop("PLANS_FILE", None)
     if as_of:
         env["AS_OF"] = as_of
+    if plans_file is not None:
+        env["PLANS_FILE"] = str(plans_file)
     command = [
         DBT,
         *args,
@@ -143,6 +151,7 @@ def build_warehouse(
     as_of: str | None = None,
     select: str | None = None,
     file_name: str = "events.ndjson",
+    plans_file: Path | None = None,
 ) -> Path:
     """Write events, load them with the real loader, run `dbt build`; return the DuckDB path."""
     landing = tmp_path / "landing"
@@ -150,7 +159,7 @@ def build_warehouse(
     warehouse = tmp_path / "wh" / "warehouse.duckdb"
     load_events(landing, warehouse)
     args = ["build"] + (["--select", select] if select else [])
-    run_dbt(warehouse, *args, as_of=as_of)
+    run_dbt(warehouse, *args, as_of=as_of, plans_file=plans_file)
     return warehouse
 
 

@@ -52,6 +52,7 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
             ("Projected end of month", f"{_number(d.get('projected_eom'))} calls"),
             ("Days to cap", _number(d.get("days_to_cap"))),
             ("Quota resets on", _number(d.get("quota_resets_on"))),
+            *_price_lines(d),
         ]
     if alert.alert_type == "churn_risk":
         change = d.get("usage_change_7d_pct")
@@ -86,11 +87,82 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
     return [(key, _number(value)) for key, value in sorted(d.items())]
 
 
+def _money(value: float, *, signed: bool = False) -> str:
+    sign = "-" if value < 0 else "+" if signed and value > 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def _price_lines(d: dict[str, Any]) -> list[tuple[str, str]]:
+    """The plan catalogue's figures (marts.upgrade_opportunities), when it priced this plan."""
+    if d.get("plan_monthly_price") is None:
+        return []
+    lines = []
+    if d.get("next_plan_id") is not None:
+        lines.append(
+            (
+                "Next plan",
+                f"{d['next_plan_id']}: {_number(d.get('next_plan_call_limit'))} calls a month,"
+                f" {_money(d['next_plan_monthly_price'])} a month"
+                f" ({_money(d['upgrade_mrr_delta'], signed=True)} MRR)",
+            )
+        )
+    lines.append(
+        (
+            "Overage at the current pace",
+            f"{_number(d.get('overage_calls_at_pace'))} calls, {_money(d['overage_cost_at_pace'])}",
+        )
+    )
+    return lines
+
+
+def upgrade_offer(d: dict[str, Any]) -> str | None:
+    """Sentences naming the next plan and what moving to it would cost or save this month at
+    the current pace; None when the plan catalogue did not price the account's plan."""
+    if d.get("plan_monthly_price") is None:
+        return None
+    overage = d.get("overage_cost_at_pace") or 0.0
+    overage_text = (
+        f" At this pace the calls above your quota come to {_money(overage)} this month."
+        if d.get("overage_calls_at_pace")
+        else ""
+    )
+    next_plan = d.get("next_plan_id")
+    if next_plan is None:
+        return f"You are on our largest plan.{overage_text}" if overage_text else None
+    delta = d["upgrade_mrr_delta"]
+    compared = (
+        f"{_money(delta)} more than your current plan"
+        if delta > 0
+        else f"{_money(-delta)} less than your current plan"
+        if delta < 0
+        else "the same as your current plan"
+    )
+    sentences = [
+        f"The next plan, {next_plan}, includes {_number(d.get('next_plan_call_limit'))} calls a"
+        f" month for {_money(d['next_plan_monthly_price'])} a month, {compared}.{overage_text}"
+    ]
+    net = d.get("upgrade_net_cost_at_pace")
+    if net is not None and overage > 0:
+        if net < 0:
+            sentences.append(f"Moving to {next_plan} now would save you {_money(-net)} this month.")
+        else:
+            sentences.append(f"Overage included, {next_plan} would cost {_money(net)} more this month.")
+    if d.get("fits_next_plan") is False:
+        sentences.append(
+            f"Your projected {_number(d.get('projected_eom'))} calls this month would exceed even"
+            f" the {next_plan} quota, so it may be worth a look beyond it."
+        )
+    return " ".join(sentences)
+
+
 def drafted_note(alert: Alert) -> tuple[str, str] | None:
     if alert.alert_type in RELIABILITY_NOTES:
         return RELIABILITY_NOTES[alert.alert_type](alert)
     subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
-    return (str(subject), str(body)) if subject and body else None
+    if not (subject and body):
+        return None
+    offer = upgrade_offer(alert.detail) if alert.alert_type == "quota_threshold" else None
+    return (str(subject), f"{body} {offer}" if offer else str(body))
 
 
 def note_recipients(alert: Alert) -> str:

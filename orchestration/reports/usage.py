@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import duckdb
 
 from orchestration.readers import WarehouseNotBuiltError, open_marts_connection
+from orchestration.reports import upgrades
 from orchestration.settings import load_settings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -258,6 +259,8 @@ def render_quota(
     as_of: dt.date,
     min_pct: float,
     org: str | None = None,
+    opportunities: dict[str, upgrades.UpgradeOpportunity] | None = None,
+    opportunity_totals: upgrades.OpportunityTotals | None = None,
 ) -> str:
     days_in_month = calendar.monthrange(as_of.year, as_of.month)[1]
     title = (
@@ -278,7 +281,9 @@ def render_quota(
         "DAYS TO CAP",
         "BAND",
         "FAILED MTD",
+        *upgrades.COLUMN_TITLES,
     ]
+    opportunities = opportunities or {}
     body = [
         [
             truncate(account.organization_id),
@@ -291,10 +296,11 @@ def render_quota(
             format_days_to_cap(account.days_to_cap),
             f"{account.threshold_band}%" if account.threshold_band else NONE_TEXT,
             format_rate(account.failed_mtd_rate),
+            *upgrades.opportunity_cells(opportunities.get(account.organization_id)),
         ]
         for account in accounts
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrr")]
+    lines = [title, *render_table(header, body, align="llrrrrrrrr" + upgrades.COLUMN_ALIGN)]
     lines.append(
         _note(
             "TODAY: calls on the as-of date. PROJ. EOM: projected calls by the end of the month, ! above"
@@ -303,6 +309,10 @@ def render_quota(
             " points to a broken integration rather than a need for a bigger plan."
         )
     )
+    hot_accounts_shown = any(a.threshold_band >= 80 or a.will_exceed for a in accounts)
+    footer = upgrades.render_opportunity_footer(opportunity_totals, hot_accounts_shown=hot_accounts_shown)
+    if footer:
+        lines += ["", *footer]
     return "\n".join(lines)
 
 
@@ -564,9 +574,22 @@ def cmd_quota(args: argparse.Namespace) -> int:
         if as_of is None:
             return _no_data()
         accounts = fetch_quota(con, as_of=as_of, min_pct=args.min_pct, org=args.org, limit=args.limit)
+        opportunities = upgrades.fetch_upgrade_opportunities(
+            con, as_of=as_of, organization_ids=[account.organization_id for account in accounts]
+        )
+        totals = upgrades.fetch_opportunity_totals(con, as_of=as_of, min_pct=args.min_pct, org=args.org)
     finally:
         con.close()
-    print(render_quota(accounts, as_of=as_of, min_pct=args.min_pct, org=args.org))
+    print(
+        render_quota(
+            accounts,
+            as_of=as_of,
+            min_pct=args.min_pct,
+            org=args.org,
+            opportunities=opportunities,
+            opportunity_totals=totals,
+        )
+    )
     return 0
 
 

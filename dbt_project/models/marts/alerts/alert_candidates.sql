@@ -25,6 +25,12 @@ quota_utilization as (
 
 ),
 
+upgrade_opportunities as (
+
+    select * from {{ ref('upgrade_opportunities') }}
+
+),
+
 customer_usage_summary as (
 
     select * from {{ ref('customer_usage_summary') }}
@@ -76,10 +82,23 @@ quota_on_as_of_date as (
         quota_utilization.days_to_cap,
         quota_utilization.will_exceed,
         last_day(quota_utilization.usage_date) - quota_utilization.usage_date as days_left_in_month,
-        last_day(quota_utilization.usage_date) + 1 as quota_resets_on
+        last_day(quota_utilization.usage_date) + 1 as quota_resets_on,
+        upgrade_opportunities.next_plan_id,
+        upgrade_opportunities.next_plan_call_limit,
+        upgrade_opportunities.plan_monthly_price,
+        upgrade_opportunities.next_plan_monthly_price,
+        upgrade_opportunities.upgrade_mrr_delta,
+        upgrade_opportunities.overage_calls_at_pace,
+        upgrade_opportunities.overage_cost_at_pace,
+        upgrade_opportunities.fits_next_plan,
+        upgrade_opportunities.upgrade_net_cost_at_pace
     from quota_utilization
     inner join as_of
         on quota_utilization.usage_date = as_of.as_of_date
+    left join upgrade_opportunities
+        on
+            quota_utilization.organization_id = upgrade_opportunities.organization_id
+            and quota_utilization.usage_date = upgrade_opportunities.as_of_date
 
 ),
 
@@ -189,6 +208,15 @@ quota_alerts as (
             'will_exceed', will_exceed,
             'days_left_in_month', days_left_in_month,
             'quota_resets_on', quota_resets_on,
+            'next_plan_id', next_plan_id,
+            'next_plan_call_limit', next_plan_call_limit,
+            'plan_monthly_price', plan_monthly_price,
+            'next_plan_monthly_price', next_plan_monthly_price,
+            'upgrade_mrr_delta', upgrade_mrr_delta,
+            'overage_calls_at_pace', overage_calls_at_pace,
+            'overage_cost_at_pace', overage_cost_at_pace,
+            'fits_next_plan', fits_next_plan,
+            'upgrade_net_cost_at_pace', upgrade_net_cost_at_pace,
             'note_subject', note_subject,
             'note_body', note_body
         ) as detail

@@ -1,0 +1,129 @@
+"""The optional plan catalogue (env PLANS_FILE, CONTRACT.md section 2b): check it, show it.
+
+The warehouse reads the catalogue in dbt (staging.stg_plan_catalogue). The parsing and the
+checks are one dbt macro, dbt_project/macros/plan_catalogue_lines.sql, written in plain Jinja so
+that this module renders the very same SQL and runs it in DuckDB: `apiwh plans` and the
+pre-flight of `make run` refuse exactly what the build refuses, with the same one-line message
+naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from orchestration.settings import DBT_PROJECT_DIR, SettingsError, load_settings
+
+CATALOGUE_MACRO = DBT_PROJECT_DIR / "macros" / "plan_catalogue_lines.sql"
+
+
+class PlanCatalogueError(SettingsError):
+    """A bad plan catalogue: the message names the file and the line, ready to print as is."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    monthly_price: float
+    monthly_call_limit: int
+    next_plan_id: str | None
+    overage_price_per_1k_calls: float
+    line_number: int
+
+
+def catalogue_sql(plans_file: Path) -> str:
+    """The SELECT of every line of the catalogue with its `problem`, as dbt compiles it."""
+    module = jinja2.Environment().from_string(CATALOGUE_MACRO.read_text(encoding="utf-8")).module
+    return str(module.plan_catalogue_lines(str(plans_file)))
+
+
+def read_plan_catalogue(plans_file: Path) -> list[Plan]:
+    """Every plan in file order, or PlanCatalogueError for the first bad line."""
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"""
+            select
+                plan_id, monthly_price, monthly_call_limit, next_plan_id,
+                overage_price_per_1k_calls, line_number, problem
+            from ({catalogue_sql(plans_file)})
+            order by line_number
+            """
+        ).fetchall()
+    except duckdb.Error as exc:
+        # e.g. not UTF-8 text: DuckDB's first line says why.
+        reason = str(exc).strip().splitlines()[0]
+        raise PlanCatalogueError(f"PLANS_FILE {plans_file}: cannot be read ({reason})") from exc
+    finally:
+        con.close()
+    problems = [row[-1] for row in rows if row[-1] is not None]
+    if problems:
+        raise PlanCatalogueError(problems[0])
+    return [Plan(*row[:-1]) for row in rows]
+
+
+def catalogue_fingerprint(plans_file: Path | None) -> str:
+    """sha256 of the catalogue's bytes ("" without one): a changed catalogue means a rebuild."""
+    if plans_file is None:
+        return ""
+    return hashlib.sha256(plans_file.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def render_catalogue(plans_file: Path, plans: list[Plan]) -> str:
+    lines = [f"Plan catalogue {plans_file}: {len(plans)} plan(s)"]
+    header = ("PLAN", "PRICE / MONTH", "CALLS / MONTH", "NEXT PLAN", "OVERAGE / 1K CALLS")
+    rows = [
+        (
+            plan.plan_id,
+            _money(plan.monthly_price),
+            f"{plan.monthly_call_limit:,}",
+            plan.next_plan_id or "-",
+            _money(plan.overage_price_per_1k_calls),
+        )
+        for plan in plans
+    ]
+    widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
+    for cells in (header, *rows):
+        lines.append(
+            "  ".join(
+                cell.ljust(width) if index in (0, 3) else cell.rjust(width)
+                for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+        )
+    return "\n".join(lines)
+
+
+def cmd_plans(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.plans_file is None:
+        print("No plan catalogue (PLANS_FILE is unset): upgrade opportunities are not priced.")
+        return 0
+    plans = read_plan_catalogue(settings.plans_file)
+    if args.check:
+        names = ", ".join(plan.plan_id for plan in plans)
+        print(f"Plan catalogue {settings.plans_file}: {len(plans)} plan(s) ({names})")
+    else:
+        print(render_catalogue(settings.plans_file, plans))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    plans = subparsers.add_parser(
+        "plans", help="the plan catalogue (PLANS_FILE) that prices upgrades and overage, checked"
+    )
+    plans.add_argument(
+        "--check", action="store_true", help="one line: the catalogue is valid (exit 0) or why not (2)"
+    )
+    plans.set_defaults(func=cmd_plans)
