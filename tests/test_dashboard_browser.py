@@ -72,6 +72,15 @@ def _assert_chart_drawn(dom: str, name: str, *, min_marks: int) -> None:
     assert shapes >= min_marks, f"chart {name}: {shapes} shapes drawn"
 
 
+def _table_rows(dom: str, name: str) -> list[list[str]]:
+    """Method, route, calls, error rate and p95 of each row of a data table."""
+    table = re.search(rf'<table data-table="{name}">(.*?)</table>', dom, re.S)
+    assert table, f"no table {name}"
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)[1:]
+    cells = [[unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
+    return [row[:4] + row[5:6] for row in cells]
+
+
 def _pct(rate: float) -> str:
     return f"{100 * rate:.1f}%"
 
@@ -155,6 +164,23 @@ def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, P
     _assert_chart_drawn(dom, "calls", min_marks=ds.DAYS)
     _assert_chart_drawn(dom, "latency", min_marks=3)
     _assert_chart_drawn(dom, "quota", min_marks=2)
+    # Its routes over the 30 days, exact over the window's calls (marts.customer_endpoint_30d).
+    endpoints = query(
+        built["snapshot"],
+        """
+        select method, route, calls_30d, error_rate_30d, latency_p95_30d_ms
+        from marts.customer_endpoint_30d where organization_id = ? order by calls_30d desc, route, method
+        """,
+        [ds.TARGET],
+    )
+    assert _table_rows(dom, "endpoints") == [
+        [method, route, f"{calls:,}", _pct(rate), f"{p95:,.1f}"]
+        for method, route, calls, rate, p95 in endpoints
+    ]
+    assert [(route, calls) for _, route, calls, *_ in endpoints] == [
+        ("/v1/orders/{id}", 50),
+        ("/v1/items", 40),
+    ]
     assert f"{ds.TARGET_NAME} ({ds.TARGET})" in dom
     assert ds.TARGET_CONTACT in dom
     assert "key_acme" in dom
@@ -185,6 +211,25 @@ def test_report_renders_offline_and_matches_the_marts(built: dict[str, Path]) ->
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
     _assert_chart_drawn(dom, "calls", min_marks=ds.DAYS)
     _assert_chart_drawn(dom, "quota", min_marks=2)
+    # Its routes over the month, with the median day's p95 (marts.customer_endpoint_daily).
+    endpoints = query(
+        built["snapshot"],
+        """
+        select method, route, sum(calls), sum(client_errors + server_errors) / sum(calls),
+            median(latency_p95_ms)
+        from marts.customer_endpoint_daily
+        where organization_id = ? and usage_date between '2026-03-01' and '2026-03-31'
+        group by all order by 3 desc, route, method
+        """,
+        [ds.TARGET],
+    )
+    assert len(endpoints) == 2
+    assert _table_rows(dom, "endpoints") == [
+        [method, route, f"{calls:,}", _pct(rate), f"{p95:,.1f}"]
+        for method, route, calls, rate, p95 in endpoints
+    ]
+    # Errors by class and type: one 404 and one 500 a day, no error type given.
+    assert "4xx" in dom and "unspecified" in dom
     with csv_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     marts = query(

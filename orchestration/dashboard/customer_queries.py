@@ -109,13 +109,62 @@ def customer_totals(
     return fetch_one(con, _CUSTOMER_TOTALS_SQL, [organization_id, start, end])
 
 
+# The 30 days ending on the as-of date, exact over the window's calls (CONTRACT.md 2b).
+_CUSTOMER_ENDPOINTS_30D_SQL = """
+select
+    route,
+    method,
+    calls_30d as calls,
+    error_rate_30d as error_rate,
+    cast(round(server_error_rate_30d * calls_30d) as bigint) as server_errors,
+    latency_p95_30d_ms as window_p95_ms,
+    latency_p99_30d_ms as window_p99_ms
+from marts.customer_endpoint_30d
+where organization_id = ?
+order by calls desc, route, method
+limit ?
+"""
+
+_ERRORS_BY_TYPE_SQL = """
+select
+    status_class,
+    error_type,
+    cast(sum(failed_calls) as bigint) as failed_calls
+from marts.error_breakdown_daily
+where organization_id = ? and usage_date between ? and ?
+group by all
+order by failed_calls desc, status_class, error_type
+"""
+
+
 def customer_endpoints(
-    con: duckdb.DuckDBPyConnection, organization_id: str, start: dt.date, end: dt.date, *, limit: int = 10
+    con: duckdb.DuckDBPyConnection,
+    organization_id: str,
+    start: dt.date,
+    end: dt.date,
+    *,
+    as_of: dt.date,
+    limit: int = 10,
 ) -> list[dict[str, Any]] | None:
-    """None when the warehouse has no marts.customer_endpoint_daily."""
+    """The organization's busiest routes in the period; None without the per-customer marts.
+
+    Over the 30 days ending on the as-of date the percentiles are exact over the window's calls
+    (window_p95_ms); over another period they are the median and slowest day's p95.
+    """
+    if (start, end) == (window_start(as_of), as_of) and has_mart(con, "customer_endpoint_30d"):
+        return fetch(con, _CUSTOMER_ENDPOINTS_30D_SQL, [organization_id, limit])
     if not has_mart(con, "customer_endpoint_daily"):
         return None
     return fetch(con, _CUSTOMER_ENDPOINTS_SQL, [organization_id, start, end, limit])
+
+
+def errors_by_type(
+    con: duckdb.DuckDBPyConnection, organization_id: str, start: dt.date, end: dt.date
+) -> list[dict[str, Any]] | None:
+    """Failed calls by status class and error type; None without marts.error_breakdown_daily."""
+    if not has_mart(con, "error_breakdown_daily"):
+        return None
+    return fetch(con, _ERRORS_BY_TYPE_SQL, [organization_id, start, end])
 
 
 def plan_history(con: duckdb.DuckDBPyConnection, organization_id: str, end: dt.date) -> list[dict[str, Any]]:

@@ -44,6 +44,23 @@ def display_daily(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+def _endpoint_row(row: dict[str, Any]) -> dict[str, str]:
+    shown = {
+        "method": row["method"],
+        "route": row["route"],
+        "calls": words.format_count(row["calls"]),
+        "error_rate": words.format_rate(row["error_rate"]),
+        "server_errors": words.format_count(row["server_errors"]),
+    }
+    if "window_p95_ms" in row:
+        shown["p95"] = words.format_ms(row["window_p95_ms"])
+        shown["p99"] = words.format_ms(row["window_p99_ms"])
+    else:
+        shown["p95"] = words.format_ms(row["median_day_p95_ms"])
+        shown["p99"] = words.format_ms(row["slowest_day_p95_ms"])
+    return shown
+
+
 def _quota(con: duckdb.DuckDBPyConnection, organization_id: str, on_date: dt.date) -> tuple[dict | None, str]:
     accounts = queries.quota_accounts(con, on_date, organization_id)
     if not accounts:
@@ -81,7 +98,9 @@ def period_context(
     """Figures, tables and charts of one organization from start through end."""
     daily = queries.customer_daily(con, organization_id, start, end)
     totals = customer_queries.customer_totals(con, organization_id, start, end)
-    endpoints = customer_queries.customer_endpoints(con, organization_id, start, end)
+    as_of = queries.data_health(con)["as_of_date"]
+    endpoints = customer_queries.customer_endpoints(con, organization_id, start, end, as_of=as_of)
+    errors = customer_queries.errors_by_type(con, organization_id, start, end)
     quota, quota_chart = _quota(con, organization_id, end)
     name = directory.name(organization_id)
     calls_chart = charts.stacked_daily_calls(
@@ -110,20 +129,11 @@ def period_context(
         },
         "latency_text": words.latency_summary(totals),
         "endpoints_raw": endpoints,
-        "endpoints": None
-        if endpoints is None
-        else [
-            {
-                "method": row["method"],
-                "route": row["route"],
-                "calls": words.format_count(row["calls"]),
-                "error_rate": words.format_rate(row["error_rate"]),
-                "server_errors": words.format_count(row["server_errors"]),
-                "median_day_p95_ms": words.format_ms(row["median_day_p95_ms"]),
-                "slowest_day_p95_ms": words.format_ms(row["slowest_day_p95_ms"]),
-            }
-            for row in endpoints
-        ],
+        "endpoints": None if endpoints is None else [_endpoint_row(row) for row in endpoints],
+        "endpoints_exact": bool(endpoints) and "window_p95_ms" in endpoints[0],
+        "errors_by_type": None
+        if errors is None
+        else [{**row, "failed_calls": words.format_count(row["failed_calls"])} for row in errors],
         "quota": quota,
         "plans": customer_queries.plan_history(con, organization_id, end),
         "charts": {

@@ -370,3 +370,22 @@ def funnel(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def retention(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return fetch(con, _RETENTION_SQL)
+
+
+_INCIDENTS_SQL = """
+select route, method, usage_date, kind, scope, affected_customers, latency_p95_ms, baseline_latency_p95_ms,
+    server_error_rate, baseline_server_error_rate
+from marts.endpoint_incidents
+where usage_date between ? and ?
+order by usage_date desc, affected_customers desc, route, method
+limit ?
+"""
+
+
+def endpoint_incidents(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, *, limit: int = 20
+) -> list[dict[str, Any]] | None:
+    """Route degradations in the window (CONTRACT.md 2b); None without marts.endpoint_incidents."""
+    if not has_mart(con, "endpoint_incidents"):
+        return None
+    return fetch(con, _INCIDENTS_SQL, [window_start(as_of), as_of, limit])

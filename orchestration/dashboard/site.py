@@ -268,6 +268,16 @@ def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
             ),
         },
         slowest=rows,
+        incidents=[
+            {
+                **incident,
+                "latency_p95_ms": words.format_ms(incident["latency_p95_ms"]),
+                "baseline_latency_p95_ms": words.format_ms(incident["baseline_latency_p95_ms"]),
+                "server_error_rate": words.format_rate(incident["server_error_rate"]),
+                "baseline_server_error_rate": words.format_rate(incident["baseline_server_error_rate"]),
+            }
+            for incident in queries.endpoint_incidents(con, as_of) or []
+        ],
         **common,
     )
 
