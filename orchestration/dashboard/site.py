@@ -8,6 +8,7 @@ half a site.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -183,8 +184,6 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
 def _customer_page(
     con, row: dict[str, Any], as_of: dt.date, directory: Directory, common: dict[str, Any]
 ) -> str:
-    import json
-
     organization_id = row["organization_id"]
     name = directory.name(organization_id)
     start = queries.window_start(as_of)
