@@ -115,9 +115,21 @@ def organizations_csv(path: Path) -> Path:
     return path
 
 
+def plans_csv(path: Path) -> Path:
+    """The plan catalogue (PLANS_FILE): the target's pro plan leads to scale, $150 more."""
+    path.write_text(
+        "plan_id,monthly_price,monthly_call_limit,next_plan_id,overage_price_per_1k_calls\n"
+        "team,29,60,pro,1\n"
+        "pro,49,100,scale,10\n"
+        "scale,199,1000,,5\n",
+        encoding="utf-8",
+    )
+    return path
+
+
 def build_published_warehouse(tmp_path: Path) -> Path:
-    """Load, build every model, publish the snapshot; return the live warehouse path."""
-    warehouse = build_warehouse(tmp_path, events())
+    """Load, build every model (plans priced), publish the snapshot; return the live warehouse."""
+    warehouse = build_warehouse(tmp_path, events(), plans_file=plans_csv(tmp_path / "plans.csv"))
     con = connect(warehouse)
     try:
         publish_snapshot(con, warehouse.parent / "published" / "warehouse.duckdb")

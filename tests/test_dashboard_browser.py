@@ -280,6 +280,10 @@ def test_quota_page_labels_and_drafts_notes_with_names(site: Path) -> None:
     # The target: 90 of 100 calls on day 10 of 31, projected 279: CRITICAL (cap in 1 day).
     row = re.search(rf"{ds.TARGET_NAME}</a>.*?</tr>", page, re.S)
     assert row and "CRITICAL" in row.group(0) and ">90.0%<" in row.group(0)
+    # Priced by the plan catalogue (marts.upgrade_opportunities): next plan scale, $150 more.
+    assert ">scale<" in row.group(0) and ">$150.00<" in row.group(0)
+    note = re.search(rf"Hi {ds.TARGET_NAME} team,.*?</pre>", page, re.S)
+    assert note and "scale" in note.group(0) and "$199.00" in note.group(0)
     assert f"To: {ds.TARGET_CONTACT}" in page
     assert f"Hi {ds.TARGET_NAME} team" in page
     assert "Subject: Heads up: you are at 90.0% of your monthly API quota" in page

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 from markupsafe import Markup
 
+from orchestration.alerts.render import upgrade_offer
 from orchestration.dashboard import charts, customer_queries, queries, words
 from orchestration.dashboard.customer_view import page_name, period_context
 from orchestration.dashboard.organizations import Directory
@@ -134,7 +135,10 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
         note = None
         if account["action_label"] != "ok":
             to, subject, body = words.quota_note(
-                account, name=directory.name(organization_id), contact=directory.contact(organization_id)
+                account,
+                name=directory.name(organization_id),
+                contact=directory.contact(organization_id),
+                offer=upgrade_offer(upgrade) if upgrade else None,
             )
             note = {"to": to, "subject": subject, "body": body}
         rows.append(

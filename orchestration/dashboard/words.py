@@ -69,8 +69,11 @@ def days_to_cap_text(days: int | None, *, at_cap: bool = False) -> str:
     return "1 day" if days == 1 else f"{days:,} days"
 
 
-def quota_note(account: dict[str, Any], *, name: str, contact: str | None) -> tuple[str, str, str]:
-    """(to, subject, body) of a note to the account's contact, from its quota figures."""
+def quota_note(
+    account: dict[str, Any], *, name: str, contact: str | None, offer: str | None = None
+) -> tuple[str, str, str]:
+    """(to, subject, body) of a note to the account's contact, from its quota figures; offer is
+    the priced next-plan paragraph (orchestration.alerts.render.upgrade_offer) when known."""
     pct = format_pct(account["pct_of_cap"])
     used = format_count(account["used_mtd"])
     cap = format_count(account["monthly_call_limit"])
@@ -102,6 +105,8 @@ def quota_note(account: dict[str, Any], *, name: str, contact: str | None) -> tu
             f" At this pace you end {month} at about {format_count(account['projected_eom'])} calls,"
             " within your quota. If you expect more traffic, we can look at a plan with more headroom."
         )
+    if offer:
+        body = f"{body}\n\n{offer}"
     return to, subject, body
 
 
