@@ -137,17 +137,51 @@ requests_last_7_days as (
 
 ),
 
-count_route_failures as (
+count_route_failure_kinds as (
 
     select
         organization_id,
         route,
         method,
-        count(*) as calls,
-        count(*) filter (where is_failed) as failed_calls,
-        mode(error_type) filter (where is_failed) as top_error_type,
-        mode(status_code) filter (where is_failed) as top_status_code
+        error_type,
+        status_code,
+        count(*) as failure_kind_calls
     from requests_last_7_days
+    where is_failed
+    group by all
+
+),
+
+{# Each route's most common failure (error type and status), ties broken by name and code. #}
+rank_route_failure_kinds as (
+
+    select
+        *,
+        row_number() over (
+            partition by organization_id, route, method
+            order by failure_kind_calls desc, error_type asc, status_code asc
+        ) as failure_kind_rank
+    from count_route_failure_kinds
+
+),
+
+count_route_failures as (
+
+    select
+        requests_last_7_days.organization_id,
+        requests_last_7_days.route,
+        requests_last_7_days.method,
+        count(*) as calls,
+        count(*) filter (where requests_last_7_days.is_failed) as failed_calls,
+        any_value(rank_route_failure_kinds.error_type) as top_error_type,
+        any_value(rank_route_failure_kinds.status_code) as top_status_code
+    from requests_last_7_days
+    left join rank_route_failure_kinds
+        on
+            requests_last_7_days.organization_id = rank_route_failure_kinds.organization_id
+            and requests_last_7_days.route = rank_route_failure_kinds.route
+            and requests_last_7_days.method = rank_route_failure_kinds.method
+            and rank_route_failure_kinds.failure_kind_rank = 1
     group by all
 
 ),
@@ -220,17 +254,49 @@ collect_failing_routes as (
 
 ),
 
-count_error_types as (
+count_error_type_status_codes as (
 
     select
         organization_id,
         status_class,
         error_type,
-        count(*) as failed_calls,
-        count(distinct route) as distinct_routes,
-        mode(status_code) as top_status_code
+        status_code,
+        count(*) as status_code_calls
     from requests_last_7_days
     where is_failed
+    group by all
+
+),
+
+rank_error_type_status_codes as (
+
+    select
+        *,
+        row_number() over (
+            partition by organization_id, status_class, error_type
+            order by status_code_calls desc, status_code asc
+        ) as status_code_rank
+    from count_error_type_status_codes
+
+),
+
+count_error_types as (
+
+    select
+        requests_last_7_days.organization_id,
+        requests_last_7_days.status_class,
+        requests_last_7_days.error_type,
+        count(*) as failed_calls,
+        count(distinct requests_last_7_days.route) as distinct_routes,
+        any_value(rank_error_type_status_codes.status_code) as top_status_code
+    from requests_last_7_days
+    inner join rank_error_type_status_codes
+        on
+            requests_last_7_days.organization_id = rank_error_type_status_codes.organization_id
+            and requests_last_7_days.status_class = rank_error_type_status_codes.status_class
+            and requests_last_7_days.error_type = rank_error_type_status_codes.error_type
+            and rank_error_type_status_codes.status_code_rank = 1
+    where requests_last_7_days.is_failed
     group by all
 
 ),

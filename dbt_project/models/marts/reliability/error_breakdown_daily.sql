@@ -33,17 +33,51 @@ failed_requests as (
 
 ),
 
-aggregate_failures as (
+count_status_codes as (
 
     select
         organization_id,
-        request_date as usage_date,
+        request_date,
         status_class,
         error_type,
-        count(*) as failed_calls,
-        count(distinct route) as distinct_routes,
-        mode(status_code) as most_common_status_code
+        status_code,
+        count(*) as status_code_calls
     from failed_requests
+    group by all
+
+),
+
+{# The most common status code of each group, ties to the lowest code, so reruns agree. #}
+rank_status_codes as (
+
+    select
+        *,
+        row_number() over (
+            partition by organization_id, request_date, status_class, error_type
+            order by status_code_calls desc, status_code asc
+        ) as status_code_rank
+    from count_status_codes
+
+),
+
+aggregate_failures as (
+
+    select
+        failed_requests.organization_id,
+        failed_requests.request_date as usage_date,
+        failed_requests.status_class,
+        failed_requests.error_type,
+        count(*) as failed_calls,
+        count(distinct failed_requests.route) as distinct_routes,
+        any_value(rank_status_codes.status_code) as most_common_status_code
+    from failed_requests
+    inner join rank_status_codes
+        on
+            failed_requests.organization_id = rank_status_codes.organization_id
+            and failed_requests.request_date = rank_status_codes.request_date
+            and failed_requests.status_class = rank_status_codes.status_class
+            and failed_requests.error_type = rank_status_codes.error_type
+            and rank_status_codes.status_code_rank = 1
     group by all
 
 )
