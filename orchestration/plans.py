@@ -10,7 +10,6 @@ naming the file and the line.
 from __future__ import annotations
 
 import argparse
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,13 +64,6 @@ def read_plan_catalogue(plans_file: Path) -> list[Plan]:
     if problems:
         raise PlanCatalogueError(problems[0])
     return [Plan(*row[:-1]) for row in rows]
-
-
-def catalogue_fingerprint(plans_file: Path | None) -> str:
-    """sha256 of the catalogue's bytes ("" without one): a changed catalogue means a rebuild."""
-    if plans_file is None:
-        return ""
-    return hashlib.sha256(plans_file.read_bytes()).hexdigest()
 
 
 # ---------------------------------------------------------------------------- CLI

@@ -5,6 +5,7 @@ footer, drafted note). The checks run the dbt macro's own SQL in DuckDB (orchest
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from orchestration.plans import Plan, PlanCatalogueError, read_plan_catalogue
 from orchestration.reports.upgrades import (
     OpportunityTotals,
     UpgradeOpportunity,
-    opportunity_cells,
+    opportunity_row,
     render_opportunity_footer,
 )
 from orchestration.settings import PROJECT_ROOT
@@ -142,18 +143,34 @@ def _opportunity(**overrides) -> UpgradeOpportunity:
     return UpgradeOpportunity(**values)
 
 
-def test_quota_cells_for_each_case() -> None:
-    assert opportunity_cells(_opportunity()) == ["scale", "+$1,500.00", "$310.00"]
-    assert opportunity_cells(_opportunity(fits_next_plan=False))[0] == "scale *"
-    assert opportunity_cells(
-        _opportunity(next_plan_id=None, upgrade_mrr_delta=None, fits_next_plan=None)
-    ) == [
-        "top plan",
-        "-",
+def test_quota_rows_for_each_case() -> None:
+    assert opportunity_row("acct", "growth", _opportunity()) == [
+        "acct",
+        "growth",
+        "scale",
+        "1,000,000",
+        "+$1,500.00",
+        "62,000",
         "$310.00",
+        "+$1,190.00",
     ]
-    assert opportunity_cells(_opportunity(is_plan_in_catalogue=False)) == ["not in catalogue", "-", "-"]
-    assert opportunity_cells(None) == ["-", "-", "-"]
+    assert opportunity_row("acct", "growth", _opportunity(fits_next_plan=False))[2] == "scale *"
+    top = _opportunity(next_plan_id=None, next_plan_call_limit=None, upgrade_mrr_delta=None)
+    top = replace(top, fits_next_plan=None, upgrade_net_cost_at_pace=None)
+    assert opportunity_row("acct", "scale", top)[2:] == ["top plan", "-", "-", "62,000", "$310.00", "-"]
+    saves = opportunity_row("acct", "growth", _opportunity(upgrade_net_cost_at_pace=-200.0))
+    assert saves[-1] == "-$200.00"
+    missing = _opportunity(is_plan_in_catalogue=False)
+    assert opportunity_row("acct", None, missing) == [
+        "acct",
+        "-",
+        "not in catalogue",
+        "-",
+        "-",
+        "62,000",
+        "-",
+        "-",
+    ]
 
 
 def test_footer_totals_in_words() -> None:
@@ -166,10 +183,10 @@ def test_footer_totals_in_words() -> None:
         unpriced_accounts=0,
     )
     footer = render_opportunity_footer(totals, hot_accounts_shown=True)
-    assert footer[1] == "  If the 2 accounts with a next plan upgrade: +$3,500.00 MRR."
+    assert footer[0] == "If the 2 accounts with a next plan upgrade: +$3,500.00 MRR."
     assert (
-        footer[2]
-        == "  Overage at the current pace this month: $1,700.00 from 1 account projected over the cap."
+        footer[1]
+        == "Overage at the current pace this month: $1,700.00 from 1 account projected over the cap."
     )
     assert not any("catalogue does not list" in line for line in footer)
     assert render_opportunity_footer(None, hot_accounts_shown=False) == []
@@ -196,11 +213,15 @@ def _detail(**overrides) -> dict:
 def test_note_says_what_upgrading_saves_or_costs() -> None:
     assert upgrade_offer(_detail()) == (
         "The next plan, scale, includes 1,000,000 calls a month for $1,999.00 a month, $1,500.00"
-        " more than your current plan. At this pace the calls above your quota come to $1,700.00"
-        " this month. Moving to scale now would save you $200.00 this month."
+        " more than your current plan. At this pace the 340,000 calls above your quota come to"
+        " $1,700.00 this month. Moving to scale now would save you $200.00 this month."
     )
     costs = upgrade_offer(_detail(upgrade_net_cost_at_pace=300.0, overage_cost_at_pace=1_200.0))
     assert costs.endswith("Overage included, scale would cost $300.00 more this month.")
+    free_overage = upgrade_offer(_detail(overage_cost_at_pace=0.0, upgrade_net_cost_at_pace=1_500.0))
+    assert free_overage.endswith(
+        "more than your current plan. At this pace about 340,000 calls this month would go above your quota."
+    )
     within = upgrade_offer(_detail(overage_calls_at_pace=0, overage_cost_at_pace=0.0))
     assert within == (
         "The next plan, scale, includes 1,000,000 calls a month for $1,999.00 a month, $1,500.00"
@@ -216,8 +237,11 @@ def test_note_says_what_upgrading_saves_or_costs() -> None:
 def test_note_on_the_top_plan_or_without_prices() -> None:
     top = _detail(next_plan_id=None, upgrade_mrr_delta=None, upgrade_net_cost_at_pace=None)
     assert upgrade_offer(top) == (
-        "You are on our largest plan. At this pace the calls above your quota come to $1,700.00 this month."
+        "You are on our largest plan. At this pace the 340,000 calls above your quota come to $1,700.00"
+        " this month."
     )
-    assert upgrade_offer(_detail(next_plan_id=None, overage_calls_at_pace=0)) is None
+    assert (
+        upgrade_offer(_detail(next_plan_id=None, overage_calls_at_pace=0, overage_cost_at_pace=0.0)) is None
+    )
     assert upgrade_offer(_detail(plan_monthly_price=None)) is None
     assert upgrade_offer({}) is None

@@ -121,11 +121,16 @@ def upgrade_offer(d: dict[str, Any]) -> str | None:
     if d.get("plan_monthly_price") is None:
         return None
     overage = d.get("overage_cost_at_pace") or 0.0
-    overage_text = (
-        f" At this pace the calls above your quota come to {_money(overage)} this month."
-        if d.get("overage_calls_at_pace")
-        else ""
-    )
+    overage_calls = d.get("overage_calls_at_pace") or 0
+    if overage > 0:
+        overage_text = (
+            f" At this pace the {overage_calls:,} calls above your quota come to {_money(overage)}"
+            " this month."
+        )
+    elif overage_calls > 0:
+        overage_text = f" At this pace about {overage_calls:,} calls this month would go above your quota."
+    else:
+        overage_text = ""
     next_plan = d.get("next_plan_id")
     if next_plan is None:
         return f"You are on our largest plan.{overage_text}" if overage_text else None

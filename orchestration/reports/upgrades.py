@@ -109,6 +109,22 @@ def fetch_opportunity_totals(
 
 # --------------------------------------------------------------------- rendering
 
+SECTION_TITLE = (
+    "REVENUE OPPORTUNITY: accounts at 80%+ of cap or projected over it, priced by the plan catalogue"
+)
+TABLE_HEADER = (
+    "ACCOUNT",
+    "PLAN",
+    "NEXT PLAN",
+    "NEXT QUOTA",
+    "MRR DELTA",
+    "OVERAGE CALLS",
+    "OVERAGE AT PACE",
+    "UPGRADE NET",
+)
+TABLE_ALIGN = "lllrrrrr"
+MAX_ID_WIDTH = 32
+
 
 def format_money(value: float | None, *, signed: bool = False) -> str:
     """Dollars with cents ("$1,234.50", "+$450.00", "-$12.00"); "-" for none."""
@@ -118,21 +134,50 @@ def format_money(value: float | None, *, signed: bool = False) -> str:
     return f"{sign}${abs(value):,.2f}"
 
 
-def opportunity_cells(opportunity: UpgradeOpportunity | None) -> list[str]:
-    """The three cells added to a quota row: next plan (* when even it is too small at this
-    pace), MRR delta, overage at the current pace."""
-    if opportunity is None:
-        return [NONE_TEXT] * len(COLUMN_TITLES)
+def _count(value: int | None) -> str:
+    return NONE_TEXT if value is None else f"{value:,}"
+
+
+def _short(text: str | None) -> str:
+    if text is None:
+        return NONE_TEXT
+    return text if len(text) <= MAX_ID_WIDTH else text[: MAX_ID_WIDTH - 1] + "…"
+
+
+def opportunity_row(organization_id: str, plan_id: str | None, opportunity: UpgradeOpportunity) -> list[str]:
+    """One row: next plan (* when even it is too small at this pace) and the money."""
+    overage_calls = _count(opportunity.overage_calls_at_pace)
     if not opportunity.is_plan_in_catalogue:
-        return ["not in catalogue", NONE_TEXT, NONE_TEXT]
-    next_plan = opportunity.next_plan_id or "top plan"
+        return [_short(organization_id), _short(plan_id), "not in catalogue", NONE_TEXT, NONE_TEXT] + [
+            overage_calls,
+            NONE_TEXT,
+            NONE_TEXT,
+        ]
+    next_plan = _short(opportunity.next_plan_id) if opportunity.next_plan_id else "top plan"
     if opportunity.fits_next_plan is False:
         next_plan += " *"
     return [
+        _short(organization_id),
+        _short(plan_id),
         next_plan,
+        _count(opportunity.next_plan_call_limit),
         format_money(opportunity.upgrade_mrr_delta, signed=True),
+        overage_calls,
         format_money(opportunity.overage_cost_at_pace),
+        format_money(opportunity.upgrade_net_cost_at_pace, signed=True),
     ]
+
+
+def opportunity_table(
+    accounts: Sequence, opportunities: dict[str, UpgradeOpportunity]
+) -> tuple[tuple[str, ...], list[list[str]], str]:
+    """Header, rows (in the quota table's order, accounts with an opportunity only) and alignment."""
+    rows = [
+        opportunity_row(account.organization_id, account.plan_id, opportunities[account.organization_id])
+        for account in accounts
+        if account.organization_id in opportunities
+    ]
+    return TABLE_HEADER, rows, TABLE_ALIGN
 
 
 def _accounts(count: int) -> str:
@@ -140,33 +185,37 @@ def _accounts(count: int) -> str:
 
 
 def render_opportunity_footer(totals: OpportunityTotals | None, *, hot_accounts_shown: bool) -> list[str]:
-    """The revenue lines under the quota table: what upgrades would add, what overage costs."""
+    """Sentences under the prices: the total opportunity, as the quota recipe ends with it."""
     if totals is None:
         if not hot_accounts_shown:
             return []
         return [
-            "Prices: no plan catalogue was loaded (set PLANS_FILE to a plan CSV to price the next"
-            " plan and the overage; `apiwh plans` checks it)."
+            "Prices: no plan catalogue was loaded. Set PLANS_FILE to a plan CSV to price the next"
+            " plan and the overage at the current pace (`apiwh plans` checks it)."
         ]
-    lines = ["REVENUE OPPORTUNITY (accounts at 80%+ of cap or projected over it):"]
+    lines = []
     if totals.upgradable_accounts:
         lines.append(
-            f"  If the {_accounts(totals.upgradable_accounts)} with a next plan upgrade:"
+            f"If the {_accounts(totals.upgradable_accounts)} with a next plan upgrade:"
             f" {format_money(totals.upgrade_mrr_delta, signed=True)} MRR."
         )
     else:
-        lines.append("  No account shown has a next plan to move to.")
+        lines.append("No account here has a next plan to move to.")
     if totals.over_cap_accounts:
         lines.append(
-            f"  Overage at the current pace this month: {format_money(totals.overage_cost_at_pace)}"
+            f"Overage at the current pace this month: {format_money(totals.overage_cost_at_pace)}"
             f" from {_accounts(totals.over_cap_accounts)} projected over the cap."
         )
     else:
-        lines.append("  No account shown is projected over its cap: no overage at the current pace.")
+        lines.append("No account here is projected over its cap: no overage at the current pace.")
     if totals.unpriced_accounts:
         lines.append(
-            f"  {_accounts(totals.unpriced_accounts)} on a plan the catalogue does not list: not priced."
+            f"{_accounts(totals.unpriced_accounts)} on a plan the catalogue does not list: not priced."
         )
-    lines.append("  MRR DELTA: the next plan's price minus the current one. OVERAGE AT PACE: calls")
-    lines.append("  projected above the cap, at the plan's overage price. NEXT PLAN *: even it is too small.")
+    lines.append(
+        "MRR DELTA: the next plan's price minus the current one. OVERAGE: calls projected above the"
+        " quota at this month's pace, at the plan's overage price. UPGRADE NET: what moving to the"
+        " next plan adds to this month's bill at this pace, overage included (negative: it saves)."
+        " *: the projection exceeds even the next plan's quota."
+    )
     return lines

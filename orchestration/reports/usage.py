@@ -281,9 +281,7 @@ def render_quota(
         "DAYS TO CAP",
         "BAND",
         "FAILED MTD",
-        *upgrades.COLUMN_TITLES,
     ]
-    opportunities = opportunities or {}
     body = [
         [
             truncate(account.organization_id),
@@ -296,11 +294,10 @@ def render_quota(
             format_days_to_cap(account.days_to_cap),
             f"{account.threshold_band}%" if account.threshold_band else NONE_TEXT,
             format_rate(account.failed_mtd_rate),
-            *upgrades.opportunity_cells(opportunities.get(account.organization_id)),
         ]
         for account in accounts
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrr" + upgrades.COLUMN_ALIGN)]
+    lines = [title, *render_table(header, body, align="llrrrrrrrr")]
     lines.append(
         _note(
             "TODAY: calls on the as-of date. PROJ. EOM: projected calls by the end of the month, ! above"
@@ -309,10 +306,13 @@ def render_quota(
             " points to a broken integration rather than a need for a bigger plan."
         )
     )
+    # The plan catalogue's prices (marts.upgrade_opportunities), under the table.
+    header, body, align = upgrades.opportunity_table(accounts, opportunities or {})
+    if body:
+        lines += ["", upgrades.SECTION_TITLE, *render_table(header, body, align=align)]
     hot_accounts_shown = any(a.threshold_band >= 80 or a.will_exceed for a in accounts)
     footer = upgrades.render_opportunity_footer(opportunity_totals, hot_accounts_shown=hot_accounts_shown)
-    if footer:
-        lines += ["", *footer]
+    lines += [_note(line) for line in footer]
     return "\n".join(lines)
 
 
