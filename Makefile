@@ -10,7 +10,7 @@ export PLANS_FILE ?= $(CURDIR)/seeds/plans.csv
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run dev test lint dbt-unit pytest reports bench clean
+.PHONY: install run dev dashboard test lint dbt-unit pytest reports bench clean
 
 install: $(VENV)/.installed
 
@@ -42,10 +42,16 @@ reports:
 	@echo; $(BIN)/apiwh funnel
 	@echo; $(BIN)/apiwh retention
 	@echo; $(BIN)/apiwh alerts --pending
+	@echo; echo "Dashboard: $(dir $(WAREHOUSE_PATH))dashboard/index.html (open it, or \`make dashboard\` serves it)"
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
 dev: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+## dashboard: serve the dashboard `make run` wrote, on http://127.0.0.1:$(DASHBOARD_PORT)/
+DASHBOARD_PORT ?= 8000
+dashboard: install
+	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
 ## test: lint (ruff, sqlfluff), dbt parse + unit tests, then pytest
 test: install lint dbt-unit pytest

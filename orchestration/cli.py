@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "orchestration.reports.usage",
     "orchestration.reports.onboarding",
     "orchestration.alerts.commands",
+    "orchestration.dashboard.commands",
     "orchestration.plans",
 )
 

@@ -12,6 +12,7 @@ from orchestration.alerts.dagster_defs import (
     deliver_alerts_job,
 )
 from orchestration.assets import build_dbt_assets, build_published_snapshot, raw_events
+from orchestration.dashboard.asset import dashboard
 from orchestration.dbt_project import DBT_EXECUTABLE, warehouse_dbt_project
 from orchestration.warehouse import WAREHOUSE_WRITER_TAGS
 
@@ -39,7 +40,7 @@ def build_definitions() -> dg.Definitions:
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     return dg.Definitions(
-        assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot],
+        assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot, dashboard],
         jobs=[daily_refresh, deliver_alerts_job],
         schedules=[daily_schedule],
         sensors=build_alert_sensors(daily_refresh),

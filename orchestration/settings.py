@@ -27,6 +27,8 @@ class Settings:
     warehouse_path: Path
     as_of: dt.date | None
     ip_hash_salt: str
+    # Optional CSV organization_id, display_name, primary_contact_email (CONTRACT.md section 3).
+    organizations_file: Path | None = None
     # Optional plan catalogue CSV (CONTRACT.md section 2b); None prices nothing.
     plans_file: Path | None = None
 
@@ -38,6 +40,11 @@ class Settings:
     def snapshot_path(self) -> Path:
         """Published copy of the marts that readers (CLI, analysts) open, never the live file."""
         return self.data_dir / "published" / "warehouse.duckdb"
+
+    @property
+    def dashboard_dir(self) -> Path:
+        """The static dashboard the pipeline regenerates after each refresh."""
+        return self.data_dir / "dashboard"
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -72,5 +79,10 @@ def load_settings() -> Settings:
         warehouse_path=warehouse_path,
         as_of=as_of,
         ip_hash_salt=os.environ.get("IP_HASH_SALT", DEFAULT_IP_HASH_SALT),
+        organizations_file=(
+            _path_from_env("ORGANIZATIONS_FILE", PROJECT_ROOT)
+            if os.environ.get("ORGANIZATIONS_FILE", "").strip()
+            else None
+        ),
         plans_file=plans_file,
     )

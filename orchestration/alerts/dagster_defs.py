@@ -24,8 +24,10 @@ from orchestration.alerts.ledger import (
     revive_dead,
     utc_now,
 )
+from orchestration.alerts.names import with_display_names
 from orchestration.alerts.render import pipeline_failure_alert
 from orchestration.alerts.sinks import build_sinks, send_everywhere
+from orchestration.dashboard.organizations import load_directory
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS, connect
@@ -120,7 +122,7 @@ def deliver_pending_alerts(context: dg.OpExecutionContext, config: DeliverAlerts
     if not settings.warehouse_path.exists():
         context.log.info(f"no warehouse at {settings.warehouse_path} yet: nothing to deliver")
         return
-    sinks = build_sinks(alert_settings)
+    sinks = with_display_names(build_sinks(alert_settings), load_directory(settings.organizations_file))
     context.log.info(f"sinks: {', '.join(sink.name for sink in sinks)}")
     con = connect(settings.warehouse_path)
     try:

@@ -1,0 +1,82 @@
+{#- One row: what the load kept out or let in late, shown beside every dashboard figure so a
+    reader knows how complete the data is. Late events are counted among deduplicated events. -#}
+{{ config(contract={'enforced': true}) }}
+
+{%- set late_event_hours = var('late_event_hours', 24) %}
+
+with
+
+loaded_files as (
+
+    select * from {{ source('raw', 'loaded_files') }}
+
+),
+
+event_rejects as (
+
+    select * from {{ source('raw', 'event_rejects') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_events') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+count_files as (
+
+    select
+        count(*) filter (where status = 'loaded') as files_loaded,
+        count(*) filter (where status = 'empty') as files_empty,
+        count(*) filter (where status = 'failed') as files_failed,
+        max(loaded_at) as last_loaded_at
+    from loaded_files
+
+),
+
+count_rejects as (
+
+    select count(*) as rejected_lines
+    from event_rejects
+
+),
+
+count_events as (
+
+    select
+        count(*) as events,
+        count(*) filter (
+            where received_at > event_time + interval {{ late_event_hours }} hour
+        ) as late_events,
+        count(*) filter (where not is_known_event_type) as unknown_type_events
+    from events
+
+),
+
+combine as (
+
+    select
+        as_of.as_of_date,
+        count_files.last_loaded_at,
+        cast(count_files.files_loaded as bigint) as files_loaded,
+        cast(count_files.files_empty as bigint) as files_empty,
+        cast(count_files.files_failed as bigint) as files_failed,
+        cast(count_rejects.rejected_lines as bigint) as rejected_lines,
+        cast(count_events.events as bigint) as events,
+        cast(count_events.late_events as bigint) as late_events,
+        cast(count_events.unknown_type_events as bigint) as unknown_type_events
+    from count_files
+    cross join count_rejects
+    cross join count_events
+    cross join as_of
+
+)
+
+select * from combine

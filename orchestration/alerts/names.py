@@ -1,0 +1,62 @@
+"""Display names in delivered alerts, from the optional organizations file (CONTRACT.md 3).
+
+The quota and churn notes are drafted in SQL with the organization id ("Hi org_42 team").
+When ORGANIZATIONS_FILE names the organization, the note's greeting and the headline's subject
+say the name instead, and the payload carries the name and contact; `organization_id` itself
+stays the id, which receivers key on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orchestration.alerts.ledger import Alert
+from orchestration.alerts.sinks import Sink
+from orchestration.dashboard.organizations import Directory
+
+
+def with_display_name(alert: Alert, directory: Directory) -> Alert:
+    """The alert with its organization's display name in the drafted words; unchanged when the
+    organizations file does not name it. Only the greeting and the headline's opening are
+    rewritten, so an id that is also a common word is never replaced elsewhere."""
+    organization_id = alert.organization_id
+    if not organization_id:
+        return alert
+    name = directory.name(organization_id)
+    contact = directory.contact(organization_id)
+    if name == organization_id and contact is None:
+        return alert
+    detail = dict(alert.detail)
+    body = detail.get("note_body")
+    if isinstance(body, str):
+        detail["note_body"] = body.replace(f"Hi {organization_id} team", f"Hi {name} team", 1)
+    headline = detail.get("headline")
+    if isinstance(headline, str) and headline.startswith(organization_id):
+        detail["headline"] = name + headline[len(organization_id) :]
+    detail["organization_name"] = name
+    if contact is not None:
+        detail["primary_contact_email"] = contact
+    return dataclasses.replace(alert, detail=detail)
+
+
+@dataclass
+class NamedSink:
+    """A sink that receives each alert with the organization's display name in its words."""
+
+    inner: Sink
+    directory: Directory
+
+    @property
+    def name(self) -> str:
+        return self.inner.name  # the ledger records deliveries per sink name
+
+    def send(self, alert: Alert) -> None:
+        self.inner.send(with_display_name(alert, self.directory))
+
+
+def with_display_names(sinks: Sequence[Sink], directory: Directory) -> list[Sink]:
+    if not len(directory):
+        return list(sinks)
+    return [NamedSink(sink, directory) for sink in sinks]

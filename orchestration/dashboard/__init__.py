@@ -1,0 +1,5 @@
+"""The static dashboard and the customer usage report (docs/design.md "Reports are data products").
+
+Figures come from the published snapshot's marts (SQL in queries.py), sentences from words.py,
+charts from charts.py (Vega-Lite rendered to SVG offline), pages from Jinja2 templates.
+"""

@@ -1,0 +1,304 @@
+"""Charts as Vega-Lite specifications rendered to SVG in-process (vl-convert, no network).
+
+Static SVG rather than a JavaScript charting library: the pages open from a folder or an email
+attachment, print to PDF as they look, need no script, and carry only the marks drawn (no data
+blob beside them). Each function takes plain rows and returns SVG markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import vl_convert
+
+WIDTH = 620
+HEIGHT = 160
+PALETTE = {
+    "2xx": "#4c78a8",
+    "3xx": "#72b7b2",
+    "successful": "#4c78a8",
+    "4xx": "#f58518",
+    "5xx": "#e45756",
+    "p50": "#54a24b",
+    "p95": "#f58518",
+    "p99": "#e45756",
+}
+_DAY = {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate", "title": None}
+_CONFIG = {
+    "font": "Helvetica, Arial, sans-serif",
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 10, "titleFontSize": 11, "grid": True, "gridColor": "#eee"},
+    "legend": {"orient": "top", "labelFontSize": 11, "title": None},
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    return float(value)
+
+
+def _values(rows: Sequence[dict[str, Any]], fields: dict[str, str]) -> list[dict[str, Any]]:
+    """Only the named fields, renamed: nothing else of a row reaches the chart."""
+    return [{name: _plain(row[source]) for name, source in fields.items()} for row in rows]
+
+
+def render(spec: dict[str, Any]) -> str:
+    full = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "config": _CONFIG,
+        "background": "white",
+        **spec,
+    }
+    return vl_convert.vegalite_to_svg(full)
+
+
+def _colors(names: Sequence[str]) -> dict[str, Any]:
+    return {"domain": list(names), "range": [PALETTE[name] for name in names]}
+
+
+def stacked_daily_calls(rows: Sequence[dict[str, Any]], classes: dict[str, str], *, title: str) -> str:
+    """Calls per day as bars stacked by status class; classes maps a label to a column."""
+    values = [
+        {"day": _plain(row["usage_date"]), "class": label, "calls": int(row[column] or 0)}
+        for row in rows
+        for label, column in classes.items()
+    ]
+    return render(
+        {
+            "title": title,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "data": {"values": values},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": _DAY,
+                "y": {"field": "calls", "type": "quantitative", "title": "calls", "stack": True},
+                "color": {"field": "class", "type": "nominal", "scale": _colors(list(classes))},
+                "order": {"field": "class"},
+            },
+        }
+    )
+
+
+def daily_line(
+    rows: Sequence[dict[str, Any]], series: dict[str, str], *, title: str, y_title: str, percent: bool = False
+) -> str:
+    """One line per series over the days (null days leave a gap)."""
+    values = [
+        {"day": _plain(row["usage_date"]), "series": label, "value": _plain(row[column])}
+        for row in rows
+        for label, column in series.items()
+    ]
+    y: dict[str, Any] = {"field": "value", "type": "quantitative", "title": y_title}
+    if percent:
+        y["axis"] = {"format": ".0%"}
+    encoding: dict[str, Any] = {"x": _DAY, "y": y}
+    if len(series) > 1:
+        encoding["color"] = {
+            "field": "series",
+            "type": "nominal",
+            "scale": _colors(list(series)) if all(s in PALETTE for s in series) else {},
+        }
+    return render(
+        {
+            "title": title,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "data": {"values": values},
+            "mark": {"type": "line", "point": {"size": 12}},
+            "encoding": encoding,
+        }
+    )
+
+
+def sparkline(rows: Sequence[dict[str, Any]]) -> str:
+    """Daily calls as a small area, no axes (the customers table)."""
+    return render(
+        {
+            "width": 120,
+            "height": 22,
+            "padding": 1,
+            "data": {"values": _values(rows, {"day": "usage_date", "calls": "calls"})},
+            "mark": {"type": "area", "line": {"color": "#4c78a8"}, "color": "#c6dbef"},
+            "encoding": {
+                "x": {**_DAY, "axis": None},
+                "y": {"field": "calls", "type": "quantitative", "axis": None},
+            },
+        }
+    )
+
+
+def quota_projection(month_rows: Sequence[dict[str, Any]], *, month_end: dt.date, title: str) -> str:
+    """Calls used this month by day, a dashed projection to the month's end, the cap as a rule."""
+    used = [
+        {"day": _plain(row["usage_date"]), "calls": int(row["used_mtd"]), "kind": "used"}
+        for row in month_rows
+    ]
+    last = month_rows[-1]
+    projection = [
+        {"day": _plain(last["usage_date"]), "calls": int(last["used_mtd"]), "kind": "projected"},
+        {"day": month_end.isoformat(), "calls": int(last["projected_eom"]), "kind": "projected"},
+    ]
+    cap = [{"cap": int(last["monthly_call_limit"])}]
+    return render(
+        {
+            "title": title,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "layer": [
+                {
+                    "data": {"values": used + projection},
+                    "mark": {"type": "line", "point": {"size": 12}},
+                    "encoding": {
+                        "x": {**_DAY, "scale": {"domain": [used[0]["day"], month_end.isoformat()]}},
+                        "y": {"field": "calls", "type": "quantitative", "title": "calls this month"},
+                        "strokeDash": {
+                            "field": "kind",
+                            "type": "nominal",
+                            "scale": {"domain": ["used", "projected"], "range": [[1, 0], [6, 4]]},
+                        },
+                        "color": {
+                            "field": "kind",
+                            "type": "nominal",
+                            "scale": {"domain": ["used", "projected"], "range": ["#4c78a8", "#f58518"]},
+                        },
+                    },
+                },
+                {
+                    "data": {"values": cap},
+                    "mark": {"type": "rule", "color": "#e45756", "strokeWidth": 2},
+                    "encoding": {"y": {"field": "cap", "type": "quantitative"}},
+                },
+            ],
+        }
+    )
+
+
+def cap_bars(accounts: Sequence[dict[str, Any]], *, label: str, title: str) -> str:
+    """Per account, % of the cap used now and projected at the month's end."""
+    values = []
+    for account in accounts:
+        values.append({"account": account[label], "when": "used now", "pct": _plain(account["pct_of_cap"])})
+        values.append(
+            {"account": account[label], "when": "projected", "pct": _plain(account["projected_pct_of_cap"])}
+        )
+    return render(
+        {
+            "title": title,
+            "width": WIDTH,
+            "data": {"values": values},
+            "layer": [
+                {
+                    "mark": {"type": "bar"},
+                    "encoding": {
+                        "y": {"field": "account", "type": "nominal", "sort": None, "title": None},
+                        "yOffset": {"field": "when"},
+                        "x": {"field": "pct", "type": "quantitative", "title": "% of monthly cap"},
+                        "color": {
+                            "field": "when",
+                            "type": "nominal",
+                            "scale": {"domain": ["used now", "projected"], "range": ["#4c78a8", "#f58518"]},
+                        },
+                    },
+                },
+                {
+                    "data": {"values": [{"cap": 100}]},
+                    "mark": {"type": "rule", "color": "#e45756", "strokeWidth": 2},
+                    "encoding": {"x": {"field": "cap", "type": "quantitative"}},
+                },
+            ],
+        }
+    )
+
+
+def heatmap(
+    values: Sequence[dict[str, Any]],
+    *,
+    x: dict[str, Any],
+    y: dict[str, Any],
+    color: dict[str, Any],
+    title: str,
+    width: int = WIDTH,
+) -> str:
+    """Cells coloured by a value; callers pass the encodings (fields already plain)."""
+    x = {**x, "axis": {**(x.get("axis") or {}), "grid": False}}
+    y = {**y, "axis": {**(y.get("axis") or {}), "grid": False}}
+    return render(
+        {
+            "title": title,
+            "width": width,
+            "data": {"values": list(values)},
+            "mark": {"type": "rect"},
+            "encoding": {"x": x, "y": y, "color": color},
+        }
+    )
+
+
+def endpoint_heatmap(rows: Sequence[dict[str, Any]], *, field: str, title: str, percent: bool = False) -> str:
+    values = _values(rows, {"endpoint": "endpoint", "day": "usage_date", "value": field})
+    legend = {"format": ".0%"} if percent else {}
+    return heatmap(
+        values,
+        x={"field": "day", "type": "ordinal", "title": None, "axis": {"labelAngle": -60}},
+        y={"field": "endpoint", "type": "nominal", "title": None},
+        color={
+            "field": "value",
+            "type": "quantitative",
+            "title": None,
+            "scale": {"scheme": "orangered"},
+            "legend": legend,
+        },
+        title=title,
+    )
+
+
+def retention_heatmap(rows: Sequence[dict[str, Any]], *, title: str) -> str:
+    values = _values(
+        rows,
+        {"cohort": "cohort_week", "week": "weeks_since_signup", "rate": "retention_rate"},
+    )
+    return heatmap(
+        values,
+        x={"field": "week", "type": "ordinal", "title": "weeks since signup"},
+        y={"field": "cohort", "type": "ordinal", "title": "cohort week"},
+        color={
+            "field": "rate",
+            "type": "quantitative",
+            "title": None,
+            "scale": {"scheme": "blues", "domain": [0, 1]},
+            "legend": {"format": ".0%"},
+        },
+        title=title,
+        width=480,
+    )
+
+
+def funnel_bars(rows: Sequence[dict[str, Any]], steps: dict[str, str], *, title: str) -> str:
+    """Per cohort week, how many keys reached each step (grouped bars)."""
+    values = [
+        {"cohort": _plain(row["cohort_week"]), "step": label, "keys": int(row[column] or 0)}
+        for row in rows
+        for label, column in steps.items()
+    ]
+    return render(
+        {
+            "title": title,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "data": {"values": values},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "x": {"field": "cohort", "type": "ordinal", "title": "cohort week"},
+                "xOffset": {"field": "step", "sort": list(steps)},
+                "y": {"field": "keys", "type": "quantitative", "title": "keys"},
+                "color": {"field": "step", "type": "nominal", "sort": list(steps)},
+            },
+        }
+    )

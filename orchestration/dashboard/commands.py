@@ -1,0 +1,138 @@
+"""`apiwh dashboard` (serve the static site on 127.0.0.1) and `apiwh report ORG`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import http.server
+import sys
+from pathlib import Path
+
+from orchestration.readers import WarehouseNotBuiltError
+from orchestration.settings import load_settings
+from orchestration.warehouse import connect
+
+DEFAULT_PORT = 8000
+
+
+def _open_snapshot(settings):
+    """The published snapshot only: the CLI never opens the live warehouse file."""
+    if not settings.snapshot_path.exists():
+        raise WarehouseNotBuiltError(
+            f"no published snapshot at {settings.snapshot_path}: run `make run` (or daily_refresh) first"
+        )
+    return connect(settings.snapshot_path, read_only=True)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from orchestration.dashboard.organizations import load_directory
+    from orchestration.dashboard.site import build_site
+
+    settings = load_settings()
+    site = settings.dashboard_dir
+    if args.rebuild or not (site / "index.html").exists():
+        con = _open_snapshot(settings)
+        try:
+            counts = build_site(con, site, load_directory(settings.organizations_file), generated_at=_now())
+        finally:
+            con.close()
+        print(f"Built {counts['pages']} pages from the published snapshot into {site}")
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    except OSError as exc:
+        print(
+            f"apiwh: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port N",
+            file=sys.stderr,
+        )
+        return 2
+    port = server.server_address[1]
+    print(
+        f"Dashboard: http://127.0.0.1:{port}/  (or open {site / 'index.html'}); Ctrl-C stops it", flush=True
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.dashboard.organizations import load_directory
+    from orchestration.dashboard.report import ReportError, write_report
+
+    settings = load_settings()
+    directory = load_directory(settings.organizations_file)
+    con = _open_snapshot(settings)
+    try:
+        html_path, csv_path = write_report(
+            con,
+            args.organization_id,
+            Path(args.out),
+            directory,
+            month=args.month,
+            days=args.days,
+            generated_at=_now(),
+        )
+    except ReportError as exc:
+        print(f"apiwh: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(f"Wrote {html_path}\nWrote {csv_path}")
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from exc
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value}")
+    return value
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more days, got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    dashboard = subparsers.add_parser(
+        "dashboard", help="serve the dashboard the pipeline wrote, on http://127.0.0.1:PORT/"
+    )
+    dashboard.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks one"
+    )
+    dashboard.add_argument(
+        "--rebuild", action="store_true", help="rebuild the pages from the published snapshot first"
+    )
+    dashboard.set_defaults(func=cmd_dashboard)
+
+    report = subparsers.add_parser(
+        "report", help="one customer's usage report to send them: an HTML file and a CSV of daily figures"
+    )
+    report.add_argument("organization_id", metavar="ORG", help="the organization id")
+    period = report.add_mutually_exclusive_group()
+    period.add_argument("--month", help="a calendar month, YYYY-MM")
+    period.add_argument("--days", type=_days, help="the N days ending on the as-of date (default 30)")
+    report.add_argument("--out", default=".", help="folder to write the two files into (default: here)")
+    report.set_defaults(func=cmd_report)

@@ -1,0 +1,50 @@
+"""The Jinja2 environment and the header every page carries (as-of date, refresh, health)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from orchestration.dashboard import words
+
+NAV = (
+    ("index.html", "Overview"),
+    ("customers.html", "Customers"),
+    ("quota.html", "Quota"),
+    ("endpoints.html", "Endpoints"),
+    ("onboarding.html", "Onboarding"),
+)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("orchestration.dashboard", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def header(health: dict[str, Any], *, generated_at: dt.datetime | None) -> dict[str, Any]:
+    """Template variables of the header: as-of date, data refresh time, data health."""
+    bad = bool(health) and any(health[name] for name in ("rejected_lines", "late_events", "files_failed"))
+    return {
+        "as_of": words.format_day(health.get("as_of_date")),
+        "refreshed": words.format_day(health.get("last_loaded_at")),
+        "generated": words.format_day(generated_at) if generated_at else None,
+        "health_text": words.health_line(health),
+        "health_bad": bad,
+    }
+
+
+def render_page(template: str, **context: Any) -> str:
+    context.setdefault("heading", None)
+    context.setdefault("nav", NAV)
+    context.setdefault("root", "")
+    return environment().get_template(template).render(**context)
