@@ -59,7 +59,7 @@ def test_refresh_with_nothing_new_skips_dbt_and_says_why(pipeline_env, monkeypat
     skipped_steps = {
         e.step_key for e in second.all_events if e.event_type == dg.DagsterEventType.STEP_SKIPPED
     }
-    assert skipped_steps == {"marts__alerts", "marts__published_snapshot"}
+    assert skipped_steps == {"marts__alerts", "marts__published_snapshot", "reports__dashboard"}
     assert _builds(warehouse) == [(1, None, True)]
     assert query(warehouse, "select * from marts.customer_daily_usage order by all") == usage
 
