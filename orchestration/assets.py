@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import ensure_manifest, prune_run_targets, warehouse_dbt_project
+from orchestration.dbt_project import ensure_manifest, prune_run_targets
 from orchestration.raw_loader import load_directory
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
@@ -112,20 +112,68 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
             return dbt_resource_props["schema"]
         return super().get_group_name(dbt_resource_props)
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """dbt's checks, each with a description (the UI cuts long generated names short)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=describe_dbt_test(manifest["nodes"][unique_id]),
+            additional_deps=[dep.asset_key for dep in spec.additional_deps],
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+def describe_dbt_test(test: Mapping[str, Any]) -> str:
+    """One sentence saying what a dbt data test checks, from its YAML description or its kind."""
+    if test.get("description"):
+        return str(test["description"])
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    column = kwargs.get("column_name") or test.get("column_name")
+    kind = metadata.get("name")
+    if kind == "not_null":
+        return f"{column} is never null."
+    if kind == "unique":
+        return f"{column} is unique (no two rows share it)."
+    if kind == "accepted_values":
+        return f"{column} is one of: {', '.join(str(v) for v in kwargs.get('values', []))}."
+    if kind == "relationships":
+        return f"Every {column} exists in {kwargs.get('to')} ({kwargs.get('field')})."
+    if kind:
+        shown = {k: v for k, v in kwargs.items() if k != "model" and not str(v).startswith("{{")}
+        details = ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
+        return f"{kind}" + (f" ({details})" if details else "") + ": passes when no row breaks it."
+    path = test.get("original_file_path", test.get("name"))
+    return f"Singular test {path}: passes when its query returns no rows."
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    """Rebuild incremental models from scratch (`dbt build --full-refresh`; `apiwh run --full-refresh`)."""
+
 
 def build_dbt_assets() -> dg.AssetsDefinition:
+    # No `project=`: it would only add code references, and shows as an unserializable
+    # "[DbtProject]" entry in every asset's metadata in the UI.
     @dbt_assets(
         manifest=ensure_manifest(),
-        project=warehouse_dbt_project,
         dagster_dbt_translator=WarehouseDbtTranslator(),
         pool=DUCKDB_WRITER_POOL,
     )
-    def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         settings = load_settings()
         # dbt resolves a relative path from dbt_project/; hand it the one this run uses.
         os.environ["WAREHOUSE_PATH"] = str(settings.warehouse_path)
         prune_run_targets()
-        yield from dbt.cli(["build"], context=context).stream()
+        args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+        # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
+        yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()
 
     return warehouse_dbt_models
 

@@ -528,7 +528,7 @@ def fetch_endpoints(
 # ---------------------------------------------------------------------------- CLI
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError as exc:
@@ -588,7 +588,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "top",
         help="top customers by 30-day calls: active days, last call, trend, daily sparkline",
     )
-    top.add_argument("--limit", type=_positive_int, default=20, help="rows to show (default 20)")
+    top.add_argument("--limit", type=positive_int, default=20, help="rows to show (default 20)")
     top.add_argument("--org", help="only this organization (its row and rank)")
     top.add_argument("--trend", choices=TRENDS, help="only customers with this trend (e.g. dormant)")
     top.set_defaults(func=cmd_top)
@@ -603,7 +603,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=50.0,
         help="only accounts at this percent of their cap or more (default 50; 0 for all)",
     )
-    quota.add_argument("--limit", type=_positive_int, default=None, help="rows to show (all)")
+    quota.add_argument("--limit", type=positive_int, default=None, help="rows to show (all)")
     quota.add_argument("--org", help="only this organization")
     quota.set_defaults(func=cmd_quota)
 
@@ -612,9 +612,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="per-route latency (p50/p95/p99) and errors over the last N days",
     )
     endpoints.add_argument(
-        "--days", type=_positive_int, default=7, help="days ending on the as-of date (default 7)"
+        "--days", type=positive_int, default=7, help="days ending on the as-of date (default 7)"
     )
-    endpoints.add_argument("--limit", type=_positive_int, default=20, help="rows to show (default 20)")
+    endpoints.add_argument("--limit", type=positive_int, default=20, help="rows to show (default 20)")
     endpoints.add_argument(
         "--sort", choices=sorted(SORT_ORDERS), default="calls", help="order (default calls)"
     )

@@ -1,0 +1,40 @@
+"""Errors a user can act on. The CLI prints each as one line on stderr, never a traceback.
+
+Exit code 2 means the command line or the environment is wrong (fix the input); exit code 1
+means the input was fine but the command could not do it (unknown id, nothing built, busy file).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class UserError(Exception):
+    """Expected failure with a message written for the user; `exit_code` 1 or 2."""
+
+    exit_code = 1
+
+
+class UsageError(UserError):
+    """The command line or an environment variable is unusable."""
+
+    exit_code = 2
+
+
+class UnknownIdError(UserError):
+    """An id given on the command line does not exist in what was read."""
+
+    def __init__(self, kind: str, value: str, known: Iterable[str]) -> None:
+        candidates = sorted(set(known))
+        close = difflib.get_close_matches(value, candidates, n=3, cutoff=0.5)
+        if close:
+            hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+        elif candidates:
+            shown = ", ".join(candidates[:5]) + (", ..." if len(candidates) > 5 else "")
+            hint = f"known: {shown}"
+        else:
+            hint = f"there is no {kind} in the marts yet"
+        super().__init__(f"unknown {kind} {value!r}; {hint}")
+        self.kind = kind
+        self.value = value
