@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import ensure_manifest, prune_run_targets
+from orchestration.dbt_project import ensure_manifest, prune_run_targets, release_dbt_duckdb_connection
 from orchestration.raw_loader import load_directory
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
@@ -173,7 +173,10 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         prune_run_targets()
         args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
         # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
-        yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()
+        try:
+            yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()
+        finally:
+            release_dbt_duckdb_connection()
 
     return warehouse_dbt_models
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.errors import UsageError, UserError
+from orchestration.errors import UnknownIdError, UsageError, UserError
 from orchestration.settings import Settings
 from orchestration.snapshot import META_TABLE
 from orchestration.warehouse import WarehouseBusyError, connect
@@ -98,3 +98,21 @@ def warn_if_stale(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             "`apiwh publish` shows the latest marts (e.g. after a hand-run dbt build)",
             file=sys.stderr,
         )
+
+
+# Every organization the marts know: with a call, or with a quota but no call yet.
+_KNOWN_ORGANIZATIONS_SQL = """
+select organization_id from marts.customer_usage_summary
+union
+select organization_id from marts.quota_utilization
+"""
+
+
+def require_known_organization(con: duckdb.DuckDBPyConnection, organization_id: str) -> None:
+    """Raise UnknownIdError (with the closest ids) unless the marts know this organization."""
+    try:
+        known = [org for (org,) in con.execute(_KNOWN_ORGANIZATIONS_SQL).fetchall()]
+    except duckdb.CatalogException as exc:
+        raise WarehouseNotBuiltError(f"the usage marts are not built yet: run `apiwh run` ({exc})") from exc
+    if organization_id not in known:
+        raise UnknownIdError("organization", organization_id, known)

@@ -20,7 +20,12 @@ from dataclasses import dataclass, replace
 
 import duckdb
 
-from orchestration.readers import WarehouseNotBuiltError, open_marts_connection
+from orchestration.quota_outlook import QuotaOutlook, quota_outlook
+from orchestration.readers import (
+    WarehouseNotBuiltError,
+    open_marts_connection,
+    require_known_organization,
+)
 from orchestration.settings import load_settings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
@@ -246,10 +251,13 @@ def render_top(
     return "\n".join(lines)
 
 
-def format_days_to_cap(days: int | None) -> str:
-    if days is None:
-        return NONE_TEXT
-    return "at cap" if days == 0 else f"{days:,}"
+def outlook_of(account: QuotaAccount) -> QuotaOutlook:
+    return quota_outlook(
+        used_mtd=account.used_mtd,
+        monthly_call_limit=account.monthly_call_limit,
+        projected_eom=account.projected_eom,
+        days_to_cap=account.days_to_cap,
+    )
 
 
 def render_quota(
@@ -265,8 +273,9 @@ def render_quota(
         f" {days_in_month}), at {min_pct:g}%+ of cap, soonest to the cap first"
     )
     if not accounts:
-        who = f"Organization {org!r} has no quota" if org is not None else "No account has a quota"
-        return f"{title}\n{who} at or above {min_pct:g}% of its cap on that day."
+        if org is not None:
+            return f"{title}\nOrganization {org!r} has no quota in force on {as_of.isoformat()}."
+        return f"{title}\nNo account has a quota at or above {min_pct:g}% of its cap on that day."
     header = [
         "ACCOUNT",
         "PLAN",
@@ -278,6 +287,7 @@ def render_quota(
         "DAYS TO CAP",
         "BAND",
         "FAILED MTD",
+        "ACTION",
     ]
     body = [
         [
@@ -288,17 +298,19 @@ def render_quota(
             format_count(account.used_mtd),
             format_pct(account.pct_of_cap),
             format_count(account.projected_eom) + (" !" if account.will_exceed else "  "),
-            format_days_to_cap(account.days_to_cap),
+            outlook_of(account).days_to_cap_text,
             f"{account.threshold_band}%" if account.threshold_band else NONE_TEXT,
             format_rate(account.failed_mtd_rate),
+            outlook_of(account).action,
         ]
         for account in accounts
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrr")]
+    lines = [title, *render_table(header, body, align="llrrrrrrrrl")]
     lines.append(
         _note(
             "TODAY: calls on the as-of date. PROJ. EOM: projected calls by the end of the month, ! above"
-            " the cap. DAYS TO CAP: at this month's pace."
+            ' the cap. DAYS TO CAP: at this month\'s pace; "at cap" only once the quota is used up,'
+            ' "resets before cap" when the projection stays within it.'
             " FAILED MTD: share of the month's calls that failed (4xx/5xx); a high share"
             " points to a broken integration rather than a need for a bigger plan."
         )
@@ -420,7 +432,12 @@ where
     usage_date = ?
     and pct_of_cap >= ?
     and (cast(? as varchar) is null or organization_id = ?)
-order by days_to_cap asc nulls last, pct_of_cap desc, organization_id
+order by
+    used_mtd >= monthly_call_limit desc,
+    will_exceed desc,
+    case when will_exceed then days_to_cap end asc nulls last,
+    pct_of_cap desc,
+    organization_id
 limit ?
 """
 
@@ -538,6 +555,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a percent such as 80, got {text!r}") from exc
+    if not 0 <= value <= 1000:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a percent from 0 to 1000, got {text}")
+    return value
+
+
 def _no_data() -> int:
     print("No usage data in the marts yet: nothing to show.")
     return 0
@@ -549,6 +576,8 @@ def cmd_top(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
+        if args.org is not None:
+            require_known_organization(con, args.org)
         customers = fetch_top(con, as_of=as_of, limit=args.limit, org=args.org, trend=args.trend)
         trend_counts = fetch_trend_counts(con) if args.org is None else None
     finally:
@@ -563,10 +592,14 @@ def cmd_quota(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
-        accounts = fetch_quota(con, as_of=as_of, min_pct=args.min_pct, org=args.org, limit=args.limit)
+        if args.org is not None:
+            require_known_organization(con, args.org)
+        # One organization is shown whatever its share of the cap; the list starts at 50%.
+        min_pct = args.min_pct if args.min_pct is not None else (0.0 if args.org else 50.0)
+        accounts = fetch_quota(con, as_of=as_of, min_pct=min_pct, org=args.org, limit=args.limit)
     finally:
         con.close()
-    print(render_quota(accounts, as_of=as_of, min_pct=args.min_pct, org=args.org))
+    print(render_quota(accounts, as_of=as_of, min_pct=min_pct, org=args.org))
     return 0
 
 
@@ -599,9 +632,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     quota.add_argument(
         "--min-pct",
-        type=float,
-        default=50.0,
-        help="only accounts at this percent of their cap or more (default 50; 0 for all)",
+        type=_percent,
+        default=None,
+        help="only accounts at this percent of their cap or more (default 50, or 0 with --org)",
     )
     quota.add_argument("--limit", type=positive_int, default=None, help="rows to show (all)")
     quota.add_argument("--org", help="only this organization")
