@@ -7,9 +7,14 @@ import sys
 
 from orchestration.errors import UsageError
 from orchestration.raw_loader import FileResult, load_directory
-from orchestration.readers import WarehouseNotBuiltError
+from orchestration.readers import (
+    WarehouseNotBuiltError,
+    live_changed_since,
+    read_as_of,
+    read_published_at,
+)
 from orchestration.reports.usage import positive_int
-from orchestration.settings import load_settings
+from orchestration.settings import Settings, load_settings
 from orchestration.warehouse import connect
 
 STAGING_TABLES = (
@@ -46,7 +51,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_live_read_only(settings):
+def _open_live_read_only(settings: Settings):
     if not settings.warehouse_path.exists():
         raise WarehouseNotBuiltError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
     return connect(settings.warehouse_path, read_only=True)
@@ -135,7 +140,26 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"As-of date of the live warehouse: {as_of[0][0]}")
     finally:
         con.close()
+    print(describe_snapshot(settings))
     return 0
+
+
+def describe_snapshot(settings: Settings) -> str:
+    """One line on what readers (top, quota, sql, ...) see, and whether it is behind."""
+    if not settings.snapshot_path.exists():
+        return "Published snapshot: none yet (`apiwh run` or `apiwh publish` writes it)"
+    con = connect(settings.snapshot_path, read_only=True)
+    try:
+        as_of, published_at = read_as_of(con), read_published_at(con)
+        stale = live_changed_since(con, settings.warehouse_path)
+    finally:
+        con.close()
+    line = f"Published snapshot (what readers see): as-of date {as_of or 'unknown'}"
+    if published_at:
+        line += f", published {published_at:%Y-%m-%d %H:%M} UTC"
+    if stale:
+        line += "; the live warehouse changed since: `apiwh publish` updates it"
+    return line
 
 
 def cmd_rejects(args: argparse.Namespace) -> int:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.readers import WarehouseNotBuiltError, open_marts_connection
+from orchestration.errors import UnknownIdError
+from orchestration.readers import WarehouseNotBuiltError, open_marts_connection, read_as_of
 from orchestration.settings import load_settings
 
 NO_PLAN_LABEL = "(none)"
@@ -103,7 +103,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> lis
         return con.execute(sql, list(params)).fetchall()
     except duckdb.CatalogException as exc:
         raise WarehouseNotBuiltError(
-            f"the onboarding marts are not built yet: run `make run` (or daily_refresh) ({exc})"
+            f"the onboarding marts are not built yet: run `apiwh run` ({exc})"
         ) from exc
 
 
@@ -144,8 +144,12 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 
     return lines
 
 
-def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool) -> str:
-    title = "Onboarding funnel by cohort week" + (" and plan" if by_plan else "")
+def _as_of_text(as_of: dt.date | None) -> str:
+    return f", as of {as_of.isoformat()}" if as_of else ""
+
+
+def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool, as_of: dt.date | None = None) -> str:
+    title = "Onboarding funnel by cohort week" + (" and plan" if by_plan else "") + _as_of_text(as_of)
     if not rows:
         return f"{title}\nNo API key issued yet."
     header = ["cohort week", *(["plan"] if by_plan else []), "keys issued"]
@@ -168,8 +172,10 @@ def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool) -> str:
     return "\n".join(lines)
 
 
-def render_retention(cells: Sequence[RetentionCell], *, plan: str | None = None) -> str:
-    title = f"Cohort retention by signup week (plan: {plan or 'all'})"
+def render_retention(
+    cells: Sequence[RetentionCell], *, plan: str | None = None, as_of: dt.date | None = None
+) -> str:
+    title = f"Cohort retention by signup week (plan: {plan or 'all'}){_as_of_text(as_of)}"
     if not cells:
         return f"{title}\nNo organization has signed up yet."
     cohorts: dict[dt.date, dict[int, RetentionCell]] = {}
@@ -204,9 +210,10 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     con = open_marts_connection(load_settings())
     try:
         rows = fetch_funnel(con, by_plan=by_plan)
+        as_of = read_as_of(con)
     finally:
         con.close()
-    print(render_funnel(rows, by_plan=by_plan))
+    print(render_funnel(rows, by_plan=by_plan, as_of=as_of))
     return 0
 
 
@@ -215,13 +222,12 @@ def cmd_retention(args: argparse.Namespace) -> int:
     try:
         cells = fetch_retention(con, plan=args.plan)
         plans = fetch_plans(con) if args.plan and not cells else []
+        as_of = read_as_of(con)
     finally:
         con.close()
     if args.plan and not cells:
-        known = ", ".join(plans) or "none"
-        print(f"apiwh: no cohort with plan {args.plan!r} (plans: {known})", file=sys.stderr)
-        return 1
-    print(render_retention(cells, plan=args.plan))
+        raise UnknownIdError("cohort plan", args.plan, plans)
+    print(render_retention(cells, plan=args.plan, as_of=as_of))
     return 0
 
 

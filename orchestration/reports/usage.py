@@ -318,12 +318,14 @@ def render_quota(
     return "\n".join(lines)
 
 
-def render_endpoints(endpoints: Sequence[EndpointStats], *, as_of: dt.date, days: int, sort: str) -> str:
+def render_endpoints(
+    endpoints: Sequence[EndpointStats], *, as_of: dt.date, days: int, sort: str, org: str | None = None
+) -> str:
     start = as_of - dt.timedelta(days=days - 1)
     span = "1 day" if days == 1 else f"{days} days"
     title = (
-        f"Endpoint performance over {span}, {start.isoformat()} .. {as_of.isoformat()}"
-        f" (as-of date), by {SORT_TITLES[sort]}"
+        f"Endpoint performance{f' for {org}' if org else ''} over {span}, {start.isoformat()} .."
+        f" {as_of.isoformat()} (as-of date), by {SORT_TITLES[sort]}"
     )
     if not endpoints:
         return f"{title}\nNo call in that window."
@@ -468,7 +470,7 @@ select
     sum(latency_p99_ms * calls) / sum(calls) as latency_p99_ms,
     max(distinct_customers) as peak_daily_customers,
     count(*) as active_days
-from marts.endpoint_daily_performance
+from {source}
 where usage_date between ? and ?
 group by route, method
 order by {order}, calls desc, route, method
@@ -480,9 +482,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> lis
     try:
         return con.execute(sql, list(params)).fetchall()
     except duckdb.CatalogException as exc:
-        raise WarehouseNotBuiltError(
-            f"the usage marts are not built yet: run `make run` (or daily_refresh) ({exc})"
-        ) from exc
+        raise WarehouseNotBuiltError(f"the usage marts are not built yet: run `apiwh run` ({exc})") from exc
 
 
 def fetch_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
@@ -534,12 +534,30 @@ def fetch_quota(
     return [QuotaAccount(*row) for row in rows]
 
 
+# One organization's calls per route come from the per-organization mart (docs/contract.md 2b).
+_ORG_ENDPOINT_SOURCE = """(
+    select
+        route, method, usage_date, calls, client_errors, server_errors,
+        latency_p50_ms, latency_p95_ms, latency_p99_ms, 1 as distinct_customers
+    from marts.customer_endpoint_daily
+    where organization_id = ?
+)"""
+
+
 def fetch_endpoints(
-    con: duckdb.DuckDBPyConnection, *, as_of: dt.date, days: int, limit: int, sort: str = "calls"
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date,
+    days: int,
+    limit: int,
+    sort: str = "calls",
+    org: str | None = None,
 ) -> list[EndpointStats]:
     start = as_of - dt.timedelta(days=days - 1)
-    sql = _ENDPOINTS_SQL.format(order=SORT_ORDERS[sort])
-    return [EndpointStats(*row) for row in _run(con, sql, [start, as_of, limit])]
+    source = "marts.endpoint_daily_performance" if org is None else _ORG_ENDPOINT_SOURCE
+    sql = _ENDPOINTS_SQL.format(order=SORT_ORDERS[sort], source=source)
+    params = [start, as_of, limit] if org is None else [org, start, as_of, limit]
+    return [EndpointStats(*row) for row in _run(con, sql, params)]
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -609,10 +627,14 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
-        endpoints = fetch_endpoints(con, as_of=as_of, days=args.days, limit=args.limit, sort=args.sort)
+        if args.org is not None:
+            require_known_organization(con, args.org)
+        endpoints = fetch_endpoints(
+            con, as_of=as_of, days=args.days, limit=args.limit, sort=args.sort, org=args.org
+        )
     finally:
         con.close()
-    print(render_endpoints(endpoints, as_of=as_of, days=args.days, sort=args.sort))
+    print(render_endpoints(endpoints, as_of=as_of, days=args.days, sort=args.sort, org=args.org))
     return 0
 
 
@@ -650,5 +672,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     endpoints.add_argument("--limit", type=positive_int, default=20, help="rows to show (default 20)")
     endpoints.add_argument(
         "--sort", choices=sorted(SORT_ORDERS), default="calls", help="order (default calls)"
+    )
+    endpoints.add_argument(
+        "--org", help="only this organization's calls (reads marts.customer_endpoint_daily)"
     )
     endpoints.set_defaults(func=cmd_endpoints)
