@@ -27,7 +27,7 @@ class UnknownIdError(UserError):
 
     def __init__(self, kind: str, value: str, known: Iterable[str]) -> None:
         candidates = sorted(set(known))
-        close = difflib.get_close_matches(value, candidates, n=3, cutoff=0.5)
+        close = closest(value, candidates)
         if close:
             hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
         elif candidates:
@@ -38,3 +38,15 @@ class UnknownIdError(UserError):
         super().__init__(f"unknown {kind} {value!r}; {hint}")
         self.kind = kind
         self.value = value
+
+
+def closest(value: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> list[str]:
+    """The best-matching candidates (those as good as the best, give or take a little)."""
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, value, c).ratio(), c) for c in candidates),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    if not scored or scored[0][0] < cutoff:
+        return []
+    best = scored[0][0]
+    return [c for score, c in scored[:3] if score >= best - 0.05]

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestration.alerts.config import load_alert_settings
 from orchestration.errors import UsageError, UserError
 from orchestration.run_summary import JobOutcome, execute_job, render_delivery, render_refresh
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
@@ -59,7 +60,9 @@ def _log_path(settings: Settings, job_name: str) -> Path:
 
 
 def _prepare(settings: Settings) -> None:
-    # Settings errors (AS_OF, WAREHOUSE_PATH) surfaced by load_settings before we get here.
+    # Settings errors (AS_OF, WAREHOUSE_PATH) surfaced by load_settings before we get here; the
+    # alert settings are checked now too, rather than inside the run.
+    load_alert_settings(settings)
     if not settings.raw_data_dir.is_dir():
         raise UsageError(f"RAW_DATA_DIR {settings.raw_data_dir} is not a folder")
     ensure_dagster_home()
@@ -91,6 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     settings = load_settings()
+    load_alert_settings(settings)
     ensure_dagster_home()
     if not settings.warehouse_path.exists():
         raise UserError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")

@@ -125,7 +125,9 @@ def execute_job(job_name: str, log_path: Path, *, run_config: Mapping[str, Any] 
     from orchestration.definitions import defs
 
     started = time.monotonic()
-    with _output_to(log_path) as terminal:
+    # dbt, run in this process for row counts, changes the working directory: put it back.
+    working_directory = os.getcwd()
+    with _output_to(log_path) as terminal, contextlib.chdir(working_directory):
         progress = _ProgressHandler(terminal)
         file_handler = logging.StreamHandler(sys.stderr)  # fd 2 is the log file here
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
