@@ -1,4 +1,4 @@
-"""Deterministic sample data: contract-format API events (CONTRACT.md section 1) with real dirt.
+"""Deterministic sample data: contract-format API events (docs/contract.md section 1) with real dirt.
 
 `generate()` writes a landing folder of daily files (mostly `.ndjson.gz`, one plain `.ndjson`, one
 `.jsonl`, exactly one `.parquet`) for `orgs` organizations over the `days` ending on `end_date`.

@@ -34,9 +34,9 @@ def quota_outlook(
     *, used_mtd: int, monthly_call_limit: int, projected_eom: int, days_to_cap: int | None
 ) -> QuotaOutlook:
     if used_mtd >= monthly_call_limit:
-        return QuotaOutlook(AT_CAP, "at cap", None, "at cap: upgrade or bill overage")
+        return QuotaOutlook(AT_CAP, "at cap", None, "upgrade or bill overage")
     if projected_eom <= monthly_call_limit or days_to_cap is None:
-        return QuotaOutlook(RESETS_BEFORE_CAP, "resets before cap", None, "none: within quota at this pace")
+        return QuotaOutlook(RESETS_BEFORE_CAP, "resets before cap", None, "none: resets first")
     if days_to_cap == 0:
-        return QuotaOutlook(WILL_EXCEED, "< 1 day", "less than a day", "upgrade now: cap within a day")
-    return QuotaOutlook(WILL_EXCEED, _days(days_to_cap), _days(days_to_cap), "offer upgrade: will exceed")
+        return QuotaOutlook(WILL_EXCEED, "< 1 day", "less than a day", "upgrade now")
+    return QuotaOutlook(WILL_EXCEED, _days(days_to_cap), _days(days_to_cap), "offer upgrade")

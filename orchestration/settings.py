@@ -1,6 +1,6 @@
 """Runtime settings, read from the environment when asked (never at import time).
 
-CONTRACT.md section 3 names the variables; defaults make `make run` work from a fresh clone.
+docs/contract.md section 3 names the variables; defaults make `make run` work from a fresh clone.
 """
 
 from __future__ import annotations

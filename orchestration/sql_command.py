@@ -18,7 +18,7 @@ from typing import Any
 
 from orchestration.errors import UsageError, UserError
 from orchestration.readers import open_marts_connection, read_as_of
-from orchestration.reports.usage import render_table
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 FORMATS = ("table", "csv", "json")

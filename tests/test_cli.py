@@ -85,8 +85,8 @@ def test_quota_says_at_cap_only_when_used_up_on_the_last_day_of_the_month(built)
     assert "at cap" not in rows["org_near"].replace("resets before cap", "")
     # days_to_cap 329 on the month's last day: no "329 days".
     assert "329" not in rows["org_far"] and "resets before cap" in rows["org_far"]
-    assert "at cap: upgrade or bill overage" in rows["org_over"]
-    assert "none: within quota at this pace" in rows["org_near"]
+    assert "upgrade or bill overage" in rows["org_over"]
+    assert "none: resets first" in rows["org_near"]
 
 
 def test_quota_for_one_organization_below_50_pct_shows_it(built) -> None:

@@ -13,6 +13,7 @@ import sys
 from orchestration.alerts.ledger import Alert, list_alerts
 from orchestration.alerts.render import alert_title
 from orchestration.readers import open_marts_connection, read_as_of
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 
@@ -54,12 +55,7 @@ def format_table(alerts: list[Alert]) -> str:
                 note,
             )
         )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers[:-1])]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [value.ljust(width) for value, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
+    return "\n".join(render_table(headers, rows, align="l" * len(headers), rule=False))
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """`apiwh funnel` and `apiwh retention`: the onboarding marts in the terminal.
 
-Both read the published marts (CONTRACT.md section 2): `marts.onboarding_funnel` /
+Both read the published marts (docs/contract.md section 2): `marts.onboarding_funnel` /
 `marts.onboarding_funnel_summary` for the funnel, `marts.cohort_retention` for the triangle.
 Fetching (SQL, values bound with `?`) and rendering (pure functions of plain rows) are kept
 apart so the rendering is tested without a warehouse.
@@ -17,6 +17,7 @@ import duckdb
 
 from orchestration.errors import UnknownIdError
 from orchestration.readers import WarehouseNotBuiltError, open_marts_connection, read_as_of
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 NO_PLAN_LABEL = "(none)"
@@ -131,19 +132,6 @@ def format_share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> list[str]:
-    """Plain aligned columns: the first `left` columns left-aligned, the others right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = []
-    for row in (header, *rows):
-        cells = [
-            cell.ljust(width) if index < left else cell.rjust(width)
-            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
 def _as_of_text(as_of: dt.date | None) -> str:
     return f", as of {as_of.isoformat()}" if as_of else ""
 
@@ -166,7 +154,8 @@ def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool, as_of: dt.date | 
                 "-" if median is None else f"{median:.1f}",
             ]
         )
-    lines = [title, *_table(header, body, left=2 if by_plan else 1)]
+    left = 2 if by_plan else 1
+    lines = [title, *render_table(header, body, align="l" * left + "r" * (len(header) - left), rule=False)]
     lines.append("Share of keys issued reaching each step (strict: every earlier step too);")
     lines.append("median hours from key issued to first 2xx, over keys with one.")
     return "\n".join(lines)
@@ -198,7 +187,7 @@ def render_retention(
             mark = complete_pad if cell.is_complete_week else INCOMPLETE_MARK
             row.append(format_share(cell.active_customers, cell.cohort_size) + mark)
         body.append(row)
-    lines = [title, *_table(header, body)]
+    lines = [title, *render_table(header, body, align="l" + "r" * (len(header) - 1), rule=False)]
     lines.append("Share of each cohort's organizations with a successful call in that week.")
     if has_incomplete:
         lines.append(f"{INCOMPLETE_MARK} week not complete yet (its Sunday is after the as-of date)")

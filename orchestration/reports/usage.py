@@ -1,6 +1,6 @@
 """`apiwh top`, `apiwh quota` and `apiwh endpoints`: the usage marts in the terminal.
 
-They read the published marts (CONTRACT.md section 2): `marts.customer_usage_summary` and
+They read the published marts (docs/contract.md section 2): `marts.customer_usage_summary` and
 `marts.customer_daily_usage` for the top customers, `marts.quota_utilization` for the quota
 table, `marts.endpoint_daily_performance` for the per-route table. Every window ends on the
 as-of date the marts were built for, never on the wall clock. Fetching (SQL, values bound with
@@ -26,12 +26,12 @@ from orchestration.readers import (
     open_marts_connection,
     require_known_organization,
 )
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_DAYS = 30
 NONE_TEXT = "-"
-RULE = "─"
 MAX_TEXT_WIDTH = 32
 NOTE_WIDTH = 100
 
@@ -152,29 +152,6 @@ def _note(text: str) -> str:
 
 def truncate(text: str, width: int = MAX_TEXT_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: str) -> list[str]:
-    """Aligned columns, two spaces apart, a rule under the header.
-
-    `align` has one letter per column: "l" left, "r" right.
-    """
-    if len(align) != len(header):
-        raise ValueError(f"align {align!r} does not match {len(header)} columns")
-    widths = [len(title) for title in header]
-    for row in rows:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], len(cell))
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            cell.rjust(width) if how == "r" else cell.ljust(width)
-            for cell, width, how in zip(cells, widths, align, strict=True)
-        ]
-        return "  ".join(padded).rstrip()
-
-    total = sum(widths) + 2 * (len(widths) - 1)
-    return [line(header), RULE * total, *(line(row) for row in rows)]
 
 
 def render_trend_counts(counts: dict[str, int]) -> str:

@@ -1,5 +1,5 @@
 {#- One row per alert that should exist as of the as-of date, with its deterministic key
-    (CONTRACT.md "Alerts"). The ledger marts.alerts (written by Dagster, never by dbt) inserts
+    (docs/contract.md "Alerts"). The ledger marts.alerts (written by Dagster, never by dbt) inserts
     the keys it has not seen, so a rerun, a replay or usage hovering around a threshold never
     records an alert twice.
     - quota_threshold:<org>:<YYYY-MM>:<80|95|100>: pct_of_cap on the as-of date has reached the
