@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -337,3 +338,16 @@ def test_help_lists_every_command_and_each_has_its_own_help() -> None:
             [sys.executable, "-m", "orchestration.cli", name, "--help"], capture_output=True, text=True
         )
         assert own.returncode == 0 and f"usage: apiwh {name}" in own.stdout
+
+
+def test_the_readme_examples_run(built) -> None:
+    """Every `apiwh` example of the README's examples block, on a real warehouse (the first one,
+    `apiwh run`, is how `built` was made)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("Examples (`tests/test_repository_docs.py`", 1)[1].split("```sh\n", 1)[1]
+    examples = [shlex.split(line)[1:] for line in block.split("```", 1)[0].splitlines() if line]
+    assert examples[0] == ["run"] and len(examples) >= 8
+    for args in examples[1:]:
+        result = apiwh(built.env, *args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "Traceback" not in result.stderr
