@@ -351,3 +351,22 @@ def test_the_readme_examples_run(built) -> None:
         result = apiwh(built.env, *args)
         assert result.returncode == 0, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def test_run_full_refresh_rebuilds_and_loads_nothing_new(built, tmp_path) -> None:
+    root = tmp_path / "again"
+    shutil.copytree(built.root / "data", root / "data")
+    env = apiwh_env(root) | {
+        "RAW_DATA_DIR": str(built.root / "landing"),
+        "DAGSTER_HOME": built.env["DAGSTER_HOME"],
+    }
+    result = apiwh(env, "run", "--full-refresh", "--no-deliver", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(full refresh)" in result.stdout.splitlines()[0]
+    assert "files   0 loaded, 0 empty, 0 failed, 1 already loaded" in result.stdout
+    assert "alerts  0 new" in result.stdout
+    log = (root / re.search(r"Full log: (\S+)", result.stdout).group(1)).read_text()
+    assert "dbt build --full-refresh" in log
+    # The marts are whole again after the rebuild.
+    rows = apiwh(env, "sql", "select count(*) from marts.quota_utilization", "--format", "csv")
+    assert rows.stdout.splitlines() == ["count_star()", "93"]
