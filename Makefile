@@ -27,15 +27,14 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
 dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
 	cd dbt_project && ../$(BIN)/dbt parse --quiet
 
-## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, print what was built
+## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
+## print a short summary (full log in data/logs/) and the reports
 run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	@$(BIN)/apiwh plans --check
-	$(BIN)/dagster job execute -m orchestration.definitions -j daily_refresh \
-		--config orchestration/dagster_home/quiet_run.yaml
+	@$(BIN)/apiwh run
 	@$(MAKE) --no-print-directory reports
 
 reports:
-	@echo; $(BIN)/apiwh status
 	@echo; $(BIN)/apiwh top
 	@echo; $(BIN)/apiwh quota
 	@echo; $(BIN)/apiwh endpoints --limit 10
@@ -46,7 +45,7 @@ reports:
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
 dev: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/apiwh dev
 
 ## dashboard: serve the dashboard `make run` wrote, on http://127.0.0.1:$(DASHBOARD_PORT)/
 DASHBOARD_PORT ?= 8000

@@ -1,38 +1,70 @@
-"""`apiwh`: the project's command line. Each concern's module adds its own sub-commands."""
+"""`apiwh`: the project's command line, and its command table.
+
+Each command lives in the module of its concern, which exposes `register(subparsers)`. This
+file lists those functions explicitly, in the order `apiwh --help` shows them: adding a command
+is one import and one line in COMMANDS. Heavy imports (Dagster, dbt) happen inside the commands,
+so `apiwh --help` and the read commands stay quick.
+
+Every error is one line on stderr: exit code 2 for a bad command line or environment, 1 for a
+command that could not do what was asked. No input produces a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from orchestration.readers import WarehouseNotBuiltError
-from orchestration.settings import SettingsError
-from orchestration.warehouse import WarehouseBusyError
+import duckdb
 
-# Modules that contribute sub-commands through register(subparsers).
-_COMMAND_MODULES = (
-    "orchestration.commands",
-    "orchestration.generator",
-    "orchestration.reports.usage",
-    "orchestration.reports.onboarding",
-    "orchestration.alerts.commands",
-    "orchestration.dashboard.commands",
-    "orchestration.plans",
+from orchestration import commands, generator, pipeline_commands, plans, sql_command
+from orchestration.alerts import commands as alert_commands
+from orchestration.dashboard import commands as dashboard_commands
+from orchestration.errors import UserError
+from orchestration.reports import onboarding, usage
+
+Register = Callable[[argparse._SubParsersAction], None]
+
+# The command table: (register function, what it adds), in help order.
+COMMANDS: tuple[Register, ...] = (
+    pipeline_commands.register_run,  # run
+    commands.register,  # load, status, rejects
+    pipeline_commands.register_publish,  # publish
+    sql_command.register,  # sql
+    usage.register,  # top, quota, endpoints
+    onboarding.register,  # funnel, retention
+    alert_commands.register,  # alerts
+    pipeline_commands.register_deliver,  # deliver
+    plans.register,  # plans
+    dashboard_commands.register,  # dashboard, report
+    generator.register,  # generate
+    pipeline_commands.register_dev,  # dev
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import importlib
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage text is what --help is for)."""
 
-    parser = argparse.ArgumentParser(
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
         prog="apiwh",
         description="API usage warehouse: load raw API events, build the marts, read them.",
+        epilog="Every command has --help. Readers use the published snapshot (data/published/).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in _COMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for register in COMMANDS:
+        register(subparsers)
     return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,11 +72,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (SettingsError, WarehouseNotBuiltError, WarehouseBusyError, FileNotFoundError) as exc:
-        print(f"apiwh: error: {exc}", file=sys.stderr)
-        return 2
+    except UserError as exc:
+        print(f"apiwh {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except duckdb.Error as exc:  # e.g. a bad query given to `apiwh sql`
+        print(f"apiwh {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `apiwh top | head`
+        # Python would complain again while flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:
+        print(f"apiwh {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"apiwh {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line; APIWH_DEBUG=1 shows the traceback
+        if os.environ.get("APIWH_DEBUG"):
+            raise
+        print(
+            f"apiwh {args.command}: internal error: {type(exc).__name__}: {_one_line(str(exc))}"
+            " (APIWH_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

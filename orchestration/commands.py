@@ -5,9 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from orchestration.errors import UsageError
 from orchestration.loading import FileResult, load_directory
-from orchestration.readers import WarehouseNotBuiltError
-from orchestration.settings import load_settings
+from orchestration.readers import (
+    WarehouseNotBuiltError,
+    live_changed_since,
+    read_as_of,
+    read_published_at,
+)
+from orchestration.reports.usage import positive_int
+from orchestration.settings import Settings, load_settings
 from orchestration.warehouse import connect
 
 STAGING_TABLES = (
@@ -29,6 +36,9 @@ def _print_progress(index: int, total: int, result: FileResult) -> None:
 
 def cmd_load(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if not settings.raw_data_dir.is_dir():
+        # Checked before connecting, which would create an empty warehouse file.
+        raise UsageError(f"RAW_DATA_DIR {settings.raw_data_dir} is not a folder: nothing loaded")
     print(f"Loading new files from {settings.raw_data_dir} into {settings.warehouse_path}")
     con = connect(settings.warehouse_path)
     try:
@@ -41,9 +51,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_live_read_only(settings):
+def _open_live_read_only(settings: Settings):
     if not settings.warehouse_path.exists():
-        raise WarehouseNotBuiltError(f"no warehouse at {settings.warehouse_path}: run `make run` first")
+        raise WarehouseNotBuiltError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
     return connect(settings.warehouse_path, read_only=True)
 
 
@@ -127,10 +137,29 @@ def cmd_status(args: argparse.Namespace) -> int:
         if _table_exists(con, "intermediate.int_as_of_date"):
             as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
             if as_of:
-                print(f"As-of date: {as_of[0][0]}")
+                print(f"As-of date of the live warehouse: {as_of[0][0]}")
     finally:
         con.close()
+    print(describe_snapshot(settings))
     return 0
+
+
+def describe_snapshot(settings: Settings) -> str:
+    """One line on what readers (top, quota, sql, ...) see, and whether it is behind."""
+    if not settings.snapshot_path.exists():
+        return "Published snapshot: none yet (`apiwh run` or `apiwh publish` writes it)"
+    con = connect(settings.snapshot_path, read_only=True)
+    try:
+        as_of, published_at = read_as_of(con), read_published_at(con)
+        stale = live_changed_since(con, settings.warehouse_path)
+    finally:
+        con.close()
+    line = f"Published snapshot (what readers see): as-of date {as_of or 'unknown'}"
+    if published_at:
+        line += f", published {published_at:%Y-%m-%d %H:%M} UTC"
+    if stale:
+        line += "; the live warehouse changed since: `apiwh publish` updates it"
+    return line
 
 
 def cmd_rejects(args: argparse.Namespace) -> int:
@@ -170,12 +199,14 @@ def cmd_rejects(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    load = subparsers.add_parser("load", help="load new raw files into the warehouse (no dbt)")
+    load = subparsers.add_parser(
+        "load", help="load new raw files from RAW_DATA_DIR into the warehouse (no dbt), with progress"
+    )
     load.set_defaults(func=cmd_load)
     status = subparsers.add_parser(
         "status", help="what was loaded, rejected and built (files, events, row counts)"
     )
     status.set_defaults(func=cmd_status)
     rejects = subparsers.add_parser("rejects", help="rejected lines and files, with reasons")
-    rejects.add_argument("--limit", type=int, default=20, help="lines to show (default 20)")
+    rejects.add_argument("--limit", type=positive_int, default=20, help="latest lines to show (default 20)")
     rejects.set_defaults(func=cmd_rejects)

@@ -1,4 +1,4 @@
-"""The dbt project as Dagster sees it. Importable without a manifest (DESIGN.md)."""
+"""The dbt project as Dagster sees it. Importable without a manifest (docs/design.md)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,20 @@ def prune_run_targets(keep: int = KEEP_RUN_TARGETS) -> None:
     )
     for stale in run_dirs[:-keep] if keep else run_dirs:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def release_dbt_duckdb_connection() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process.
+
+    dagster-dbt fetches row counts and column types through the dbt adapter in this process;
+    dbt-duckdb then keeps the file open (with its own settings) until the process ends, which
+    would hold the writer lock and refuse the next step's connection ("different
+    configuration"). Closing it here hands the file back.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            environment.close()

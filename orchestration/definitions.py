@@ -1,4 +1,4 @@
-"""The Dagster code location: `dagster dev -m orchestration.definitions` (CONTRACT.md section 3)."""
+"""The Dagster code location: `dagster dev -m orchestration.definitions` (docs/contract.md section 3)."""
 
 from __future__ import annotations
 

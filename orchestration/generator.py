@@ -1,4 +1,4 @@
-"""Deterministic sample data: contract-format API events (CONTRACT.md section 1) with real dirt.
+"""Deterministic sample data: contract-format API events (docs/contract.md section 1) with real dirt.
 
 `generate()` writes a landing folder of daily files (mostly `.ndjson.gz`, one plain `.ndjson`, one
 `.jsonl`, exactly one `.parquet`) for `orgs` organizations over the `days` ending on `end_date`.
@@ -1390,9 +1390,33 @@ def format_summary(summary: GenerationSummary) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    summary = generate(Path(args.out), orgs=args.orgs, days=args.days, seed=args.seed, end_date=args.end_date)
+    from orchestration.errors import UsageError
+
+    try:
+        summary = generate(
+            Path(args.out), orgs=args.orgs, days=args.days, seed=args.seed, end_date=args.end_date
+        )
+    except ValueError as exc:  # arguments the generator cannot honour (e.g. too few days)
+        raise UsageError(str(exc)) from exc
     print(format_summary(summary))
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from exc
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -1401,13 +1425,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write deterministic sample raw events (contract format, with dirt) to a folder",
         description="Write deterministic sample API events: same arguments, same bytes.",
     )
-    parser.add_argument("--orgs", type=int, default=DEFAULT_ORGS, help="organizations (40)")
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help="days of data (120)")
+    parser.add_argument("--orgs", type=_at_least_one, default=DEFAULT_ORGS, help="organizations (40)")
+    parser.add_argument("--days", type=_at_least_one, default=DEFAULT_DAYS, help="days of data (120)")
     parser.add_argument("--out", required=True, help="output folder, e.g. seeds/")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (7)")
     parser.add_argument(
         "--end-date",
-        type=date.fromisoformat,
+        type=_iso_date,
         default=DEFAULT_END_DATE,
         help="last day of data, YYYY-MM-DD (2026-10-31)",
     )

@@ -1,6 +1,6 @@
 """Runtime settings, read from the environment when asked (never at import time).
 
-CONTRACT.md section 3 names the variables; defaults make `make run` work from a fresh clone.
+docs/contract.md section 3 names the variables; defaults make `make run` work from a fresh clone.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.errors import UsageError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -17,7 +19,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEFAULT_IP_HASH_SALT = "api-usage-warehouse-default-salt"
 
 
-class SettingsError(ValueError):
+class SettingsError(UsageError, ValueError):
     """A setting from the environment is unusable; the message says which and why."""
 
 
@@ -67,7 +69,10 @@ def load_settings() -> Settings:
     if warehouse_path.name != "warehouse.duckdb":
         # dbt names the database after the file stem; another stem breaks relation names.
         raise SettingsError(
-            f"WAREHOUSE_PATH must end in 'warehouse.duckdb' (vary the folder), got {warehouse_path}"
+            f"WAREHOUSE_PATH must be a file named warehouse.duckdb, got {warehouse_path.name!r}: "
+            "dbt takes the database name from the file name and the parsed project (manifest) "
+            f"expects 'warehouse'; put the file in the folder you want instead ({warehouse_path.parent}"
+            "/warehouse.duckdb)"
         )
     plans_file = None
     if os.environ.get("PLANS_FILE", "").strip():

@@ -1,7 +1,10 @@
-"""Publish a read-only copy of the marts for analysts and the CLI (DESIGN.md).
+"""Publish a read-only copy of the marts for analysts and the CLI (docs/design.md).
 
 The copy is written to a temporary file next to the snapshot and moved into place with
 os.replace, so a reader sees either the previous snapshot or the new one, never a half-built one.
+It also holds `meta.snapshot` (one row: the as-of date, when it was published, the live file's
+modification time then) and `meta.raw_load_summary` (raw files, events and rejects by status), so
+readers show what they read and notice a live warehouse that changed since.
 """
 
 from __future__ import annotations
@@ -12,6 +15,40 @@ from pathlib import Path
 import duckdb
 
 PUBLISHED_SCHEMAS = ("marts",)
+META_TABLE = "meta.snapshot"
+RAW_SUMMARY_TABLE = "meta.raw_load_summary"
+
+_META_SQL = """
+create table snapshot.meta.snapshot as
+select
+    (select max(as_of_date) from intermediate.int_as_of_date) as as_of_date,
+    cast(now() at time zone 'UTC' as timestamp) as published_at,
+    cast(? as bigint) as live_mtime_ns
+"""
+
+_RAW_SUMMARY_SQL = """
+create table snapshot.meta.raw_load_summary as
+select
+    status,
+    count(*) as files,
+    cast(sum(events) as bigint) as events,
+    cast(sum(rejects) as bigint) as rejected_lines,
+    cast(sum(blank_lines) as bigint) as blank_lines,
+    max(loaded_at) as last_loaded_at
+from raw.loaded_files
+group by all
+order by status
+"""
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dict[str, int]:
@@ -30,10 +67,22 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dic
         [list(PUBLISHED_SCHEMAS)],
     ).fetchall()
     counts: dict[str, int] = {}
+    # Write pending changes into the file first, so its modification time is final: readers
+    # compare it with the one recorded here to tell that the live warehouse changed since.
+    con.execute("checkpoint")
+    live_path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()[0][0]
+    live_mtime_ns = Path(live_path).stat().st_mtime_ns if live_path else None
     con.execute("attach ? as snapshot", [str(temporary)])
     try:
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f'create schema if not exists snapshot."{schema}"')
+        con.execute("create schema snapshot.meta")
+        if _has_table(con, "intermediate", "int_as_of_date"):
+            con.execute(_META_SQL, [live_mtime_ns])
+        if _has_table(con, "raw", "loaded_files"):
+            con.execute(_RAW_SUMMARY_SQL)
         for schema, table in tables:
             con.execute(f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
+
+from orchestration.errors import UserError
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 
@@ -17,8 +20,25 @@ DUCKDB_WRITER_POOL = "duckdb_writer"
 WAREHOUSE_WRITER_TAGS = {"warehouse_writer": "duckdb"}
 
 
-class WarehouseBusyError(RuntimeError):
+class WarehouseBusyError(UserError, RuntimeError):
     """Another process holds the DuckDB file (DuckDB allows one writer, or many readers)."""
+
+
+def lock_holder(duckdb_message: str) -> str:
+    """Who holds the lock, from DuckDB's message ("... held in /usr/bin/python3 (PID 42) ...")
+    and the holder's command line, so the user knows which process to wait for or stop."""
+    found = re.search(r"\(PID (\d+)\)", duckdb_message)
+    if not found:
+        return "another process (a pipeline run or an open session)"
+    pid = found.group(1)
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        command = " ".join(part.decode(errors="replace") for part in argv if part)
+    except OSError:
+        command = ""
+    if len(command) > 120:
+        command = command[:119] + "…"
+    return f"process {pid} ({command})" if command else f"process {pid}"
 
 
 def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -31,8 +51,7 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         if "lock" not in str(exc).lower():
             raise
         raise WarehouseBusyError(
-            f"{path} is in use by another process (a pipeline run or an open session); "
-            f"wait for it to finish and retry. DuckDB said: {exc}"
+            f"{path} is in use by {lock_holder(str(exc))}; wait for it to finish and retry"
         ) from exc
     con.execute("set TimeZone = 'UTC'")
     # Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dbt parse, then every dbt unit test, against a scratch warehouse: unit tests need their
 # upstream relations to exist, so the models are first built empty (`dbt run --empty`), which
-# must never touch the real WAREHOUSE_PATH (DESIGN.md).
+# must never touch the real WAREHOUSE_PATH (docs/design.md).
 set -euo pipefail
 bin=${1:-.venv/bin}
 bin=$(cd "$bin" && pwd)

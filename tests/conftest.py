@@ -11,13 +11,13 @@ from orchestration.dbt_project import parse_project
 
 def pytest_configure(config: pytest.Config) -> None:
     """One `dbt parse` per session, before test modules import the Dagster definitions, so
-    dagster-dbt never works from a manifest older than the models (DESIGN.md)."""
+    dagster-dbt never works from a manifest older than the models (docs/design.md)."""
     parse_project()
 
 
 @pytest.fixture
 def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Environment for a pipeline run into tmp_path (CONTRACT.md section 3 variables)."""
+    """Environment for a pipeline run into tmp_path (docs/contract.md section 3 variables)."""
     landing = tmp_path / "landing"
     landing.mkdir()
     warehouse = tmp_path / "data" / "warehouse.duckdb"

@@ -113,7 +113,8 @@ def test_every_alert_is_delivered_once_to_each_sink(con, tmp_path, receiver):
     assert sorted(file_keys(jsonl)) == sorted(KEYS)
     ledger = {a.alert_key: a for a in list_alerts(con)}
     assert {a.status for a in ledger.values()} == {"delivered"}
-    assert all(a.delivered_at == T0 and a.delivery_attempts == 0 for a in ledger.values())
+    # The successful attempt counts: delivered on the first try is 1 attempt.
+    assert all(a.delivered_at == T0 and a.delivery_attempts == 1 for a in ledger.values())
 
     # A second delivery run (and a re-record of the same candidates) sends nothing.
     record_new_alerts(con, now=T0)
@@ -219,3 +220,19 @@ def test_a_broken_file_sink_never_raises_and_is_retried(con, tmp_path):
     assert len(report.retrying) == 1
     [alert] = list_alerts(con)
     assert alert.status == "pending" and alert.last_error.startswith("file: cannot append")
+
+
+def test_delivery_attempts_count_the_failures_and_the_success(con, tmp_path, receiver):
+    """docs/contract.md: failed twice, then went through, is 3 attempts."""
+    set_candidates(con, KEYS[:1])
+    record_new_alerts(con, now=T0)
+    sinks = [WebhookSink(url=receiver.url, timeout_seconds=5)]
+    receiver.mode, receiver.status = "error", 503
+    deliver(con, sinks, now=T0)
+    deliver(con, sinks, now=T0 + dt.timedelta(hours=1))
+    [alert] = list_alerts(con)
+    assert (alert.status, alert.delivery_attempts) == ("pending", 2)
+    receiver.mode = "ok"
+    deliver(con, sinks, now=T0 + dt.timedelta(hours=2))
+    [alert] = list_alerts(con)
+    assert (alert.status, alert.delivery_attempts) == ("delivered", 3)

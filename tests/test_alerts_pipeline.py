@@ -23,6 +23,8 @@ import dagster as dg
 import pytest
 
 from orchestration.alerts.dagster_defs import alerts_ledger_asset, deliver_alerts_job
+from orchestration.alerts.ledger import Alert
+from orchestration.alerts.render import alert_title, drafted_note
 from orchestration.cli import main as apiwh
 from tests.support import (
     api_request,
@@ -121,11 +123,20 @@ def test_quota_alert_carries_the_figures_and_a_drafted_note(day_one_warehouse):
     assert detail["days_to_cap"] == 4
     assert detail["plan_id"] == "pro"
     assert detail["will_exceed"] is True
-    assert (
-        "you are at 82.0% of your monthly quota (820 of 1,000 calls on the pro plan)" in (detail["note_body"])
+    alert = Alert(
+        alert_key="quota_threshold:org_quota:2026-03:80",
+        alert_type="quota_threshold",
+        organization_id="org_quota",
+        threshold=80,
+        detail=detail,
+        as_of_date=None,
     )
-    assert "At this pace you reach it in 4 days" in detail["note_body"]
-    assert "about 1,271 calls, before the quota resets on April 1" in detail["note_body"]
+    subject, body = drafted_note(alert)
+    assert subject == "Heads up: you are at 82.0% of your monthly API quota"
+    assert "you are at 82.0% of your monthly quota (820 of 1,000 calls on the pro plan)" in body
+    assert "At this pace you reach it in 4 days" in body
+    assert "about 1,271 calls, before the quota resets on April 1" in body
+    assert alert_title(alert).endswith("at this pace cap in 4 days")
 
 
 def test_churn_alert_carries_the_7_day_figures_and_what_dropped(day_one_warehouse):

@@ -1,4 +1,4 @@
-"""`dagster dev` starts offline on 127.0.0.1 and its GraphQL API lists the assets."""
+"""`apiwh dev` starts `dagster dev` offline on 127.0.0.1 and its GraphQL API lists the assets."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from orchestration.settings import PROJECT_ROOT
 
-DAGSTER = str(Path(sys.executable).parent / "dagster")
+APIWH = str(Path(sys.executable).parent / "apiwh")
 ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName } }"
 
 
@@ -39,7 +39,7 @@ def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> Non
     port = _free_port()
     log = (tmp_path / "dagster_dev.log").open("w")
     process = subprocess.Popen(
-        [DAGSTER, "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+        [APIWH, "dev", "--port", str(port)],  # `dagster dev` on 127.0.0.1, as `make dev` runs it
         cwd=PROJECT_ROOT,
         env={**os.environ, "DAGSTER_HOME": str(pipeline_env["dagster_home"])},
         stdout=log,

@@ -61,7 +61,7 @@ def _utc(text: str) -> datetime:
 
 
 def _contract_problem(line: str) -> str | None:
-    """Why a line breaks CONTRACT.md section 1, or None when it is a valid event."""
+    """Why a line breaks docs/contract.md section 1, or None when it is a valid event."""
     try:
         event = json.loads(line)
     except ValueError:

@@ -1,4 +1,4 @@
-"""The onboarding marts (CONTRACT.md section 2) on a small landing folder, against hand-computed
+"""The onboarding marts (docs/contract.md section 2) on a small landing folder, against hand-computed
 values: onboarding_funnel, onboarding_funnel_summary and cohort_retention.
 
 The story (all 2026, UTC; the as-of date is Wednesday 03-25, the last day with calls, so the

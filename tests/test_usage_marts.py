@@ -286,8 +286,9 @@ def test_cli_top(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "170" in org_b and "2 days ago" in org_b and "declining" in org_b
     assert "/v1/search -60, /v1/orders/{id} -10" in out
 
-    assert main(["top", "--org", INJECTION]) == 0
-    assert "org_" not in capsys.readouterr().out
+    assert main(["top", "--org", INJECTION]) == 1  # an unknown organization, matched as a value
+    captured = capsys.readouterr()
+    assert "org_" not in captured.out and "unknown organization" in captured.err
     assert main(["top", "--org", "org_g"]) == 0
     assert [line for line in capsys.readouterr().out.splitlines() if "org_" in line][0].startswith("3  org_g")
 
@@ -297,7 +298,11 @@ def test_cli_quota(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert f"{AS_OF} (as-of date, day 22 of 30)" in out
     org_a = next(line for line in out.splitlines() if line.startswith("org_a"))
-    assert org_a.split() == ["org_a", "pro", "100", "30", "80", "80.0%", "109", "!", "5", "80%", "10.0%"]
+    assert org_a.split() == ["org_a", "pro", "100", "30", "80", "80.0%", "109", "!", "5", "days", "80%"] + [
+        "10.0%",
+        "offer",
+        "upgrade",
+    ]
     assert "org_c" not in out  # 0% of its cap, below --min-pct 50
 
     assert main(["quota", "--min-pct", "0"]) == 0
@@ -305,8 +310,9 @@ def test_cli_quota(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     order = [line.split()[0] for line in lines if line.startswith("org_")]
     assert order == ["org_a", "org_c"]  # days_to_cap ascending, nulls last
 
-    assert main(["quota", "--min-pct", "0", "--org", INJECTION]) == 0
-    assert "org_" not in capsys.readouterr().out
+    assert main(["quota", "--min-pct", "0", "--org", INJECTION]) == 1
+    captured = capsys.readouterr()
+    assert "org_" not in captured.out and "unknown organization" in captured.err
 
 
 def test_cli_endpoints(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

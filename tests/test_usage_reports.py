@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -217,20 +218,24 @@ def test_render_quota() -> None:
     rows = [line for line in lines if line.startswith("acct_")]
     assert [row.split() for row in rows] == [
         ["acct_megacorp", "growth", "1,000,000", "18,400", "1,000,000", "100.0%", "1,363,636", "!"]
-        + ["at", "cap", "100%", "42.0%"],
+        + ["at", "cap", "100%", "42.0%", "upgrade", "or", "bill", "overage"],
         ["acct_innovate", "growth", "500,000", "18,400", "400,000", "80.0%", "545,455", "!"]
-        + ["5", "80%", "1.0%"],
-        ["acct_globex", "-", "250,000", "18,400", "142,000", "56.8%", "193,636", "16", "50%", "-"],
+        + ["5", "days", "80%", "1.0%", "offer", "upgrade"],
+        # days_to_cap 16 with 8 days left in April: the quota resets first, whatever 16 says.
+        ["acct_globex", "-", "250,000", "18,400", "142,000", "56.8%", "193,636", "resets", "before", "cap"]
+        + ["50%", "-", "none:", "resets", "first"],
     ]
     # Columns line up: the "%" of % OF CAP ends in one column on every row.
     assert len({row.index("%") for row in rows}) == 1
-    assert all(len(line) <= 110 for line in lines)
+    assert all(len(line) <= 140 for line in lines)
     assert "broken integration" in text
 
 
 def test_render_quota_empty() -> None:
     assert "No account has a quota at or above 80%" in render_quota([], as_of=AS_OF, min_pct=80)
-    assert "Organization 'x' has no quota" in render_quota([], as_of=AS_OF, min_pct=50, org="x")
+    assert "Organization 'x' has no quota in force on 2026-04-22" in render_quota(
+        [], as_of=AS_OF, min_pct=50, org="x"
+    )
 
 
 # ----------------------------------------------------------------- endpoints
@@ -393,8 +398,28 @@ def test_register_parses_the_commands() -> None:
     args = parser.parse_args(["top", "--limit", "5", "--org", "org_a"])
     assert (args.limit, args.org, args.func) == (5, "org_a", usage.cmd_top)
     args = parser.parse_args(["quota"])
-    assert (args.min_pct, args.org, args.limit, args.func) == (50.0, None, None, usage.cmd_quota)
+    # No --min-pct: 50 for the list, 0 with --org (one organization is shown whatever its share).
+    assert (args.min_pct, args.org, args.limit, args.func) == (None, None, None, usage.cmd_quota)
     args = parser.parse_args(["endpoints"])
     assert (args.days, args.limit, args.sort, args.func) == (7, 20, "calls", usage.cmd_endpoints)
     with pytest.raises(SystemExit):
         parser.parse_args(["endpoints", "--days", "0"])
+
+
+def test_quota_days_to_cap_zero_is_at_cap_only_when_used_up() -> None:
+    """The last day of a month: days_to_cap is 0 by the contract formula at 98.9%."""
+    near = _quota(
+        organization_id="acct_near",
+        monthly_call_limit=1_000,
+        used_mtd=989,
+        pct_of_cap=98.9,
+        projected_eom=989,
+        days_to_cap=0,
+        threshold_band=95,
+        will_exceed=False,
+    )
+    soon = replace(near, organization_id="acct_soon", used_mtd=990, projected_eom=1_300, will_exceed=True)
+    text = render_quota([near, soon], as_of=dt.date(2026, 10, 31), min_pct=50)
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("acct_")}
+    assert "resets before cap" in rows["acct_near"] and "at cap" not in rows["acct_near"]
+    assert "< 1 day" in rows["acct_soon"] and "upgrade now" in rows["acct_soon"]

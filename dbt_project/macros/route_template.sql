@@ -1,4 +1,4 @@
-{#- Route template of a request (CONTRACT.md "Route templates"): the gateway's `api.route` when
+{#- Route template of a request (docs/contract.md "Route templates"): the gateway's `api.route` when
     present and non-empty; else the called path with its query string dropped and every segment
     that is all digits, a UUID, or 16+ hex characters replaced by {id}. -#}
 {% macro route_template(route, endpoint) -%}

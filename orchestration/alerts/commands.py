@@ -12,7 +12,8 @@ import sys
 
 from orchestration.alerts.ledger import Alert, list_alerts
 from orchestration.alerts.render import alert_title
-from orchestration.readers import open_marts_connection
+from orchestration.readers import open_marts_connection, read_as_of
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 
@@ -54,12 +55,7 @@ def format_table(alerts: list[Alert]) -> str:
                 note,
             )
         )
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers[:-1])]
-    lines = []
-    for row in [headers, *rows]:
-        cells = [value.ljust(width) for value, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
-    return "\n".join(lines)
+    return "\n".join(render_table(headers, rows, align="l" * len(headers), rule=False))
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
@@ -71,16 +67,19 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     con = open_marts_connection(load_settings())
     try:
         alerts = list_alerts(con, statuses=statuses)
+        as_of = read_as_of(con)
     finally:
         con.close()
     if args.json:
         for alert in alerts:
             print(json.dumps(_as_json(alert), default=str))
         return 0
+    which = f"{statuses[0]} " if statuses else ""
     if not alerts:
-        which = f"{statuses[0]} " if statuses else ""
         print(f"No {which}alerts.", file=sys.stderr)
         return 0
+    as_of_text = f", marts as of {as_of.isoformat()}" if as_of else ""
+    print(f"{len(alerts):,} {which}alert(s) in the ledger{as_of_text}; `apiwh deliver` sends pending ones")
     print(format_table(alerts))
     return 0
 

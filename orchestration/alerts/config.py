@@ -1,6 +1,6 @@
 """Alert delivery settings, read from the environment when asked (never at import time).
 
-CONTRACT.md section 3 names ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET; the rest tune delivery.
+docs/contract.md section 3 names ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET; the rest tune delivery.
 The secret is never part of the dataclass repr, so it cannot reach a log line by accident.
 """
 

@@ -1,4 +1,4 @@
-"""The alert ledger marts.alerts: an outbox keyed by alert_key (CONTRACT.md "Alerts").
+"""The alert ledger marts.alerts: an outbox keyed by alert_key (docs/contract.md "Alerts").
 
 dbt never touches this table (it only builds marts.alert_candidates); it is created here if
 missing and only ever grows by `insert ... on conflict do nothing`, so reruns and replays never
@@ -198,7 +198,9 @@ def mark_delivered(
         f"""
         update {LEDGER_TABLE}
         set status = 'delivered', delivered_at = ?, last_attempt_at = ?,
-            next_attempt_at = null, delivered_sinks = ?
+            next_attempt_at = null, delivered_sinks = ?,
+            -- every attempt counts, the successful one too (docs/contract.md "Alerts")
+            delivery_attempts = delivery_attempts + 1
         where alert_key = ?
         """,
         [now, now, list(sinks), alert_key],

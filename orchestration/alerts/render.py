@@ -1,9 +1,9 @@
 """What a person reads: the JSON body of a delivery, a plain-text summary, a Slack message.
 
-The figures come from the alert's detail (computed in SQL by marts.alert_candidates). The quota
-and churn notes are drafted there too; the words of the reliability alerts (usage_spike,
-key_sharing_suspect, integration_failing, endpoint_degradation) come from reliability_notes.py.
-No Dagster, no I/O.
+The figures come from the alert's detail (computed in SQL by marts.alert_candidates); every
+sentence is written in Python: the quota headlines and notes in quota_notes.py, the reliability
+alerts' words (usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation) in
+reliability_notes.py, the rest here. No Dagster, no I/O.
 """
 
 from __future__ import annotations
@@ -15,17 +15,19 @@ from typing import Any
 from orchestration.alerts.formatting import iso as _iso
 from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
+from orchestration.alerts.quota_notes import quota_details_outlook, quota_headline, quota_note
 from orchestration.alerts.reliability_notes import RELIABILITY_FIGURES, RELIABILITY_NOTES, reliability_title
 
 PIPELINE_FAILURE = "pipeline_failure"
 
 
 def alert_title(alert: Alert) -> str:
+    if alert.alert_type == "quota_threshold":
+        headline = quota_headline(alert)
+        return headline or f"{alert.organization_id} reached {alert.threshold}% of its monthly quota"
     headline = alert.detail.get("headline") or reliability_title(alert)
     if headline:
         return str(headline)
-    if alert.alert_type == "quota_threshold":
-        return f"{alert.organization_id} reached {alert.threshold}% of its monthly quota"
     if alert.alert_type == "churn_risk":
         return f"{alert.organization_id} is at risk of churning"
     return f"{alert.alert_type}: {alert.alert_key}"
@@ -50,7 +52,7 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
             ("Used this month", f"{_number(d.get('used_mtd'))} calls ({_number(pct)}% of cap)"),
             ("Used today", _number(d.get("used_today"))),
             ("Projected end of month", f"{_number(d.get('projected_eom'))} calls"),
-            ("Days to cap", _number(d.get("days_to_cap"))),
+            ("Days to cap", outlook.days_to_cap_text if (outlook := quota_details_outlook(d)) else "n/a"),
             ("Quota resets on", _number(d.get("quota_resets_on"))),
             *_price_lines(d),
         ]
@@ -163,11 +165,14 @@ def upgrade_offer(d: dict[str, Any]) -> str | None:
 def drafted_note(alert: Alert) -> tuple[str, str] | None:
     if alert.alert_type in RELIABILITY_NOTES:
         return RELIABILITY_NOTES[alert.alert_type](alert)
+    if alert.alert_type == "quota_threshold":
+        note = quota_note(alert)
+        offer = upgrade_offer(alert.detail)
+        if note and offer:
+            return note[0], f"{note[1]} {offer}"
+        return note
     subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
-    if not (subject and body):
-        return None
-    offer = upgrade_offer(alert.detail) if alert.alert_type == "quota_threshold" else None
-    return (str(subject), f"{body} {offer}" if offer else str(body))
+    return (str(subject), str(body)) if subject and body else None
 
 
 def note_recipients(alert: Alert) -> str:

@@ -1,6 +1,6 @@
 """`apiwh funnel` and `apiwh retention`: the onboarding marts in the terminal.
 
-Both read the published marts (CONTRACT.md section 2): `marts.onboarding_funnel` /
+Both read the published marts (docs/contract.md section 2): `marts.onboarding_funnel` /
 `marts.onboarding_funnel_summary` for the funnel, `marts.cohort_retention` for the triangle.
 Fetching (SQL, values bound with `?`) and rendering (pure functions of plain rows) are kept
 apart so the rendering is tested without a warehouse.
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.readers import WarehouseNotBuiltError, open_marts_connection
+from orchestration.errors import UnknownIdError
+from orchestration.readers import WarehouseNotBuiltError, open_marts_connection, read_as_of
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 NO_PLAN_LABEL = "(none)"
@@ -103,7 +104,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> lis
         return con.execute(sql, list(params)).fetchall()
     except duckdb.CatalogException as exc:
         raise WarehouseNotBuiltError(
-            f"the onboarding marts are not built yet: run `make run` (or daily_refresh) ({exc})"
+            f"the onboarding marts are not built yet: run `apiwh run` ({exc})"
         ) from exc
 
 
@@ -131,21 +132,12 @@ def format_share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 1) -> list[str]:
-    """Plain aligned columns: the first `left` columns left-aligned, the others right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = []
-    for row in (header, *rows):
-        cells = [
-            cell.ljust(width) if index < left else cell.rjust(width)
-            for index, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
+def _as_of_text(as_of: dt.date | None) -> str:
+    return f", as of {as_of.isoformat()}" if as_of else ""
 
 
-def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool) -> str:
-    title = "Onboarding funnel by cohort week" + (" and plan" if by_plan else "")
+def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool, as_of: dt.date | None = None) -> str:
+    title = "Onboarding funnel by cohort week" + (" and plan" if by_plan else "") + _as_of_text(as_of)
     if not rows:
         return f"{title}\nNo API key issued yet."
     header = ["cohort week", *(["plan"] if by_plan else []), "keys issued"]
@@ -162,14 +154,17 @@ def render_funnel(rows: Sequence[FunnelRow], *, by_plan: bool) -> str:
                 "-" if median is None else f"{median:.1f}",
             ]
         )
-    lines = [title, *_table(header, body, left=2 if by_plan else 1)]
+    left = 2 if by_plan else 1
+    lines = [title, *render_table(header, body, align="l" * left + "r" * (len(header) - left), rule=False)]
     lines.append("Share of keys issued reaching each step (strict: every earlier step too);")
     lines.append("median hours from key issued to first 2xx, over keys with one.")
     return "\n".join(lines)
 
 
-def render_retention(cells: Sequence[RetentionCell], *, plan: str | None = None) -> str:
-    title = f"Cohort retention by signup week (plan: {plan or 'all'})"
+def render_retention(
+    cells: Sequence[RetentionCell], *, plan: str | None = None, as_of: dt.date | None = None
+) -> str:
+    title = f"Cohort retention by signup week (plan: {plan or 'all'}){_as_of_text(as_of)}"
     if not cells:
         return f"{title}\nNo organization has signed up yet."
     cohorts: dict[dt.date, dict[int, RetentionCell]] = {}
@@ -192,7 +187,7 @@ def render_retention(cells: Sequence[RetentionCell], *, plan: str | None = None)
             mark = complete_pad if cell.is_complete_week else INCOMPLETE_MARK
             row.append(format_share(cell.active_customers, cell.cohort_size) + mark)
         body.append(row)
-    lines = [title, *_table(header, body)]
+    lines = [title, *render_table(header, body, align="l" + "r" * (len(header) - 1), rule=False)]
     lines.append("Share of each cohort's organizations with a successful call in that week.")
     if has_incomplete:
         lines.append(f"{INCOMPLETE_MARK} week not complete yet (its Sunday is after the as-of date)")
@@ -204,9 +199,10 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     con = open_marts_connection(load_settings())
     try:
         rows = fetch_funnel(con, by_plan=by_plan)
+        as_of = read_as_of(con)
     finally:
         con.close()
-    print(render_funnel(rows, by_plan=by_plan))
+    print(render_funnel(rows, by_plan=by_plan, as_of=as_of))
     return 0
 
 
@@ -215,13 +211,12 @@ def cmd_retention(args: argparse.Namespace) -> int:
     try:
         cells = fetch_retention(con, plan=args.plan)
         plans = fetch_plans(con) if args.plan and not cells else []
+        as_of = read_as_of(con)
     finally:
         con.close()
     if args.plan and not cells:
-        known = ", ".join(plans) or "none"
-        print(f"apiwh: no cohort with plan {args.plan!r} (plans: {known})", file=sys.stderr)
-        return 1
-    print(render_retention(cells, plan=args.plan))
+        raise UnknownIdError("cohort plan", args.plan, plans)
+    print(render_retention(cells, plan=args.plan, as_of=as_of))
     return 0
 
 

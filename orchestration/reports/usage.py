@@ -1,6 +1,6 @@
 """`apiwh top`, `apiwh quota` and `apiwh endpoints`: the usage marts in the terminal.
 
-They read the published marts (CONTRACT.md section 2): `marts.customer_usage_summary` and
+They read the published marts (docs/contract.md section 2): `marts.customer_usage_summary` and
 `marts.customer_daily_usage` for the top customers, `marts.quota_utilization` for the quota
 table, `marts.endpoint_daily_performance` for the per-route table. Every window ends on the
 as-of date the marts were built for, never on the wall clock. Fetching (SQL, values bound with
@@ -20,14 +20,19 @@ from dataclasses import dataclass, replace
 
 import duckdb
 
-from orchestration.readers import WarehouseNotBuiltError, open_marts_connection
+from orchestration.quota_outlook import QuotaOutlook, quota_outlook
+from orchestration.readers import (
+    WarehouseNotBuiltError,
+    open_marts_connection,
+    require_known_organization,
+)
 from orchestration.reports import upgrades
+from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_DAYS = 30
 NONE_TEXT = "-"
-RULE = "─"
 MAX_TEXT_WIDTH = 32
 NOTE_WIDTH = 100
 
@@ -150,29 +155,6 @@ def truncate(text: str, width: int = MAX_TEXT_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, align: str) -> list[str]:
-    """Aligned columns, two spaces apart, a rule under the header.
-
-    `align` has one letter per column: "l" left, "r" right.
-    """
-    if len(align) != len(header):
-        raise ValueError(f"align {align!r} does not match {len(header)} columns")
-    widths = [len(title) for title in header]
-    for row in rows:
-        for index, cell in enumerate(row):
-            widths[index] = max(widths[index], len(cell))
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            cell.rjust(width) if how == "r" else cell.ljust(width)
-            for cell, width, how in zip(cells, widths, align, strict=True)
-        ]
-        return "  ".join(padded).rstrip()
-
-    total = sum(widths) + 2 * (len(widths) - 1)
-    return [line(header), RULE * total, *(line(row) for row in rows)]
-
-
 def render_trend_counts(counts: dict[str, int]) -> str:
     """One line: how many customers each trend has, churn risks called out."""
     parts = [f"{trend} {counts[trend]:,}" for trend in TRENDS if counts.get(trend)]
@@ -247,10 +229,13 @@ def render_top(
     return "\n".join(lines)
 
 
-def format_days_to_cap(days: int | None) -> str:
-    if days is None:
-        return NONE_TEXT
-    return "at cap" if days == 0 else f"{days:,}"
+def outlook_of(account: QuotaAccount) -> QuotaOutlook:
+    return quota_outlook(
+        used_mtd=account.used_mtd,
+        monthly_call_limit=account.monthly_call_limit,
+        projected_eom=account.projected_eom,
+        days_to_cap=account.days_to_cap,
+    )
 
 
 def render_quota(
@@ -268,8 +253,9 @@ def render_quota(
         f" {days_in_month}), at {min_pct:g}%+ of cap, soonest to the cap first"
     )
     if not accounts:
-        who = f"Organization {org!r} has no quota" if org is not None else "No account has a quota"
-        return f"{title}\n{who} at or above {min_pct:g}% of its cap on that day."
+        if org is not None:
+            return f"{title}\nOrganization {org!r} has no quota in force on {as_of.isoformat()}."
+        return f"{title}\nNo account has a quota at or above {min_pct:g}% of its cap on that day."
     header = [
         "ACCOUNT",
         "PLAN",
@@ -281,6 +267,7 @@ def render_quota(
         "DAYS TO CAP",
         "BAND",
         "FAILED MTD",
+        "ACTION",
     ]
     body = [
         [
@@ -291,17 +278,19 @@ def render_quota(
             format_count(account.used_mtd),
             format_pct(account.pct_of_cap),
             format_count(account.projected_eom) + (" !" if account.will_exceed else "  "),
-            format_days_to_cap(account.days_to_cap),
+            outlook_of(account).days_to_cap_text,
             f"{account.threshold_band}%" if account.threshold_band else NONE_TEXT,
             format_rate(account.failed_mtd_rate),
+            outlook_of(account).action,
         ]
         for account in accounts
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrr")]
+    lines = [title, *render_table(header, body, align="llrrrrrrrrl")]
     lines.append(
         _note(
             "TODAY: calls on the as-of date. PROJ. EOM: projected calls by the end of the month, ! above"
-            " the cap. DAYS TO CAP: at this month's pace."
+            ' the cap. DAYS TO CAP: at this month\'s pace; "at cap" only once the quota is used up,'
+            ' "resets before cap" when the projection stays within it.'
             " FAILED MTD: share of the month's calls that failed (4xx/5xx); a high share"
             " points to a broken integration rather than a need for a bigger plan."
         )
@@ -316,12 +305,14 @@ def render_quota(
     return "\n".join(lines)
 
 
-def render_endpoints(endpoints: Sequence[EndpointStats], *, as_of: dt.date, days: int, sort: str) -> str:
+def render_endpoints(
+    endpoints: Sequence[EndpointStats], *, as_of: dt.date, days: int, sort: str, org: str | None = None
+) -> str:
     start = as_of - dt.timedelta(days=days - 1)
     span = "1 day" if days == 1 else f"{days} days"
     title = (
-        f"Endpoint performance over {span}, {start.isoformat()} .. {as_of.isoformat()}"
-        f" (as-of date), by {SORT_TITLES[sort]}"
+        f"Endpoint performance{f' for {org}' if org else ''} over {span}, {start.isoformat()} .."
+        f" {as_of.isoformat()} (as-of date), by {SORT_TITLES[sort]}"
     )
     if not endpoints:
         return f"{title}\nNo call in that window."
@@ -430,7 +421,12 @@ where
     usage_date = ?
     and pct_of_cap >= ?
     and (cast(? as varchar) is null or organization_id = ?)
-order by days_to_cap asc nulls last, pct_of_cap desc, organization_id
+order by
+    used_mtd >= monthly_call_limit desc,
+    will_exceed desc,
+    case when will_exceed then days_to_cap end asc nulls last,
+    pct_of_cap desc,
+    organization_id
 limit ?
 """
 
@@ -461,7 +457,7 @@ select
     sum(latency_p99_ms * calls) / sum(calls) as latency_p99_ms,
     max(distinct_customers) as peak_daily_customers,
     count(*) as active_days
-from marts.endpoint_daily_performance
+from {source}
 where usage_date between ? and ?
 group by route, method
 order by {order}, calls desc, route, method
@@ -473,9 +469,7 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> lis
     try:
         return con.execute(sql, list(params)).fetchall()
     except duckdb.CatalogException as exc:
-        raise WarehouseNotBuiltError(
-            f"the usage marts are not built yet: run `make run` (or daily_refresh) ({exc})"
-        ) from exc
+        raise WarehouseNotBuiltError(f"the usage marts are not built yet: run `apiwh run` ({exc})") from exc
 
 
 def fetch_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
@@ -527,24 +521,52 @@ def fetch_quota(
     return [QuotaAccount(*row) for row in rows]
 
 
+# One organization's calls per route come from the per-organization mart (docs/contract.md 2b).
+_ORG_ENDPOINT_SOURCE = """(
+    select
+        route, method, usage_date, calls, client_errors, server_errors,
+        latency_p50_ms, latency_p95_ms, latency_p99_ms, 1 as distinct_customers
+    from marts.customer_endpoint_daily
+    where organization_id = ?
+)"""
+
+
 def fetch_endpoints(
-    con: duckdb.DuckDBPyConnection, *, as_of: dt.date, days: int, limit: int, sort: str = "calls"
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: dt.date,
+    days: int,
+    limit: int,
+    sort: str = "calls",
+    org: str | None = None,
 ) -> list[EndpointStats]:
     start = as_of - dt.timedelta(days=days - 1)
-    sql = _ENDPOINTS_SQL.format(order=SORT_ORDERS[sort])
-    return [EndpointStats(*row) for row in _run(con, sql, [start, as_of, limit])]
+    source = "marts.endpoint_daily_performance" if org is None else _ORG_ENDPOINT_SOURCE
+    sql = _ENDPOINTS_SQL.format(order=SORT_ORDERS[sort], source=source)
+    params = [start, as_of, limit] if org is None else [org, start, as_of, limit]
+    return [EndpointStats(*row) for row in _run(con, sql, params)]
 
 
 # ---------------------------------------------------------------------------- CLI
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a percent such as 80, got {text!r}") from exc
+    if not 0 <= value <= 1000:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a percent from 0 to 1000, got {text}")
     return value
 
 
@@ -559,6 +581,8 @@ def cmd_top(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
+        if args.org is not None:
+            require_known_organization(con, args.org)
         customers = fetch_top(con, as_of=as_of, limit=args.limit, org=args.org, trend=args.trend)
         trend_counts = fetch_trend_counts(con) if args.org is None else None
     finally:
@@ -573,18 +597,22 @@ def cmd_quota(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
-        accounts = fetch_quota(con, as_of=as_of, min_pct=args.min_pct, org=args.org, limit=args.limit)
+        if args.org is not None:
+            require_known_organization(con, args.org)
+        # One organization is shown whatever its share of the cap; the list starts at 50%.
+        min_pct = args.min_pct if args.min_pct is not None else (0.0 if args.org else 50.0)
+        accounts = fetch_quota(con, as_of=as_of, min_pct=min_pct, org=args.org, limit=args.limit)
         opportunities = upgrades.fetch_upgrade_opportunities(
             con, as_of=as_of, organization_ids=[account.organization_id for account in accounts]
         )
-        totals = upgrades.fetch_opportunity_totals(con, as_of=as_of, min_pct=args.min_pct, org=args.org)
+        totals = upgrades.fetch_opportunity_totals(con, as_of=as_of, min_pct=min_pct, org=args.org)
     finally:
         con.close()
     print(
         render_quota(
             accounts,
             as_of=as_of,
-            min_pct=args.min_pct,
+            min_pct=min_pct,
             org=args.org,
             opportunities=opportunities,
             opportunity_totals=totals,
@@ -599,10 +627,14 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
         as_of = fetch_as_of(con)
         if as_of is None:
             return _no_data()
-        endpoints = fetch_endpoints(con, as_of=as_of, days=args.days, limit=args.limit, sort=args.sort)
+        if args.org is not None:
+            require_known_organization(con, args.org)
+        endpoints = fetch_endpoints(
+            con, as_of=as_of, days=args.days, limit=args.limit, sort=args.sort, org=args.org
+        )
     finally:
         con.close()
-    print(render_endpoints(endpoints, as_of=as_of, days=args.days, sort=args.sort))
+    print(render_endpoints(endpoints, as_of=as_of, days=args.days, sort=args.sort, org=args.org))
     return 0
 
 
@@ -611,7 +643,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "top",
         help="top customers by 30-day calls: active days, last call, trend, daily sparkline",
     )
-    top.add_argument("--limit", type=_positive_int, default=20, help="rows to show (default 20)")
+    top.add_argument("--limit", type=positive_int, default=20, help="rows to show (default 20)")
     top.add_argument("--org", help="only this organization (its row and rank)")
     top.add_argument("--trend", choices=TRENDS, help="only customers with this trend (e.g. dormant)")
     top.set_defaults(func=cmd_top)
@@ -622,11 +654,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     quota.add_argument(
         "--min-pct",
-        type=float,
-        default=50.0,
-        help="only accounts at this percent of their cap or more (default 50; 0 for all)",
+        type=_percent,
+        default=None,
+        help="only accounts at this percent of their cap or more (default 50, or 0 with --org)",
     )
-    quota.add_argument("--limit", type=_positive_int, default=None, help="rows to show (all)")
+    quota.add_argument("--limit", type=positive_int, default=None, help="rows to show (all)")
     quota.add_argument("--org", help="only this organization")
     quota.set_defaults(func=cmd_quota)
 
@@ -635,10 +667,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="per-route latency (p50/p95/p99) and errors over the last N days",
     )
     endpoints.add_argument(
-        "--days", type=_positive_int, default=7, help="days ending on the as-of date (default 7)"
+        "--days", type=positive_int, default=7, help="days ending on the as-of date (default 7)"
     )
-    endpoints.add_argument("--limit", type=_positive_int, default=20, help="rows to show (default 20)")
+    endpoints.add_argument("--limit", type=positive_int, default=20, help="rows to show (default 20)")
     endpoints.add_argument(
         "--sort", choices=sorted(SORT_ORDERS), default="calls", help="order (default calls)"
+    )
+    endpoints.add_argument(
+        "--org", help="only this organization's calls (reads marts.customer_endpoint_daily)"
     )
     endpoints.set_defaults(func=cmd_endpoints)

@@ -1,4 +1,4 @@
-{#- The one as-of date every rolling window ends on (CONTRACT.md): env AS_OF when given, else
+{#- The one as-of date every rolling window ends on (docs/contract.md): env AS_OF when given, else
     the last UTC day with api_request data. Never the wall clock, so reruns agree. -#}
 {%- set as_of_override = env_var('AS_OF', '') | trim -%}
 

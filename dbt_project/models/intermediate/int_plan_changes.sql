@@ -1,5 +1,5 @@
 {#- Every known event that tells an organization's plan: consumer.plan_id, else quota.plan_id.
-    "The plan on a day" is the latest of these up to the end of that day (CONTRACT.md). -#}
+    "The plan on a day" is the latest of these up to the end of that day (docs/contract.md). -#}
 with
 
 events as (

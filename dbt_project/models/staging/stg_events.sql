@@ -1,4 +1,4 @@
-{#- One row per event_id: the copy loaded first wins (CONTRACT.md). Materialized as a table
+{#- One row per event_id: the copy loaded first wins (docs/contract.md). Materialized as a table
     because every other model reads it and the dedup window would otherwise rerun per model. -#}
 {{ config(materialized='table') }}
 

@@ -1,4 +1,4 @@
-{#- Multi-column uniqueness (the hub's dbt_utils cannot be fetched offline, DESIGN.md). -#}
+{#- Multi-column uniqueness (the hub's dbt_utils cannot be fetched offline, docs/design.md). -#}
 {% test unique_combination(model, columns) %}
 select
     {{ columns | join(', ') }},

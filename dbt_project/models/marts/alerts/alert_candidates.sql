@@ -1,5 +1,5 @@
 {#- One row per alert that should exist as of the as-of date, with its deterministic key
-    (CONTRACT.md "Alerts"). The ledger marts.alerts (written by Dagster, never by dbt) inserts
+    (docs/contract.md "Alerts"). The ledger marts.alerts (written by Dagster, never by dbt) inserts
     the keys it has not seen, so a rerun, a replay or usage hovering around a threshold never
     records an alert twice.
     - quota_threshold:<org>:<YYYY-MM>:<80|95|100>: pct_of_cap on the as-of date has reached the
@@ -113,78 +113,6 @@ reach_thresholds as (
 
 ),
 
-{# The figures as people read them: 1,234,567 calls, 82.4%, "March 2026", "on the pro plan". #}
-format_quota_figures as (
-
-    select
-        *,
-        format('{:,}', monthly_call_limit) as limit_text,
-        format('{:,}', used_mtd) as used_mtd_text,
-        format('{:,}', projected_eom) as projected_eom_text,
-        format('{:.1f}', pct_of_cap) as pct_text,
-        strftime(billing_month, '%B %Y') as month_text,
-        coalesce(' on the ' || plan_id || ' plan', '') as plan_text,
-        case
-            when days_to_cap = 0 then 'less than a day'
-            when days_to_cap = 1 then '1 day'
-            else coalesce(days_to_cap || ' days', 'an unknown number of days')
-        end as days_to_cap_text
-    from reach_thresholds
-
-),
-
-draft_quota_notes as (
-
-    select
-        *,
-        case
-            when used_mtd >= monthly_call_limit
-                then format(
-                    '{} has used {}% of its monthly quota ({} of {} calls, {})',
-                    organization_id, pct_text, used_mtd_text, limit_text, month_text
-                )
-            else format(
-                '{} is at {}% of its monthly quota ({} of {} calls, {}); cap in {}',
-                organization_id, pct_text, used_mtd_text, limit_text, month_text, days_to_cap_text
-            )
-        end as headline,
-        case
-            when used_mtd >= monthly_call_limit
-                then 'You have reached your monthly API quota'
-            else format('Heads up: you are at {}% of your monthly API quota', pct_text)
-        end as note_subject,
-        case
-            when used_mtd >= monthly_call_limit
-                then format(
-                    'Hi {} team, you have made {} API calls in {}, {}% of your monthly quota of {}'
-                    || ' calls{}. Calls above the quota may be rate-limited until it resets on {}.'
-                    || ' Moving to a plan with a larger quota gives you headroom; happy to set up'
-                    || ' a quick call to find the right fit.',
-                    organization_id, used_mtd_text, month_text, pct_text, limit_text, plan_text,
-                    strftime(quota_resets_on, '%B %-d')
-                )
-            when will_exceed
-                then format(
-                    'Hi {} team, you are at {}% of your monthly quota ({} of {} calls{}). At this'
-                    || ' pace you reach it in {} and end {} at about {} calls, before the quota'
-                    || ' resets on {}. Upgrading now avoids rate-limiting; happy to set up a'
-                    || ' quick call to discuss the next tier.',
-                    organization_id, pct_text, used_mtd_text, limit_text, plan_text,
-                    days_to_cap_text, month_text, projected_eom_text,
-                    strftime(quota_resets_on, '%B %-d')
-                )
-            else format(
-                'Hi {} team, you are at {}% of your monthly quota ({} of {} calls{}). At this'
-                || ' pace you end {} at about {} calls, within your quota. If you expect more'
-                || ' traffic, we can look at a plan with more headroom.',
-                organization_id, pct_text, used_mtd_text, limit_text, plan_text, month_text,
-                projected_eom_text
-            )
-        end as note_body
-    from format_quota_figures
-
-),
-
 quota_alerts as (
 
     select
@@ -196,7 +124,6 @@ quota_alerts as (
         threshold,
         usage_date as as_of_date,
         json_object(
-            'headline', headline,
             'billing_month', billing_month,
             'plan_id', plan_id,
             'monthly_call_limit', monthly_call_limit,
@@ -216,11 +143,9 @@ quota_alerts as (
             'overage_calls_at_pace', overage_calls_at_pace,
             'overage_cost_at_pace', overage_cost_at_pace,
             'fits_next_plan', fits_next_plan,
-            'upgrade_net_cost_at_pace', upgrade_net_cost_at_pace,
-            'note_subject', note_subject,
-            'note_body', note_body
+            'upgrade_net_cost_at_pace', upgrade_net_cost_at_pace
         ) as detail
-    from draft_quota_notes
+    from reach_thresholds
 
 ),
 

@@ -1,4 +1,4 @@
-{#- One row per cohort week, plan and week offset (CONTRACT.md cohort_retention). An
+{#- One row per cohort week, plan and week offset (docs/contract.md cohort_retention). An
     organization signs up at its first key_issued, with the plan it had then; it is active in a
     week when it made a successful call (status < 400) in that ISO week. Weeks run from the
     cohort week to the as-of week; activity after the as-of date is not seen. -#}

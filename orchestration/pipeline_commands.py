@@ -1,0 +1,199 @@
+"""`apiwh run`, `apiwh deliver`, `apiwh publish` and `apiwh dev`: the pipeline from the terminal.
+
+`run` and `deliver` execute the Dagster jobs daily_refresh and deliver_alerts in this process,
+recorded in DAGSTER_HOME like any run (the UI lists them). The terminal gets a few progress
+lines and a short summary; Dagster's and dbt's full logs go to a file the summary names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.alerts.config import load_alert_settings
+from orchestration.errors import UsageError, UserError
+from orchestration.run_summary import JobOutcome, execute_job, render_delivery, render_refresh
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
+from orchestration.snapshot import publish_snapshot
+from orchestration.warehouse import connect
+
+DAGSTER_YAML = PROJECT_ROOT / "orchestration" / "dagster_home" / "dagster.yaml"
+DBT_SOURCES = ("models", "macros", "tests", "dbt_project.yml")
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME from the environment, else .dagster/ in the project (as `make` does), with
+    the project's dagster.yaml (telemetry and the pop-up off, one DuckDB writer)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(DAGSTER_YAML, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def ensure_fresh_manifest() -> None:
+    """`dbt parse` when the manifest is missing or older than a model, macro or test, so the
+    run never works from models that are not the ones on disk."""
+    from orchestration.dbt_project import parse_project, warehouse_dbt_project
+
+    manifest = warehouse_dbt_project.manifest_path
+    newest = 0.0
+    for name in DBT_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        newest = max([newest, *(p.stat().st_mtime for p in files)])
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        parse_project()
+
+
+def _log_path(settings: Settings, job_name: str) -> Path:
+    import datetime as dt
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return settings.data_dir / "logs" / f"{job_name}-{stamp}.log"
+
+
+def _prepare(settings: Settings) -> None:
+    # Settings errors (AS_OF, WAREHOUSE_PATH) surfaced by load_settings before we get here; the
+    # alert settings are checked now too, rather than inside the run.
+    load_alert_settings(settings)
+    if not settings.raw_data_dir.is_dir():
+        raise UsageError(f"RAW_DATA_DIR {settings.raw_data_dir} is not a folder")
+    ensure_dagster_home()
+    ensure_fresh_manifest()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    _prepare(settings)
+    log_path = _log_path(settings, "daily_refresh")
+    print(
+        f"Refreshing {settings.warehouse_path} from {settings.raw_data_dir}"
+        + (f" with AS_OF={settings.as_of.isoformat()}" if settings.as_of else "")
+        + (" (full refresh)" if args.full_refresh else ""),
+        flush=True,
+    )
+    run_config = (
+        {"ops": {"warehouse_dbt_models": {"config": {"full_refresh": True}}}} if args.full_refresh else {}
+    )
+    refresh = execute_job("daily_refresh", log_path, run_config=run_config)
+    delivery: JobOutcome | None = None
+    if refresh.success and not args.no_deliver:
+        delivery = execute_job("deliver_alerts", log_path)
+    print(render_refresh(refresh, settings=settings, log_path=log_path, delivery=delivery))
+    if not refresh.success:
+        return 1
+    return 0 if delivery is None or delivery.success else 1
+
+
+def cmd_deliver(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    load_alert_settings(settings)
+    ensure_dagster_home()
+    if not settings.warehouse_path.exists():
+        raise UserError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
+    log_path = _log_path(settings, "deliver_alerts")
+    run_config = (
+        {"ops": {"deliver_pending_alerts": {"config": {"revive_dead": True}}}} if args.revive_dead else {}
+    )
+    outcome = execute_job("deliver_alerts", log_path, run_config=run_config)
+    print(render_delivery(outcome, settings=settings, log_path=log_path))
+    return 0 if outcome.success else 1
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.warehouse_path.exists():
+        raise UserError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
+    con = connect(settings.warehouse_path)
+    try:
+        counts = publish_snapshot(con, settings.snapshot_path)
+        rows = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
+    except Exception:
+        con.close()
+        raise
+    con.close()
+    as_of = f"as-of date {rows[0][0]}" if rows else "no as-of date yet"
+    print(f"Published {len(counts)} table(s), {as_of}, to {settings.snapshot_path}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    load_settings()
+    ensure_dagster_home()
+    ensure_fresh_manifest()
+    dagster = Path(sys.executable).parent / "dagster"
+    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
+    print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    try:
+        return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+    except KeyboardInterrupt:
+        return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from exc
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
+
+
+def register_run(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser(
+        "run",
+        help="load new files, build every mart, record and deliver alerts (the daily_refresh job)",
+        description=(
+            "Run the daily_refresh job in this process: load new files from RAW_DATA_DIR, dbt "
+            "build, record alerts, publish the snapshot; then deliver_alerts. Prints progress and "
+            "a short summary; the full log goes to <warehouse folder>/logs/."
+        ),
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild incremental models from scratch (dbt build --full-refresh)",
+    )
+    run.add_argument(
+        "--no-deliver",
+        action="store_true",
+        help="record alerts but leave them pending (apiwh deliver sends them)",
+    )
+    run.set_defaults(func=cmd_run)
+
+
+def register_publish(subparsers: argparse._SubParsersAction) -> None:
+    publish = subparsers.add_parser(
+        "publish",
+        help="republish the snapshot readers use (after a hand-run dbt build)",
+        description="Copy the marts of the live warehouse into the published snapshot.",
+    )
+    publish.set_defaults(func=cmd_publish)
+
+
+def register_deliver(subparsers: argparse._SubParsersAction) -> None:
+    deliver = subparsers.add_parser(
+        "deliver",
+        help="send pending alerts to the file sink and the webhook (the deliver_alerts job)",
+    )
+    deliver.add_argument(
+        "--revive-dead",
+        action="store_true",
+        help="first give dead alerts a fresh set of attempts (after fixing the receiver)",
+    )
+    deliver.set_defaults(func=cmd_deliver)
+
+
+def register_dev(subparsers: argparse._SubParsersAction) -> None:
+    dev = subparsers.add_parser("dev", help="the Dagster UI (dagster dev), offline, telemetry off")
+    dev.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dev.add_argument("--port", type=_port, default=3000, help="port (default 3000)")
+    dev.set_defaults(func=cmd_dev)

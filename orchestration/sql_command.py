@@ -1,0 +1,124 @@
+"""`apiwh sql`: a query against the published snapshot, printed as a table, CSV or JSON lines.
+
+The snapshot holds the marts (`marts.*`) and what was loaded (`meta.raw_load_summary`,
+`meta.snapshot`); the live warehouse is never opened, so a query never blocks a run. The
+connection is read-only and cannot read or write other files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import decimal
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from orchestration.errors import UsageError, UserError
+from orchestration.readers import open_marts_connection, read_as_of
+from orchestration.reports.table import render_table
+from orchestration.settings import load_settings
+
+FORMATS = ("table", "csv", "json")
+DEFAULT_MAX_ROWS = 1000
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime | dt.time | dt.timedelta | decimal.Decimal):
+        return str(value)
+    return value
+
+
+def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    if fmt == "json":
+        return "\n".join(
+            json.dumps({c: _json_value(v) for c, v in zip(columns, row, strict=True)}, default=str)
+            for row in rows
+        )
+    if fmt == "csv":
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+        return buffer.getvalue().rstrip("\n")
+    numeric = [
+        all(isinstance(row[i], int | float | decimal.Decimal) or row[i] is None for row in rows) and rows
+        for i in range(len(columns))
+    ]
+    align = "".join("r" if is_number else "l" for is_number in numeric)
+    return "\n".join(render_table(list(columns), [[_cell(v) for v in row] for row in rows], align=align))
+
+
+def _max_rows(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    query = args.query if args.query != "-" else sys.stdin.read()
+    if not query.strip():
+        raise UsageError("the query is empty")
+    con = open_marts_connection(load_settings())
+    try:
+        # Only the snapshot: no reading or writing of other files from a query.
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+        as_of = read_as_of(con)
+        cursor = con.execute(query)
+        if cursor.description is None:
+            raise UserError("the statement returned no result (apiwh sql runs queries)")
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchmany(args.max_rows + 1)
+    finally:
+        con.close()
+    truncated = len(rows) > args.max_rows
+    rows = rows[: args.max_rows]
+    print(render_rows(columns, rows, args.format))
+    if args.format == "table":
+        note = f"{len(rows):,} row(s)" + (
+            f", first {args.max_rows:,} shown (--max-rows)" if truncated else ""
+        )
+        if as_of:
+            note += f"; marts as of {as_of.isoformat()}"
+        print(note, file=sys.stderr)
+    elif truncated:
+        print(f"apiwh sql: only the first {args.max_rows:,} rows (--max-rows)", file=sys.stderr)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sql = subparsers.add_parser(
+        "sql",
+        help="run a SQL query on the published snapshot (marts.*, meta.*): table, CSV or JSON",
+        description=(
+            "Run one read-only SQL query on the published snapshot: the marts (marts.*), the "
+            "as-of date (meta.snapshot) and raw load counts (meta.raw_load_summary)."
+        ),
+        epilog='Example: apiwh sql "select trend, count(*) from marts.customer_usage_summary group by all"',
+    )
+    sql.add_argument("query", help="the SQL query, or - to read it from stdin")
+    sql.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+    sql.add_argument(
+        "--max-rows",
+        type=_max_rows,
+        default=DEFAULT_MAX_ROWS,
+        help=f"rows to print at most (default {DEFAULT_MAX_ROWS})",
+    )
+    sql.set_defaults(func=cmd_sql)

@@ -1,0 +1,86 @@
+"""A warehouse built the way a newcomer builds one (`apiwh run` in a real subprocess), on data
+whose as-of date is the last day of a month, and a helper to run `apiwh` against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support import api_request, key_issued, quota_set, write_ndjson
+
+APIWH = str(Path(sys.executable).parent / "apiwh")
+AS_OF = "2026-10-31"  # the last day of October: the projection equals what was used
+
+
+def _october_calls(org: str, count: int, key: str) -> list[dict]:
+    """`count` calls spread over every day of October, each day at least once."""
+    return [
+        api_request(org, f"2026-10-{i % 31 + 1:02d}T{(i // 31) % 24:02d}:{i % 60:02d}:00Z", key=key)
+        for i in range(count)
+    ]
+
+
+def last_day_of_month_events() -> list[dict]:
+    return [
+        key_issued("org_near", "2026-10-01T08:00:00Z", "key_near", plan="pro"),
+        quota_set("org_near", "2026-10-01T08:00:00Z", 1000, plan="pro"),
+        quota_set("org_far", "2026-10-01T08:00:00Z", 1000, plan="pro"),
+        quota_set("org_over", "2026-10-01T08:00:00Z", 100, plan="free"),
+        # 989 of 1,000: 98.9%, days_to_cap = floor(11 * 31 / 989) = 0, projected 989: not at cap.
+        *_october_calls("org_near", 989, "key_near"),
+        # 86 of 1,000: days_to_cap = floor(914 * 31 / 86) = 329 on the month's last day.
+        *_october_calls("org_far", 86, "key_far"),
+        # 120 of 100: at cap.
+        *_october_calls("org_over", 120, "key_over"),
+    ]
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    root: Path
+    env: dict[str, str]
+    run: subprocess.CompletedProcess
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["WAREHOUSE_PATH"])
+
+
+def apiwh_env(root: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ALERT_", "AS_OF", "PLANS_FILE", "ORGANIZATIONS_FILE"))
+    }
+    env.update(
+        RAW_DATA_DIR=str(root / "landing"),
+        WAREHOUSE_PATH=str(root / "data" / "warehouse.duckdb"),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
+    return env
+
+
+def apiwh(
+    env: Mapping[str, str], *args: str, extra: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [APIWH, *args],
+        env={**env, **(extra or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def build_with_apiwh_run(root: Path) -> BuiltWarehouse:
+    write_ndjson(root / "landing" / "october.ndjson", last_day_of_month_events())
+    env = apiwh_env(root)
+    run = apiwh(env, "run", cwd=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return BuiltWarehouse(root=root, env=env, run=run)
