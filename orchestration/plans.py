@@ -1,4 +1,4 @@
-"""The optional plan catalogue (env PLANS_FILE, CONTRACT.md section 2b): check it, show it.
+"""The optional plan catalogue (env PLANS_FILE, docs/contract.md section 2b): check it, show it.
 
 The warehouse reads the catalogue in dbt (staging.stg_plan_catalogue). The parsing and the
 checks are one dbt macro, dbt_project/macros/plan_catalogue_lines.sql, written in plain Jinja so

@@ -29,9 +29,9 @@ class Settings:
     warehouse_path: Path
     as_of: dt.date | None
     ip_hash_salt: str
-    # Optional CSV organization_id, display_name, primary_contact_email (CONTRACT.md section 3).
+    # Optional CSV organization_id, display_name, primary_contact_email (docs/contract.md section 3).
     organizations_file: Path | None = None
-    # Optional plan catalogue CSV (CONTRACT.md section 2b); None prices nothing.
+    # Optional plan catalogue CSV (docs/contract.md section 2b); None prices nothing.
     plans_file: Path | None = None
 
     @property

@@ -1,9 +1,9 @@
 """The fast path gives exactly what the exact per-line path gives, on a corpus of dirty files.
 
-Every line case of RELIABILITY.md (BOM, CRLF, blank lines, duplicate keys, wrong types, invalid
-UTF-8, over-long lines, non-object lines, ...) plus the shapes the fast path's proof must not
-be fooled by (escapes, explicit nulls, unknown fields, colons in values). Both warehouses must
-hold identical raw.events, raw.event_rejects and raw.loaded_files.
+Every bad-line case the warehouse must survive (BOM, CRLF, blank lines, duplicate keys, wrong
+types, invalid UTF-8, over-long lines, non-object lines, ...) plus the shapes the fast path's
+proof must not be fooled by (escapes, explicit nulls, unknown fields, colons in values). Both
+warehouses must hold identical raw.events, raw.event_rejects and raw.loaded_files.
 """
 
 from __future__ import annotations

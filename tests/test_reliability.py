@@ -1,5 +1,5 @@
 """The reliability marts and their four alerts end to end: real load, real `dbt build`, the ledger
-asset, the deliver_alerts job and a real HTTP receiver on 127.0.0.1 (CONTRACT.md 2b).
+asset, the deliver_alerts job and a real HTTP receiver on 127.0.0.1 (docs/contract.md 2b).
 
 Situation, 2026-03-01 (a Sunday) to 2026-04-10 (day one's as-of date), one key per organization,
 every call 100 ms and status 200 unless said otherwise:

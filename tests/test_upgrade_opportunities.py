@@ -1,4 +1,4 @@
-"""marts.upgrade_opportunities end to end (CONTRACT.md section 2b): real events, the real loader,
+"""marts.upgrade_opportunities end to end (docs/contract.md section 2b): real events, the real loader,
 a real `dbt build` with and without a plan catalogue, then `apiwh quota` and the quota alert's
 drafted note read from that warehouse. Figures below are computed by hand.
 

@@ -1,4 +1,4 @@
-{#- Every line of the plan catalogue CSV at `plans_file` (CONTRACT.md section 2b, env PLANS_FILE)
+{#- Every line of the plan catalogue CSV at `plans_file` (docs/contract.md section 2b, env PLANS_FILE)
     with its line number, its typed fields, and `problem`: null for a good plan line, else one
     sentence naming the file and the line ("PLANS_FILE plans.csv line 4: monthly_price 'abc'
     is not a number >= 0").

@@ -1,4 +1,4 @@
-"""Display names in delivered alerts, from the optional organizations file (CONTRACT.md 3).
+"""Display names in delivered alerts, from the optional organizations file (docs/contract.md 3).
 
 The quota and churn notes are drafted in SQL with the organization id ("Hi org_42 team").
 When ORGANIZATIONS_FILE names the organization, the note's greeting and the headline's subject

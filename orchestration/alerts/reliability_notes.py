@@ -1,4 +1,4 @@
-"""The words of the reliability alerts (CONTRACT.md 2b): title, figures and drafted note of
+"""The words of the reliability alerts (docs/contract.md 2b): title, figures and drafted note of
 usage_spike, key_sharing_suspect, integration_failing and endpoint_degradation, laid out from the
 figures the SQL put in `detail`. Used by render.py; no Dagster, no I/O."""
 

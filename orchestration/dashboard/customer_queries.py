@@ -34,7 +34,7 @@ from marts.customer_daily_usage
 where organization_id = ? and usage_date between ? and ?
 """
 
-# Per route and method over a window, from marts.customer_endpoint_daily (CONTRACT.md 2b).
+# Per route and method over a window, from marts.customer_endpoint_daily (docs/contract.md 2b).
 _CUSTOMER_ENDPOINTS_SQL = """
 select
     route,
@@ -109,7 +109,7 @@ def customer_totals(
     return fetch_one(con, _CUSTOMER_TOTALS_SQL, [organization_id, start, end])
 
 
-# The 30 days ending on the as-of date, exact over the window's calls (CONTRACT.md 2b).
+# The 30 days ending on the as-of date, exact over the window's calls (docs/contract.md 2b).
 _CUSTOMER_ENDPOINTS_30D_SQL = """
 select
     route,

@@ -1,4 +1,4 @@
-"""The optional organizations file: display names and contacts (CONTRACT.md section 3).
+"""The optional organizations file: display names and contacts (docs/contract.md section 3).
 
 `ORGANIZATIONS_FILE` is a CSV with a header `organization_id, display_name,
 primary_contact_email`. DuckDB reads it (every column as text); a file that cannot be used stops

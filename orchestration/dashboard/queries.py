@@ -117,7 +117,7 @@ def top_endpoints(
 
 # ----------------------------------------------------------------------------- customers
 
-# The action flag, first match wins, in the seeds' words: integration failing (CONTRACT.md 2b:
+# The action flag, first match wins, in the seeds' words: integration failing (docs/contract.md 2b:
 # 100+ calls in 7 days, half of them failed), dormant, check in (declining, or quiet for 2+
 # days), upsell (growing, or 80%+ of the quota / projected over it).
 _CUSTOMERS_SQL = """
@@ -385,7 +385,7 @@ limit ?
 def endpoint_incidents(
     con: duckdb.DuckDBPyConnection, as_of: dt.date, *, limit: int = 20
 ) -> list[dict[str, Any]] | None:
-    """Route degradations in the window (CONTRACT.md 2b); None without marts.endpoint_incidents."""
+    """Route degradations in the window (docs/contract.md 2b); None without marts.endpoint_incidents."""
     if not has_mart(con, "endpoint_incidents"):
         return None
     return fetch(con, _INCIDENTS_SQL, [window_start(as_of), as_of, limit])

@@ -1,4 +1,4 @@
-"""The one definition of the raw event schema (CONTRACT.md section 1).
+"""The one definition of the raw event schema (docs/contract.md section 1).
 
 Each contract field appears here once: its raw.events column, its JSON path and its kind. The
 table DDL, the loader's named insert and the typed struct the fast reader parses into are all

@@ -1,7 +1,7 @@
 """The contract's rules for one line, in DuckDB SQL, and the statements that store the outcome.
 
 `exact_checks_sql()` is the reference: it parses each line and gives every line either typed
-values or the reasons it breaks the contract (CONTRACT.md section 1). The fast reader
+values or the reasons it breaks the contract (docs/contract.md section 1). The fast reader
 (fast_path.py) only decides which lines it can prove clean; every other line comes here.
 """
 
@@ -179,7 +179,7 @@ def _redacted_snippet_sql(column: str) -> str:
 
 def _stored_value_sql(f: Field) -> str:
     if f.column == "method":
-        return "upper(v_method)"  # CONTRACT.md: case-insensitive, stored upper-case
+        return "upper(v_method)"  # docs/contract.md: case-insensitive, stored upper-case
     if f.column == "network_ip":
         return "case when v_network_ip is not null then sha256($salt || v_network_ip) end"
     return f"v_{f.column}"

@@ -1,6 +1,6 @@
 """The money beside `apiwh quota`: next plan, MRR delta and overage at the current pace.
 
-Reads `marts.upgrade_opportunities` (CONTRACT.md section 2b), priced by the plan catalogue
+Reads `marts.upgrade_opportunities` (docs/contract.md section 2b), priced by the plan catalogue
 (PLANS_FILE). Figures and totals come from SQL; this module lays them out in words. A snapshot
 published before the mart existed reads as "no catalogue".
 """

@@ -1,5 +1,5 @@
 """Stand-ins for the dbt cross-database macros, so sqlfluff's jinja templater can render models
-that call `dbt.datediff` / `dbt.dateadd` (DESIGN.md). The SQL only needs to parse, not to run."""
+that call `dbt.datediff` / `dbt.dateadd` (docs/design.md). The SQL only needs to parse, not to run."""
 
 
 def datediff(first_date: str, second_date: str, datepart: str) -> str:

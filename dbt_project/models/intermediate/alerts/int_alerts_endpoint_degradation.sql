@@ -1,4 +1,4 @@
-{#- One row per route and method with a widespread incident on the as-of date (CONTRACT.md 2b
+{#- One row per route and method with a widespread incident on the as-of date (docs/contract.md 2b
     `endpoint_degradation`): endpoint_degradation:<method>:<route>:<episode start>. The episode
     is the unbroken run of widespread-incident days ending on the as-of date; a day without one
     ends it. The platform's alert: organization_id is null and `detail` lists the organizations

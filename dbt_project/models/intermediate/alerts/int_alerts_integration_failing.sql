@@ -1,4 +1,4 @@
-{#- One row per organization whose integration is failing on the as-of date (CONTRACT.md 2b
+{#- One row per organization whose integration is failing on the as-of date (docs/contract.md 2b
     `integration_failing`): at least `failing_min_calls` (100) calls in the 7 days ending on it
     and an error rate (4xx + 5xx over calls) of at least `failing_error_rate` (0.5) over them.
     integration_failing:<org>:<episode start>, the episode being the unbroken run of failing

@@ -1,4 +1,4 @@
-{#- One row per API key with is_ip_spread on the as-of date (CONTRACT.md 2b
+{#- One row per API key with is_ip_spread on the as-of date (docs/contract.md 2b
     `key_sharing_suspect`): key_sharing_suspect:<key>:<episode start>. The episode is the
     unbroken run of IP-spread days ending on the as-of date; a day without (or without calls)
     ends it. Figures only: the words are drafted in orchestration/alerts/render.py. -#}

@@ -1,4 +1,4 @@
-{#- One row per API key with is_usage_spike on the as-of date (CONTRACT.md 2b `usage_spike`):
+{#- One row per API key with is_usage_spike on the as-of date (docs/contract.md 2b `usage_spike`):
     usage_spike:<key>:<episode start>. The episode is the unbroken run of spike days ending on
     the as-of date; a day without a spike (or without calls) ends it, so the next spike re-arms.
     Figures only: the words are drafted in orchestration/alerts/render.py. -#}

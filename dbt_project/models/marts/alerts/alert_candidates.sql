@@ -7,7 +7,7 @@
     - churn_risk:<org>:<episode start date>: trend on the as-of date is declining or dormant. The
       trend is recomputed for every day from the daily usage (never from run history), so the
       first day of the episode, and the key, are the same on every rerun.
-    - usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation (CONTRACT.md
+    - usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation (docs/contract.md
       2b): each detected in its own model, models/intermediate/alerts/int_alerts_<type>.sql. -#}
 {{ config(contract={'enforced': true}) }}
 

@@ -1,5 +1,5 @@
 {#- One row per route template, method and day on which the route degraded against its own
-    28-day baseline (CONTRACT.md 2b), with how many customers the degradation hit.
+    28-day baseline (docs/contract.md 2b), with how many customers the degradation hit.
     - A day qualifies with at least `incident_min_calls` calls; its baseline is built from the
       qualifying days among the 28 before it: the median of their daily p95 latency and their
       server-error rate (server errors over calls); fewer than 7 such days, no incident.

@@ -1,5 +1,5 @@
 {#- One row per API key and day with a call, up to the as-of date: the key against its own past
-    (CONTRACT.md 2b), so a key that always calls a lot or from many places is not flagged.
+    (docs/contract.md 2b), so a key that always calls a lot or from many places is not flagged.
     - median_calls_prior_28d: median of the key's daily calls over the 28 days before, days
       without calls counted as 0, only days on or after the key's first call; null with fewer
       than 7 such days.

@@ -1,5 +1,5 @@
 {#- One row per organization with a quota on the as-of date whose threshold_band >= 80 or that
-    will exceed its quota at the month's pace, priced with the plan catalogue (CONTRACT.md
+    will exceed its quota at the month's pace, priced with the plan catalogue (docs/contract.md
     section 2b). No catalogue (PLANS_FILE unset): no rows. A plan missing from the catalogue:
     the row stays, its price columns are null. -#}
 {{ config(contract={'enforced': true}) }}

@@ -1,4 +1,4 @@
-{#- One row per plan of the optional plan catalogue (env PLANS_FILE, CONTRACT.md section 2b).
+{#- One row per plan of the optional plan catalogue (env PLANS_FILE, docs/contract.md section 2b).
     Unset: an empty, typed relation, so every model downstream still builds (and prices
     nothing). Set: the whole file or nothing: its first bad line stops the build with one
     message naming the file and the line (macros/plan_catalogue_lines.sql). A table, so the
