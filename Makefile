@@ -30,7 +30,6 @@ dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_pr
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
 ## print a short summary (full log in data/logs/) and the reports
 run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
-	@$(BIN)/apiwh plans --check
 	@$(BIN)/apiwh run
 	@$(MAKE) --no-print-directory reports
 

@@ -191,8 +191,8 @@ def build_dbt_assets() -> dg.AssetsDefinition:
             os.environ["PLANS_FILE"] = str(settings.plans_file)
         prune_run_targets()
         # Unit tests prove the model code, not the data: they run in `make test` and CI.
-        args = ["build", "--exclude-resource-type", "unit_test"]
-        args += ["--full-refresh"] if config.full_refresh else []
+        args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+        args += ["--exclude-resource-type", "unit_test"]
         # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
         try:
             yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from orchestration.alerts.config import load_alert_settings
 from orchestration.errors import UsageError, UserError
+from orchestration.plans import read_plan_catalogue
 from orchestration.run_summary import JobOutcome, execute_job, render_delivery, render_refresh
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
 from orchestration.snapshot import publish_snapshot
@@ -71,6 +72,9 @@ def _prepare(settings: Settings) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if settings.plans_file is not None:
+        # A bad catalogue is one line naming the file and the line, before any work.
+        read_plan_catalogue(settings.plans_file)
     _prepare(settings)
     log_path = _log_path(settings, "daily_refresh")
     print(

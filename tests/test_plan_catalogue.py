@@ -111,7 +111,8 @@ def test_apiwh_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) ->
 
     monkeypatch.setenv("PLANS_FILE", str(tmp_path / "missing.csv"))
     assert cli.main(["plans"]) == 2
-    assert capsys.readouterr().err == f"apiwh: error: PLANS_FILE {tmp_path / 'missing.csv'}: no such file\n"
+    missing = tmp_path / "missing.csv"
+    assert capsys.readouterr().err == f"apiwh plans: error: PLANS_FILE {missing}: no such file\n"
 
     path = _write(tmp_path, HEADER + "free,0,1000,pro,0\npro,49,10000,,4.5\n")
     monkeypatch.setenv("PLANS_FILE", str(path))

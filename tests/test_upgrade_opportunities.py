@@ -184,7 +184,7 @@ def test_a_bad_catalogue_stops_the_build_with_the_file_and_line(
 
     monkeypatch.setenv("PLANS_FILE", str(bad))
     assert cli.main(["plans", "--check"]) == 2
-    assert capsys.readouterr().err == f"apiwh: error: {message}\n"
+    assert capsys.readouterr().err == f"apiwh plans: error: {message}\n"
 
     built = run_dbt(priced_warehouse, "run", "--select", "stg_plan_catalogue", plans_file=bad, check=False)
     assert built.returncode != 0

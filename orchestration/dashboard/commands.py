@@ -52,7 +52,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     except OSError as exc:
         print(
-            f"apiwh: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port N",
+            f"apiwh dashboard: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port N",
             file=sys.stderr,
         )
         return 2
@@ -87,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             generated_at=_now(),
         )
     except ReportError as exc:
-        print(f"apiwh: error: {exc}", file=sys.stderr)
+        print(f"apiwh report: error: {exc}", file=sys.stderr)
         return 2
     finally:
         con.close()
