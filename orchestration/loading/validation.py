@@ -68,6 +68,12 @@ def _type_reason_sql(f: Field) -> str:
     )
 
 
+# What a person calls the JSON value DuckDB's json_type names (UBIGINT is "a number").
+_JSON_WORD = """case doc_type
+                when 'ARRAY' then 'an array' when 'VARCHAR' then 'a string' when 'BOOLEAN' then 'a boolean'
+                when 'NULL' then 'null' else 'a number' end"""
+
+
 def exact_checks_sql() -> str:
     """SELECT over temp table _lines giving typed v_* columns and a `reason` ('' = valid)."""
     leaf_paths = ", ".join(f"'$.{f.dotted}'" for f in FIELDS)
@@ -111,7 +117,7 @@ checked as (
         case
             when pre_reason is not null then pre_reason
             when doc is null then 'invalid JSON'
-            when doc_type <> 'OBJECT' then 'not a JSON object (got ' || lower(doc_type) || ')'
+            when doc_type <> 'OBJECT' then 'not a JSON object (got ' || {_JSON_WORD} || ')'
             else concat_ws('; ',
             {type_reasons},
             case when list_bool_or(list_transform(
