@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
 
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.names import NamedSink, with_display_name, with_display_names
+from orchestration.alerts.render import alert_title, drafted_note
 from orchestration.alerts.sinks import FileSink
 from orchestration.dashboard.organizations import Directory, Organization
 
@@ -69,3 +71,16 @@ def test_a_named_sink_writes_the_name_and_keeps_its_sink_name(tmp_path: Path) ->
     assert record["detail"]["organization_name"] == "Innovate Inc"
     assert "Hi Innovate Inc team" in record["text"]
     assert record["title"].startswith("Innovate Inc is at 82.4%")
+
+
+def test_a_quota_note_written_from_the_figures_greets_by_display_name() -> None:
+    alert = _quota_alert("org_42")
+    figures = {"used_mtd": 412_000, "monthly_call_limit": 500_000, "projected_eom": 1_277_200}
+    alert = dataclasses.replace(
+        alert,
+        detail=alert.detail | figures | {"days_to_cap": 2, "billing_month": "2026-03-01"},
+    )
+    named = with_display_name(alert, _directory("org_42", "Innovate Inc", None))
+    subject, body = drafted_note(named)
+    assert body.startswith("Hi Innovate Inc team, you are at 82.4% of your monthly quota")
+    assert alert_title(named).startswith("Innovate Inc is at 82.4% of its monthly quota")

@@ -23,7 +23,7 @@ PIPELINE_FAILURE = "pipeline_failure"
 
 def alert_title(alert: Alert) -> str:
     if alert.alert_type == "quota_threshold":
-        headline = quota_headline(alert)
+        headline = quota_headline(alert) or alert.detail.get("headline")
         return headline or f"{alert.organization_id} reached {alert.threshold}% of its monthly quota"
     headline = alert.detail.get("headline") or reliability_title(alert)
     if headline:
@@ -165,14 +165,12 @@ def upgrade_offer(d: dict[str, Any]) -> str | None:
 def drafted_note(alert: Alert) -> tuple[str, str] | None:
     if alert.alert_type in RELIABILITY_NOTES:
         return RELIABILITY_NOTES[alert.alert_type](alert)
-    if alert.alert_type == "quota_threshold":
-        note = quota_note(alert)
-        offer = upgrade_offer(alert.detail)
-        if note and offer:
-            return note[0], f"{note[1]} {offer}"
-        return note
-    subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
-    return (str(subject), str(body)) if subject and body else None
+    note = quota_note(alert) if alert.alert_type == "quota_threshold" else None
+    if note is None:  # a note drafted with the detail (churn; a quota alert without figures)
+        subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
+        note = (str(subject), str(body)) if subject and body else None
+    offer = upgrade_offer(alert.detail) if alert.alert_type == "quota_threshold" else None
+    return (note[0], f"{note[1]} {offer}") if note and offer else note
 
 
 def note_recipients(alert: Alert) -> str:
