@@ -23,7 +23,7 @@ from orchestration.loading.report import FileRejectedError
 from orchestration.loading.schema import (
     FIELDS,
     FINGERPRINT_EXCLUDED,
-    KNOWN_EVENT_TYPES,
+    KNOWN_EVENT_TYPES_SQL,
     NESTED_OBJECTS,
     Field,
     json_leaf_structure,
@@ -285,6 +285,6 @@ select
     count(*) filter (where is_blank),
     count(*) filter (where is_proven),
     count(*) filter (where is_proven and v_event_type not in
-        ({", ".join(f"'{t}'" for t in KNOWN_EVENT_TYPES)}))
+        ({KNOWN_EVENT_TYPES_SQL}))
 from _fast
 """

@@ -85,6 +85,8 @@ NESTED_OBJECTS = tuple(dict.fromkeys(f.path[0] for f in FIELDS if len(f.path) > 
 # The payload fingerprint leaves out what differs between honest redeliveries.
 FINGERPRINT_EXCLUDED = ("network_ip", "received_at")
 KNOWN_EVENT_TYPES = ("api_request", "quota_set", "key_issued", "key_revoked")
+# The same list as a SQL literal list, for the loader's "unknown event type" counts.
+KNOWN_EVENT_TYPES_SQL = ", ".join(f"'{t}'" for t in KNOWN_EVENT_TYPES)
 
 # Where each row came from; they lead the table, the contract fields follow.
 LINEAGE_COLUMNS = (

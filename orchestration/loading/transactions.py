@@ -23,7 +23,7 @@ from orchestration.loading.discovery import (
 )
 from orchestration.loading.lines import LineStats, iter_line_batches, lines_table
 from orchestration.loading.report import FileRejectedError, FileResult, LoadReport
-from orchestration.loading.schema import KNOWN_EVENT_TYPES, ensure_raw_schema
+from orchestration.loading.schema import KNOWN_EVENT_TYPES_SQL, ensure_raw_schema
 from orchestration.loading.validation import (
     INSERT_REJECTS_SQL,
     exact_checks_sql,
@@ -36,7 +36,7 @@ select
     count(*) filter (where reason = ''),
     count(*) filter (where reason <> ''),
     count(*) filter (where reason = '' and v_event_type not in
-        ({", ".join(f"'{t}'" for t in KNOWN_EVENT_TYPES)}))
+        ({KNOWN_EVENT_TYPES_SQL}))
 from _checked
 """
 
