@@ -78,28 +78,9 @@ flag_failing_days as (
 
 ),
 
-{# Consecutive failing days share a run id (day number minus their rank). #}
-number_failing_runs as (
-
-    select
-        organization_id,
-        usage_date,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'usage_date', 'day') }}
-        - row_number() over (partition by organization_id order by usage_date) as run_id
-    from flag_failing_days
-    where is_failing
-
-),
-
 find_episodes as (
 
-    select
-        organization_id,
-        run_id,
-        min(usage_date) as episode_start_date,
-        max(usage_date) as episode_last_date
-    from number_failing_runs
-    group by all
+    {{ flag_episodes('flag_failing_days', ['organization_id'], 'is_failing') }}
 
 ),
 
@@ -234,23 +215,20 @@ collect_failing_routes as (
 
     select
         organization_id,
-        list(
-            {
-                'route': route,
-                'method': method,
-                'calls': calls,
-                'failed_calls': failed_calls,
-                'error_rate': round(error_rate, 4),
-                'top_error_type': top_error_type,
-                'top_status_code': top_status_code,
-                'other_customers_calls': other_customers_calls,
-                'other_customers_error_rate': round(other_customers_error_rate, 4)
-            }
-            order by route_rank
-        ) as failing_routes
+        {{ json_figures([
+            'route',
+            'method',
+            'calls',
+            'failed_calls',
+            ('error_rate', 'round(error_rate, 4)'),
+            'top_error_type',
+            'top_status_code',
+            'other_customers_calls',
+            ('other_customers_error_rate', 'round(other_customers_error_rate, 4)'),
+        ], ordered_by='route_rank') }} as failing_routes
     from rank_failing_routes
     where route_rank <= 5
-    group by all
+    group by organization_id
 
 ),
 
@@ -301,22 +279,29 @@ count_error_types as (
 
 ),
 
+rank_error_types as (
+
+    select
+        *,
+        row_number() over (
+            partition by organization_id
+            order by failed_calls desc, status_class asc, error_type asc
+        ) as error_type_rank
+    from count_error_types
+
+),
+
 collect_error_types as (
 
     select
         organization_id,
-        list(
-            {
-                'status_class': status_class,
-                'error_type': error_type,
-                'failed_calls': failed_calls,
-                'distinct_routes': distinct_routes,
-                'top_status_code': top_status_code
-            }
-            order by failed_calls desc, status_class asc, error_type asc
-        ) as error_types
-    from count_error_types
-    group by all
+        {{ json_figures(
+            ['status_class', 'error_type', 'failed_calls', 'distinct_routes', 'top_status_code'],
+            ordered_by='error_type_rank'
+        ) }} as error_types
+    from rank_error_types
+    where error_type_rank <= 5
+    group by organization_id
 
 ),
 
@@ -324,28 +309,28 @@ final as (
 
     select
         concat_ws(
-            ':', 'integration_failing', failing_on_as_of_date.organization_id,
-            strftime(failing_on_as_of_date.episode_start_date, '%Y-%m-%d')
+            ':',
+            'integration_failing',
+            failing_on_as_of_date.organization_id,
+            cast(failing_on_as_of_date.episode_start_date as string)
         ) as alert_key,
         'integration_failing' as alert_type,
         failing_on_as_of_date.organization_id,
         cast(null as integer) as threshold,
         failing_on_as_of_date.usage_date as as_of_date,
-        json_object(
-            'episode_start_date', failing_on_as_of_date.episode_start_date,
-            'plan_id', failing_on_as_of_date.plan_id,
-            'calls_7d', failing_on_as_of_date.calls_7d,
-            'failed_calls_7d', failing_on_as_of_date.failed_calls_7d,
-            'client_errors_7d', failing_on_as_of_date.client_errors_7d,
-            'server_errors_7d', failing_on_as_of_date.server_errors_7d,
-            'error_rate_7d', round(failing_on_as_of_date.failed_calls_7d / failing_on_as_of_date.calls_7d, 4),
-            'calls_prior_7d', coalesce(failing_on_as_of_date.calls_prior_7d, 0),
-            'error_rate_prior_7d', round(
-                failing_on_as_of_date.failed_calls_prior_7d / nullif(failing_on_as_of_date.calls_prior_7d, 0), 4
-            ),
-            'failing_routes', coalesce(collect_failing_routes.failing_routes, []),
-            'error_types', list_slice(coalesce(collect_error_types.error_types, []), 1, 5)
-        ) as detail
+        {{ json_figures([
+            ('episode_start_date', 'failing_on_as_of_date.episode_start_date'),
+            ('plan_id', 'failing_on_as_of_date.plan_id'),
+            ('calls_7d', 'failing_on_as_of_date.calls_7d'),
+            ('failed_calls_7d', 'failing_on_as_of_date.failed_calls_7d'),
+            ('client_errors_7d', 'failing_on_as_of_date.client_errors_7d'),
+            ('server_errors_7d', 'failing_on_as_of_date.server_errors_7d'),
+            ('error_rate_7d', 'round(failing_on_as_of_date.failed_calls_7d / failing_on_as_of_date.calls_7d, 4)'),
+            ('calls_prior_7d', 'coalesce(failing_on_as_of_date.calls_prior_7d, 0)'),
+            ('error_rate_prior_7d', 'round(failing_on_as_of_date.failed_calls_prior_7d / nullif(failing_on_as_of_date.calls_prior_7d, 0), 4)'),
+            ('failing_routes', 'collect_failing_routes.failing_routes'),
+            ('error_types', 'collect_error_types.error_types'),
+        ]) }} as detail
     from failing_on_as_of_date
     left join collect_failing_routes
         on failing_on_as_of_date.organization_id = collect_failing_routes.organization_id
