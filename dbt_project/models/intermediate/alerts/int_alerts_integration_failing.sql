@@ -28,6 +28,12 @@ endpoint_daily_performance as (
 
 ),
 
+error_breakdown_daily as (
+
+    select * from {{ ref('error_breakdown_daily') }}
+
+),
+
 api_requests as (
 
     select * from {{ ref('stg_api_requests') }}
@@ -108,8 +114,7 @@ requests_last_7_days as (
         api_requests.method,
         api_requests.status_code,
         api_requests.is_client_error or api_requests.is_server_error as is_failed,
-        case when api_requests.is_server_error then '5xx' else '4xx' end as status_class,
-        coalesce(nullif(lower(trim(api_requests.error_type)), ''), 'unspecified') as error_type
+        {{ failure_error_type('api_requests') }} as error_type
     from api_requests
     inner join failing_on_as_of_date
         on api_requests.organization_id = failing_on_as_of_date.organization_id
@@ -232,50 +237,25 @@ collect_failing_routes as (
 
 ),
 
-count_error_type_status_codes as (
+{# The error types over the same 7 days, from the daily breakdown. #}
+sum_error_types as (
 
     select
-        organization_id,
-        status_class,
-        error_type,
-        status_code,
-        count(*) as status_code_calls
-    from requests_last_7_days
-    where is_failed
-    group by all
-
-),
-
-rank_error_type_status_codes as (
-
-    select
-        *,
-        row_number() over (
-            partition by organization_id, status_class, error_type
-            order by status_code_calls desc, status_code asc
-        ) as status_code_rank
-    from count_error_type_status_codes
-
-),
-
-count_error_types as (
-
-    select
-        requests_last_7_days.organization_id,
-        requests_last_7_days.status_class,
-        requests_last_7_days.error_type,
-        count(*) as failed_calls,
-        count(distinct requests_last_7_days.route) as distinct_routes,
-        any_value(rank_error_type_status_codes.status_code) as top_status_code
-    from requests_last_7_days
-    inner join rank_error_type_status_codes
-        on
-            requests_last_7_days.organization_id = rank_error_type_status_codes.organization_id
-            and requests_last_7_days.status_class = rank_error_type_status_codes.status_class
-            and requests_last_7_days.error_type = rank_error_type_status_codes.error_type
-            and rank_error_type_status_codes.status_code_rank = 1
-    where requests_last_7_days.is_failed
-    group by all
+        error_breakdown_daily.organization_id,
+        error_breakdown_daily.status_class,
+        error_breakdown_daily.error_type,
+        sum(error_breakdown_daily.failed_calls) as failed_calls
+    from error_breakdown_daily
+    inner join failing_on_as_of_date
+        on error_breakdown_daily.organization_id = failing_on_as_of_date.organization_id
+    cross join as_of
+    where
+        {{ dbt.datediff('error_breakdown_daily.usage_date', 'as_of.as_of_date', 'day') }}
+        between 0 and 6
+    group by
+        error_breakdown_daily.organization_id,
+        error_breakdown_daily.status_class,
+        error_breakdown_daily.error_type
 
 ),
 
@@ -287,7 +267,7 @@ rank_error_types as (
             partition by organization_id
             order by failed_calls desc, status_class asc, error_type asc
         ) as error_type_rank
-    from count_error_types
+    from sum_error_types
 
 ),
 
@@ -296,7 +276,7 @@ collect_error_types as (
     select
         organization_id,
         {{ json_figures(
-            ['status_class', 'error_type', 'failed_calls', 'distinct_routes', 'top_status_code'],
+            ['status_class', 'error_type', 'failed_calls'],
             ordered_by='error_type_rank'
         ) }} as error_types
     from rank_error_types
