@@ -1,6 +1,5 @@
 {#- One row: what the load kept out or let in late, shown beside every dashboard figure so a
     reader knows how complete the data is. Late events are counted among deduplicated events. -#}
-{{ config(contract={'enforced': true}) }}
 
 {%- set late_event_hours = var('late_event_hours', 24) %}
 
