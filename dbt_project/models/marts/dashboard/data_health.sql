@@ -7,13 +7,13 @@ with
 
 loaded_files as (
 
-    select * from {{ source('raw', 'loaded_files') }}
+    select * from {{ ref('stg_loaded_files') }}
 
 ),
 
 event_rejects as (
 
-    select * from {{ source('raw', 'event_rejects') }}
+    select * from {{ ref('stg_event_rejects') }}
 
 ),
 
