@@ -20,12 +20,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
+# The instance config (dagster_home/dagster.yaml, outside the Python package) into DAGSTER_HOME.
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 
+# `dbt parse` with the vars a run passes (orchestration/dbt_cli.py), so runs parse partially.
 dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
-	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	$(BIN)/python -m orchestration.dbt_cli
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
 ## print a short summary (full log in data/logs/) and the reports
