@@ -23,8 +23,8 @@ from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
 from tests.support import resources_from_env
-from tests.test_alerts_delivery import KEYS, set_candidates
-from tests.test_alerts_http import Receiver
+from tests.unit.test_alerts_delivery import KEYS, set_candidates
+from tests.unit.test_alerts_http import Receiver
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ from tests.support import (
     run_dbt,
     write_ndjson,
 )
-from tests.test_alerts_http import Receiver
+from tests.unit.test_alerts_http import Receiver
 
 DBT_SELECT = "+alert_candidates"
 INCIDENT_ORGS = ("inc_a", "inc_b", "inc_c", "inc_d")

@@ -36,7 +36,7 @@ from tests.support import (
     run_dbt,
     write_ndjson,
 )
-from tests.test_alerts_http import Receiver
+from tests.unit.test_alerts_http import Receiver
 
 
 @pytest.fixture
