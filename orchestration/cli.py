@@ -24,6 +24,7 @@ from orchestration.alerts import commands as alert_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
 from orchestration.reports import onboarding, usage
+from orchestration.settings import debug_enabled
 
 Register = Callable[[argparse._SubParsersAction], None]
 
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"apiwh {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line; APIWH_DEBUG=1 shows the traceback
-        if os.environ.get("APIWH_DEBUG"):
+        if debug_enabled():
             raise
         print(
             f"apiwh {args.command}: internal error: {type(exc).__name__}: {_one_line(str(exc))}"

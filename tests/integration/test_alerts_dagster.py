@@ -9,20 +9,22 @@ import json
 import dagster as dg
 import pytest
 
-from orchestration.alerts.dagster_defs import (
+from orchestration.alerts.ledger import list_alerts
+from orchestration.cli import main as apiwh
+from orchestration.defs.alerts import (
     ALERTS_ASSET_KEY,
     NO_DEAD_ALERTS_CHECK,
     alerts_ledger_asset,
     build_alert_sensors,
     deliver_alerts_job,
 )
-from orchestration.alerts.ledger import list_alerts
-from orchestration.cli import main as apiwh
+from orchestration.defs.resources import AlertSinksResource, WarehouseResource
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.test_alerts_delivery import KEYS, set_candidates
-from tests.test_alerts_http import Receiver
+from tests.support import resources_from_env
+from tests.unit.test_alerts_delivery import KEYS, set_candidates
+from tests.unit.test_alerts_http import Receiver
 
 
 @pytest.fixture
@@ -46,7 +48,17 @@ daily_refresh = dg.define_asset_job(
     "daily_refresh", selection=[stand_in_refresh], executor_def=dg.in_process_executor
 )
 SENSORS = build_alert_sensors(daily_refresh)
-DEFS = dg.Definitions(assets=[stand_in_refresh], jobs=[daily_refresh, deliver_alerts_job], sensors=SENSORS)
+# Resolving the location needs its resources; these tests pass their own per run.
+PLACEHOLDER_RESOURCES = {
+    "warehouse": WarehouseResource(warehouse_path="unused/warehouse.duckdb", raw_data_dir="unused"),
+    "alert_sinks": AlertSinksResource(jsonl_path="unused/alerts.jsonl"),
+}
+DEFS = dg.Definitions(
+    assets=[stand_in_refresh],
+    jobs=[daily_refresh, deliver_alerts_job],
+    sensors=SENSORS,
+    resources=PLACEHOLDER_RESOURCES,
+)
 
 
 def sensor(name: str) -> dg.SensorDefinition:
@@ -125,6 +137,7 @@ def test_a_failed_refresh_is_reported_through_the_sinks(warehouse, monkeypatch, 
             dagster_instance=instance,
             dagster_run=ok.dagster_run,
             dagster_event=ok.get_run_success_event(),
+            resources=resources_from_env(),
         )
         assert isinstance(sensor("report_failed_refreshes")(context), dg.SkipReason)
         assert receiver.attempts == []
@@ -135,6 +148,7 @@ def test_a_failed_refresh_is_reported_through_the_sinks(warehouse, monkeypatch, 
             dagster_instance=instance,
             dagster_run=failed.dagster_run,
             dagster_event=failed.get_run_failure_event(),
+            resources=resources_from_env(),
         )
         sensor("report_failed_refreshes")(context)
 
@@ -155,6 +169,7 @@ def test_the_failure_report_never_raises_when_the_receiver_is_down(warehouse, mo
             dagster_instance=instance,
             dagster_run=failed.dagster_run,
             dagster_event=failed.get_run_failure_event(),
+            resources=resources_from_env(),
         )
         sensor("report_failed_refreshes")(context)
     assert (warehouse.parent / "alerts.jsonl").exists()
@@ -162,8 +177,8 @@ def test_the_failure_report_never_raises_when_the_receiver_is_down(warehouse, mo
 
 def test_ledger_asset_records_new_keys_once_and_reports_counts(warehouse):
     with dg.DagsterInstance.ephemeral() as instance:
-        first = dg.materialize([alerts_ledger_asset], instance=instance)
-        second = dg.materialize([alerts_ledger_asset], instance=instance)
+        first = dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env())
+        second = dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env())
     [event] = first.get_asset_materialization_events()
     metadata = event.materialization.metadata
     assert event.asset_key == ALERTS_ASSET_KEY
@@ -184,9 +199,9 @@ def test_delivery_job_succeeds_while_the_receiver_fails_and_flags_dead_alerts(
     monkeypatch.setenv("ALERT_MAX_ATTEMPTS", "2")
     receiver.mode, receiver.status = "error", 500
     with dg.DagsterInstance.ephemeral() as instance:
-        dg.materialize([alerts_ledger_asset], instance=instance)
+        dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env())
 
-        first = deliver_alerts_job.execute_in_process(instance=instance)
+        first = deliver_alerts_job.execute_in_process(instance=instance, resources=resources_from_env())
         assert first.success
         [check] = first.get_asset_check_evaluations()
         assert (check.asset_key, check.check_name, check.passed) == (
@@ -195,7 +210,7 @@ def test_delivery_job_succeeds_while_the_receiver_fails_and_flags_dead_alerts(
             True,
         )
 
-        second = deliver_alerts_job.execute_in_process(instance=instance)
+        second = deliver_alerts_job.execute_in_process(instance=instance, resources=resources_from_env())
         assert second.success  # the run succeeds, the check says what is wrong
         [check] = second.get_asset_check_evaluations()
         assert not check.passed
@@ -204,6 +219,7 @@ def test_delivery_job_succeeds_while_the_receiver_fails_and_flags_dead_alerts(
         receiver.mode = "ok"
         revived = deliver_alerts_job.execute_in_process(
             instance=instance,
+            resources=resources_from_env(),
             run_config={"ops": {"deliver_pending_alerts": {"config": {"revive_dead": True}}}},
         )
         assert revived.success
@@ -220,13 +236,13 @@ def test_delivery_job_succeeds_while_the_receiver_fails_and_flags_dead_alerts(
 def test_delivery_job_before_any_refresh_does_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "none" / "warehouse.duckdb"))
     monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
-    assert deliver_alerts_job.execute_in_process().success
+    assert deliver_alerts_job.execute_in_process(resources=resources_from_env()).success
     assert not (tmp_path / "none" / "warehouse.duckdb").exists()
 
 
 def test_delivery_republishes_the_snapshot_that_apiwh_alerts_reads(warehouse, capsys):
     with dg.DagsterInstance.ephemeral() as instance:
-        dg.materialize([alerts_ledger_asset], instance=instance)
+        dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env())
         con = connect(warehouse)
         try:
             publish_snapshot(con, load_settings().snapshot_path)  # as daily_refresh does
@@ -236,7 +252,9 @@ def test_delivery_republishes_the_snapshot_that_apiwh_alerts_reads(warehouse, ca
         listed = capsys.readouterr().out
         assert all(key in listed for key in KEYS)
 
-        assert deliver_alerts_job.execute_in_process(instance=instance).success
+        assert deliver_alerts_job.execute_in_process(
+            instance=instance, resources=resources_from_env()
+        ).success
     assert apiwh(["alerts", "--pending"]) == 0
     assert "No pending alerts." in capsys.readouterr().err
     assert apiwh(["alerts", "--json"]) == 0

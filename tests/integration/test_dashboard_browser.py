@@ -16,9 +16,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.dashboard.asset import dashboard
+from orchestration.defs.dashboard import dashboard
 from tests import dashboard_support as ds
-from tests.support import query
+from tests.support import query, resources_from_env
 
 AS_OF = dt.date(2026, 3, 10)
 
@@ -45,7 +45,9 @@ def site(built: dict[str, Path]) -> Path:
         patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
         patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
         patch.delenv("AS_OF", raising=False)
-        result = dg.materialize([dashboard], instance=dg.DagsterInstance.ephemeral())
+        result = dg.materialize(
+            [dashboard], instance=dg.DagsterInstance.ephemeral(), resources=resources_from_env()
+        )
     assert result.success
     return built["site"]
 
@@ -301,13 +303,15 @@ def test_endpoint_quota_and_onboarding_pages_draw_their_charts(site: Path) -> No
     _assert_chart_drawn(quota, "quota", min_marks=4)  # two accounts, used now and projected
 
 
+@pytest.mark.usefixtures("dbt_manifest")
 def test_dashboard_asset_runs_in_daily_refresh_after_the_snapshot() -> None:
     from orchestration.definitions import defs
 
-    graph = defs.resolve_asset_graph()
+    location = defs()
+    graph = location.resolve_asset_graph()
     key = dg.AssetKey(["reports", "dashboard"])
     assert dg.AssetKey(["marts", "published_snapshot"]) in graph.get(key).parent_keys
-    job = defs.resolve_job_def("daily_refresh")
+    job = location.resolve_job_def("daily_refresh")
     assert key in job.asset_layer.executable_asset_keys
 
 
@@ -331,7 +335,9 @@ def test_dashboard_asset_skips_when_nothing_changed(site: Path, built: dict[str,
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
         patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
-        result = dg.materialize([dashboard], instance=dg.DagsterInstance.ephemeral())
+        result = dg.materialize(
+            [dashboard], instance=dg.DagsterInstance.ephemeral(), resources=resources_from_env()
+        )
     assert result.success
     metadata = result.asset_materializations_for_node("reports__dashboard")[0].metadata
     assert metadata["rebuilt"].value is False

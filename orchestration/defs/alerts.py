@@ -7,7 +7,7 @@
 - report_failed_refreshes: a failed daily_refresh is reported through the same sinks.
 - Check marts/alerts:no_dead_alerts fails while any alert is dead; it is evaluated by the asset
   and again by every delivery run.
-Settings are read when a run or sensor evaluates, never at import.
+Settings arrive as the resources `warehouse` and `alert_sinks` (orchestration/defs/resources.py).
 
 No `from __future__ import annotations` here: Dagster inspects the context annotations.
 """
@@ -15,7 +15,6 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 import dagster as dg
 import duckdb
 
-from orchestration.alerts.config import load_alert_settings
 from orchestration.alerts.delivery import deliver_pending
 from orchestration.alerts.ledger import (
     Alert,
@@ -26,11 +25,11 @@ from orchestration.alerts.ledger import (
 )
 from orchestration.alerts.names import with_display_names
 from orchestration.alerts.render import pipeline_failure_alert
-from orchestration.alerts.sinks import build_sinks, send_everywhere
+from orchestration.alerts.sinks import send_everywhere
 from orchestration.dashboard.organizations import load_directory
-from orchestration.settings import load_settings
+from orchestration.defs.resources import AlertSinksResource, WarehouseResource
 from orchestration.snapshot import publish_snapshot
-from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS, connect
+from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS
 
 ALERTS_ASSET_KEY = dg.AssetKey(["marts", "alerts"])
 ALERT_CANDIDATES_ASSET_KEY = dg.AssetKey(["marts", "alert_candidates"])
@@ -76,14 +75,12 @@ def _dead_alerts_metadata(dead: list[Alert]) -> dict[str, object]:
         "inserted once (on conflict do nothing) and then delivered by the deliver_alerts job."
     ),
 )
-def alerts_ledger_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
-    con = connect(settings.warehouse_path)
-    try:
+def alerts_ledger_asset(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    with warehouse.connect() as con:
         result = record_new_alerts(con, now=utc_now())
         dead = list_alerts(con, statuses=["dead"])
-    finally:
-        con.close()
     context.log.info(
         f"recorded {len(result.new_keys)} new alert(s); {result.pending} pending, "
         f"{result.dead} dead, {result.total} in the ledger"
@@ -116,16 +113,20 @@ class DeliverAlertsConfig(dg.Config):
     pool=DUCKDB_WRITER_POOL,
     description="Send every pending alert whose retry time has come to the sinks; mark it.",
 )
-def deliver_pending_alerts(context: dg.OpExecutionContext, config: DeliverAlertsConfig) -> None:
-    settings = load_settings()
-    alert_settings = load_alert_settings(settings)
+def deliver_pending_alerts(
+    context: dg.OpExecutionContext,
+    config: DeliverAlertsConfig,
+    warehouse: WarehouseResource,
+    alert_sinks: AlertSinksResource,
+) -> None:
+    settings = warehouse.settings
+    alert_settings = alert_sinks.alert_settings
     if not settings.warehouse_path.exists():
         context.log.info(f"no warehouse at {settings.warehouse_path} yet: nothing to deliver")
         return
-    sinks = with_display_names(build_sinks(alert_settings), load_directory(settings.organizations_file))
+    sinks = with_display_names(alert_sinks.sinks(), load_directory(settings.organizations_file))
     context.log.info(f"sinks: {', '.join(sink.name for sink in sinks)}")
-    con = connect(settings.warehouse_path)
-    try:
+    with warehouse.connect() as con:
         revived = revive_dead(con, now=utc_now()) if config.revive_dead else 0
         if config.revive_dead:
             context.log.info(f"revived {revived} dead alert(s)")
@@ -147,8 +148,6 @@ def deliver_pending_alerts(context: dg.OpExecutionContext, config: DeliverAlerts
                 context.log.info(f"republished {settings.snapshot_path} with the new states")
             except (OSError, duckdb.Error) as exc:  # the deliveries are recorded all the same
                 context.log.warning(f"could not republish the snapshot: {exc}")
-    finally:
-        con.close()
 
     (context.log.warning if report.failed or report.deferred else context.log.info)(report.summary())
     context.log_event(
@@ -225,7 +224,7 @@ def build_alert_sensors(daily_refresh_job) -> list[dg.SensorDefinition]:  # noqa
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Reports a failed daily_refresh through the alert sinks (file, webhook).",
     )
-    def report_failed_refreshes(context: dg.RunFailureSensorContext):
+    def report_failed_refreshes(context: dg.RunFailureSensorContext, alert_sinks: AlertSinksResource):
         run = context.dagster_run
         if run.job_name != refresh_name or run.status != dg.DagsterRunStatus.FAILURE:
             return dg.SkipReason(f"run {run.run_id} of {run.job_name} is {run.status.value}")
@@ -235,8 +234,7 @@ def build_alert_sensors(daily_refresh_job) -> list[dg.SensorDefinition]:  # noqa
             error=_failure_text(context),
             failed_at=utc_now(),
         )
-        sinks = build_sinks(load_alert_settings(load_settings()))
-        results = send_everywhere(sinks, alert)
+        results = send_everywhere(alert_sinks.sinks(), alert)
         for name, error in results.items():
             if error:
                 context.log.warning(f"could not report run {run.run_id} to {name}: {error}")

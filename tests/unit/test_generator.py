@@ -24,7 +24,7 @@ from orchestration.generator import (
 )
 
 SMALL = {"orgs": 8, "days": 30, "seed": 3, "end_date": date(2026, 10, 31)}
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
 KNOWN = ("api_request", "quota_set", "key_issued", "key_revoked")
 
 

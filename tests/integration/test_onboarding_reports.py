@@ -16,8 +16,8 @@ from orchestration.reports.onboarding import (
     render_funnel,
     render_retention,
 )
+from tests.integration.test_onboarding_marts import ONBOARDING_MODELS, onboarding_events
 from tests.support import build_warehouse
-from tests.test_onboarding_marts import ONBOARDING_MODELS, onboarding_events
 
 MONDAY = dt.date(2026, 3, 2)
 

@@ -4,29 +4,14 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 """
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 
 from orchestration.dashboard.organizations import load_directory
-from orchestration.dashboard.site import build_site
-from orchestration.settings import load_settings
-from orchestration.warehouse import connect
+from orchestration.dashboard.site import BUILT_FROM, build_site, site_inputs
+from orchestration.defs.resources import WarehouseResource
 
 PUBLISHED_SNAPSHOT_KEY = dg.AssetKey(["marts", "published_snapshot"])
-BUILT_FROM = ".built-from"
-
-
-def site_inputs(snapshot: Path, organizations: Path | None) -> str:
-    """What the pages are made from: the snapshot file and the organizations file, by stat."""
-    parts = []
-    for path in (snapshot, organizations):
-        if path is not None and path.exists():
-            stat = path.stat()
-            parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
-        else:
-            parts.append(f"{path}:absent")
-    return "\n".join(parts) + "\n"
 
 
 @dg.asset(
@@ -40,8 +25,8 @@ def site_inputs(snapshot: Path, organizations: Path | None) -> str:
         "`apiwh dashboard` serves it, or open index.html from the folder."
     ),
 )
-def dashboard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = load_settings()
+def dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings
     # A refresh that published nothing new rebuilds nothing (same snapshot, same names).
     inputs = site_inputs(settings.snapshot_path, settings.organizations_file)
     stamp = settings.dashboard_dir / BUILT_FROM
@@ -50,16 +35,13 @@ def dashboard(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return dg.MaterializeResult(metadata={"rebuilt": False, "path": str(settings.dashboard_dir)})
     directory = load_directory(settings.organizations_file)
     # The snapshot, never the live file: reading it needs no lock and sees one whole run.
-    con = connect(settings.snapshot_path, read_only=True)
-    try:
+    with warehouse.connect_snapshot() as con:
         counts = build_site(
             con,
             settings.dashboard_dir,
             directory,
             generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
         )
-    finally:
-        con.close()
     stamp.write_text(inputs)
     context.log.info(f"wrote {counts['pages']} pages to {settings.dashboard_dir}")
     return dg.MaterializeResult(

@@ -310,7 +310,7 @@ def test_changed_file_loads_its_new_content(con, landing: Path) -> None:
     write_ndjson(path, _events("r", 3))  # same name, one more event appended
     report = _load(con, landing)
     assert report.count("loaded") == 1
-    # raw keeps both copies; staging deduplicates by event_id (tests/test_pipeline.py).
+    # raw keeps both copies; staging deduplicates by event_id (tests/integration/test_pipeline.py).
     assert _rows(con, "select count(*), count(distinct event_id) from raw.events") == [(5, 3)]
 
 

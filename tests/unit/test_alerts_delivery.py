@@ -19,7 +19,7 @@ from orchestration.alerts.ledger import (
 )
 from orchestration.alerts.sinks import FileSink, WebhookSink
 from orchestration.warehouse import connect
-from tests.test_alerts_http import Receiver
+from tests.unit.test_alerts_http import Receiver
 
 
 @pytest.fixture

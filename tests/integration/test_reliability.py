@@ -29,13 +29,21 @@ import shutil
 import dagster as dg
 import pytest
 
-from orchestration.alerts.dagster_defs import alerts_ledger_asset, deliver_alerts_job
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.render import alert_text, drafted_note
+from orchestration.defs.alerts import alerts_ledger_asset, deliver_alerts_job
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.support import api_request, build_warehouse, load_events, query, run_dbt, write_ndjson
-from tests.test_alerts_http import Receiver
+from tests.support import (
+    api_request,
+    build_warehouse,
+    load_events,
+    query,
+    resources_from_env,
+    run_dbt,
+    write_ndjson,
+)
+from tests.unit.test_alerts_http import Receiver
 
 DBT_SELECT = "+alert_candidates"
 INCIDENT_ORGS = ("inc_a", "inc_b", "inc_c", "inc_d")
@@ -399,8 +407,8 @@ def receiver():
 
 
 def _record_and_deliver(instance: dg.DagsterInstance) -> None:
-    assert dg.materialize([alerts_ledger_asset], instance=instance).success
-    assert deliver_alerts_job.execute_in_process(instance=instance).success
+    assert dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env()).success
+    assert deliver_alerts_job.execute_in_process(instance=instance, resources=resources_from_env()).success
 
 
 def _add_day(tmp_path, warehouse, name: str, events: list[dict]) -> None:

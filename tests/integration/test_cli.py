@@ -347,7 +347,7 @@ def test_the_readme_examples_run(built) -> None:
     """Every `apiwh` example of the README's examples block, on a real warehouse (the first one,
     `apiwh run`, is how `built` was made)."""
     readme = (PROJECT_ROOT / "README.md").read_text()
-    block = readme.split("Examples (`tests/test_repository_docs.py`", 1)[1].split("```sh\n", 1)[1]
+    block = readme.split("Examples (`tests/integration/test_repository_docs.py`", 1)[1].split("```sh\n", 1)[1]
     examples = [shlex.split(line)[1:] for line in block.split("```", 1)[0].splitlines() if line]
     assert examples[0] == ["run"] and len(examples) >= 8
     for args in examples[1:]:

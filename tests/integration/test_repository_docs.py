@@ -8,6 +8,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 from dagster._core.definitions.metadata import normalize_metadata
 
@@ -71,11 +72,12 @@ def test_every_readme_apiwh_example_parses() -> None:
         parser.parse_args(shlex.split(example))
 
 
+@pytest.mark.usefixtures("dbt_manifest")
 def test_the_readme_lists_every_mart() -> None:
     readme = _readme()
     marts = {
         key.path[1]
-        for key in defs.resolve_asset_graph().get_all_asset_keys()
+        for key in defs().resolve_asset_graph().get_all_asset_keys()
         if key.path[0] == "marts" and key.path[1] not in ("published_snapshot",)
     }
     assert marts, "no marts in the definitions"
@@ -84,13 +86,14 @@ def test_the_readme_lists_every_mart() -> None:
 
 
 def test_dagster_yaml_turns_the_first_run_popup_and_telemetry_off() -> None:
-    config = yaml.safe_load((PROJECT_ROOT / "orchestration" / "dagster_home" / "dagster.yaml").read_text())
+    config = yaml.safe_load((PROJECT_ROOT / "dagster_home" / "dagster.yaml").read_text())
     assert config["nux"] == {"enabled": False}
     assert config["telemetry"] == {"enabled": False}
 
 
+@pytest.mark.usefixtures("dbt_manifest")
 def test_every_asset_check_has_a_description() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     undescribed = [
         key.to_user_string() for key in graph.asset_check_keys if not graph.get_check_spec(key).description
     ]
@@ -107,9 +110,10 @@ def test_every_asset_check_has_a_description() -> None:
 HIDDEN_BY_THE_UI = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}
 
 
+@pytest.mark.usefixtures("dbt_manifest")
 def test_no_asset_shows_unserializable_metadata() -> None:
     shown = []
-    for spec in defs.resolve_all_asset_specs():
+    for spec in defs().resolve_all_asset_specs():
         for key, value in normalize_metadata(spec.metadata, allow_invalid=True).items():
             if key in HIDDEN_BY_THE_UI:
                 continue

@@ -22,20 +22,21 @@ import shutil
 import dagster as dg
 import pytest
 
-from orchestration.alerts.dagster_defs import alerts_ledger_asset, deliver_alerts_job
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.render import alert_title, drafted_note
 from orchestration.cli import main as apiwh
+from orchestration.defs.alerts import alerts_ledger_asset, deliver_alerts_job
 from tests.support import (
     api_request,
     build_warehouse,
     load_events,
     query,
     quota_set,
+    resources_from_env,
     run_dbt,
     write_ndjson,
 )
-from tests.test_alerts_http import Receiver
+from tests.unit.test_alerts_http import Receiver
 
 
 @pytest.fixture
@@ -160,9 +161,9 @@ def test_churn_alert_carries_the_7_day_figures_and_what_dropped(day_one_warehous
 
 
 def _refresh_and_deliver(instance: dg.DagsterInstance) -> None:
-    recorded = dg.materialize([alerts_ledger_asset], instance=instance)
+    recorded = dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env())
     assert recorded.success
-    assert deliver_alerts_job.execute_in_process(instance=instance).success
+    assert deliver_alerts_job.execute_in_process(instance=instance, resources=resources_from_env()).success
 
 
 def test_each_alert_is_delivered_once_across_reruns_and_new_days(
@@ -191,12 +192,16 @@ def test_each_alert_is_delivered_once_across_reruns_and_new_days(
 
         # ... then too slow to answer: still pending, still nothing lost.
         receiver.mode, receiver.delay = "slow", 1.5
-        assert deliver_alerts_job.execute_in_process(instance=instance).success
+        assert deliver_alerts_job.execute_in_process(
+            instance=instance, resources=resources_from_env()
+        ).success
         assert receiver.accepted == []
 
         # Back up: each day-one alert arrives exactly once.
         receiver.mode = "ok"
-        assert deliver_alerts_job.execute_in_process(instance=instance).success
+        assert deliver_alerts_job.execute_in_process(
+            instance=instance, resources=resources_from_env()
+        ).success
         assert sorted(receiver.accepted_keys()) == sorted(DAY_ONE_KEYS)
 
         # A second refresh and delivery on the same data deliver nothing.

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration import build_state
 from orchestration.definitions import defs
@@ -14,12 +15,14 @@ from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse import connect
 from tests.support import api_request, query, quota_set, write_ndjson
 
+pytestmark = pytest.mark.usefixtures("dbt_manifest")
+
 DBT_NODE = "warehouse_dbt_models"
 
 
 def _refresh() -> dg.ExecuteInProcessResult:
     with dg.DagsterInstance.get() as instance:
-        return defs.resolve_job_def("daily_refresh").execute_in_process(instance=instance)
+        return defs().resolve_job_def("daily_refresh").execute_in_process(instance=instance)
 
 
 def _day(day: int) -> list[dict]:
