@@ -129,9 +129,9 @@ def test_the_environment_rule_sees_reads_and_writes(tmp_path: Path) -> None:
 # subprocess counts when code in orchestration/ makes it (directly or through a function it
 # calls), not when a library does so while being imported.
 IMPORT_PROBE = r"""
-import json, os, subprocess, sys
+import importlib, json, os, subprocess, sys
 
-package = sys.argv[1]
+package, module_name = sys.argv[1], sys.argv[2]
 reads, spawned = [], []
 
 
@@ -178,16 +178,19 @@ def refuse(self, args, *a, **k):
 
 
 subprocess.Popen.__init__ = refuse
-import orchestration.definitions  # noqa: E402
-os.environ.get("PROBE_SELF_CHECK")  # read from here: not orchestration code, not counted
-print(json.dumps({"reads": reads, "spawned": spawned, "lazy": type(orchestration.definitions.defs).__name__}))
+try:
+    lazy = type(importlib.import_module(module_name).defs).__name__
+except Exception as exc:
+    lazy = f"import failed: {exc}"
+os.environ.get("PROBE_SELF_CHECK")  # read from here: not the package's code, not counted
+print(json.dumps({"reads": reads, "spawned": spawned, "lazy": lazy}))
 """
 
 
-def _probe(package: Path) -> dict:
+def _probe(package: Path, module: str, *, path: Path = PROJECT_ROOT) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, str(package)],
-        cwd=PROJECT_ROOT,
+        [sys.executable, "-c", IMPORT_PROBE, str(package), module],
+        cwd=path,
         capture_output=True,
         text=True,
         check=False,
@@ -202,27 +205,24 @@ LIBRARY_SWITCHES = {"PYDANTIC_DISABLE_PLUGINS", "DAGSTER_RECORD_DEFENSIVE_CHECKS
 
 
 def test_importing_the_definitions_starts_nothing_and_reads_no_environment() -> None:
-    probe = _probe(PACKAGE)
+    probe = _probe(PACKAGE, "orchestration.definitions")
     settings_reads = [read for read in probe["reads"] if read.split(" at ")[0] not in LIBRARY_SWITCHES]
     assert (settings_reads, probe["spawned"], probe["lazy"]) == ([], [], "LazyDefinitions")
 
 
-def test_the_import_probe_sees_an_environment_read(tmp_path: Path) -> None:
-    # The same probe, blaming this project's settings module, must report the settings reads
-    # that loading the definitions makes: proof that it would see one at import.
-    probe_code = IMPORT_PROBE.replace(
-        "import orchestration.definitions  # noqa: E402",
-        "import orchestration.definitions  # noqa: E402\norchestration.definitions.defs.load_fn()",
+def test_the_import_probe_sees_reads_and_subprocesses_at_import(tmp_path: Path) -> None:
+    location = tmp_path / "eager_location"
+    location.mkdir()
+    (location / "__init__.py").write_text(
+        "import os, subprocess\n"
+        "salt = os.environ.get('IP_HASH_SALT')\n"
+        "subprocess.run(['true'])\n"
+        "defs = None\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe_code, str(PACKAGE)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    reads = json.loads(result.stdout.splitlines()[-1])["reads"] if result.returncode == 0 else []
-    assert any(read.startswith("WAREHOUSE_PATH at ") and "settings.py" in read for read in reads), result
+    probe = _probe(location, "eager_location", path=tmp_path)
+    assert [read.split(" at ")[0] for read in probe["reads"]] == ["IP_HASH_SALT"]
+    assert len(probe["spawned"]) == 1 and probe["spawned"][0].startswith("['true'] at ")
+    assert probe["lazy"] == "import failed: subprocess at import: ['true']"
 
 
 def test_the_cli_starts_without_loading_dagster() -> None:
