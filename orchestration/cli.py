@@ -19,7 +19,7 @@ from typing import NoReturn
 
 import duckdb
 
-from orchestration import commands, generator, pipeline_commands, plans, sql_command
+from orchestration import commands, pipeline_commands, plans, sample_data, sql_command
 from orchestration.alerts import commands as alert_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
@@ -39,7 +39,7 @@ COMMANDS: tuple[Register, ...] = (
     pipeline_commands.register_deliver,  # deliver
     plans.register,  # plans
     dashboard_commands.register,  # dashboard, report
-    generator.register,  # generate
+    sample_data.register,  # generate
     pipeline_commands.register_dev,  # dev
 )
 
