@@ -23,7 +23,7 @@ from orchestration import commands, pipeline_commands, plans, sample_data, sql_c
 from orchestration.alerts import commands as alert_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
-from orchestration.reports import onboarding, usage
+from orchestration.reports import onboarding, reliability, usage
 
 Register = Callable[[argparse._SubParsersAction], None]
 
@@ -34,6 +34,7 @@ COMMANDS: tuple[Register, ...] = (
     pipeline_commands.register_publish,  # publish
     sql_command.register,  # sql
     usage.register,  # top, quota, endpoints
+    reliability.register,  # incidents, versions, keys
     onboarding.register,  # funnel, retention
     alert_commands.register,  # alerts
     pipeline_commands.register_deliver,  # deliver
