@@ -155,8 +155,8 @@ class VersionAdoption:
     customers_30d: int
     calls_30d: int
     share_of_calls_30d: float
-    share_first_day: float | None  # share of calls on the window's first day
-    share_as_of: float | None  # share of calls on the as-of date
+    share_first_week: float | None  # share of calls in the window's first 7 days
+    share_last_week: float | None  # share of calls in the 7 days ending on the as-of date
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,8 @@ exposure as (
 daily as (
     select
         api_version,
-        sum(calls) filter (where usage_date = ?) as calls_first_day,
-        sum(calls) filter (where usage_date = ?) as calls_as_of
+        sum(calls) filter (where usage_date between ? and ?) as calls_first_week,
+        sum(calls) filter (where usage_date between ? and ?) as calls_last_week
     from marts.client_adoption_daily
     group by api_version
 ),
@@ -191,8 +191,8 @@ shares as (
         exposure.customers_30d,
         exposure.calls_30d,
         exposure.calls_30d / sum(exposure.calls_30d) over () as share_of_calls_30d,
-        daily.calls_first_day / sum(daily.calls_first_day) over () as share_first_day,
-        daily.calls_as_of / sum(daily.calls_as_of) over () as share_as_of
+        daily.calls_first_week / sum(daily.calls_first_week) over () as share_first_week,
+        daily.calls_last_week / sum(daily.calls_last_week) over () as share_last_week
     from exposure
     left join daily on exposure.api_version = daily.api_version
 )
@@ -215,7 +215,9 @@ select distinct api_version from marts.client_adoption_daily
 
 
 def fetch_version_adoption(con: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> list[VersionAdoption]:
-    rows = _run(con, _ADOPTION_SQL, [window_start(as_of), as_of])
+    first = window_start(as_of)
+    weeks = [first, first + dt.timedelta(days=6), window_start(as_of, 7), as_of]
+    rows = _run(con, _ADOPTION_SQL, weeks)
     return [VersionAdoption(*row) for row in rows]
 
 

@@ -121,16 +121,18 @@ def render_version_adoption(versions: Sequence[VersionAdoption], *, as_of: dt.da
     title = f"API versions over 30 days, {_span(as_of)}"
     if not versions:
         return f"{title}\nNo call in that window."
-    first = window_start(as_of).isoformat()
-    header = ["API VERSION", "CUSTOMERS", "CALLS", "SHARE", f"SHARE {first}", f"SHARE {as_of.isoformat()}"]
+    first = window_start(as_of)
+    first_week = f"{first:%m-%d}..{first + dt.timedelta(days=6):%m-%d}"
+    last_week = f"{window_start(as_of, 7):%m-%d}..{as_of:%m-%d}"
+    header = ["API VERSION", "CUSTOMERS", "CALLS", "SHARE", f"SHARE {first_week}", f"SHARE {last_week}"]
     body = [
         [
             version.api_version,
             format_count(version.customers_30d),
             format_count(version.calls_30d),
             format_rate(version.share_of_calls_30d),
-            format_rate(version.share_first_day),
-            format_rate(version.share_as_of),
+            format_rate(version.share_first_week),
+            format_rate(version.share_last_week),
         ]
         for version in versions
     ]
