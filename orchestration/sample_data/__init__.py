@@ -29,8 +29,8 @@ from orchestration.sample_data.catalogue import (
     MIN_DAYS,
 )
 from orchestration.sample_data.command import format_summary, register
-from orchestration.sample_data.files import generate
-from orchestration.sample_data.records import FileSummary, GenerationSummary
+from orchestration.sample_data.files import generate, planted_signals
+from orchestration.sample_data.records import FileSummary, GenerationSummary, PlantedSignals
 
 __all__ = [
     "DEFAULT_DAYS",
@@ -41,7 +41,9 @@ __all__ = [
     "MIN_DAYS",
     "FileSummary",
     "GenerationSummary",
+    "PlantedSignals",
     "format_summary",
     "generate",
+    "planted_signals",
     "register",
 ]

@@ -22,6 +22,14 @@ def format_summary(summary: GenerationSummary) -> str:
         f"{summary.client_retries}, malformed lines {summary.malformed_lines}, blank lines "
         f"{summary.blank_lines}",
     ]
+    planted = summary.planted
+    if planted is not None:
+        lines.append(
+            f"  planted on the last day: endpoint_degradation {planted.degraded_method} "
+            f"{planted.degraded_route}, usage_spike {planted.usage_spike_org or '-'}, "
+            f"key_sharing_suspect {planted.key_sharing_org or '-'}, "
+            f"integration_failing {planted.failing_org or '-'}"
+        )
     for f in summary.files:
         extra = ""
         if f.malformed_lines or f.blank_lines:

@@ -17,7 +17,7 @@ from orchestration.sample_data.builder import Builder
 from orchestration.sample_data.catalogue import KNOWN_EVENT_TYPES, MIN_DAYS, PARQUET_COLUMNS
 from orchestration.sample_data.malformed import malformed_lines
 from orchestration.sample_data.primitives import dumps
-from orchestration.sample_data.records import FileSummary, GenerationSummary
+from orchestration.sample_data.records import FileSummary, GenerationSummary, PlantedSignals
 
 
 def _file_plan(b: Builder) -> dict[int, tuple[str, str]]:
@@ -80,7 +80,7 @@ def generate(out_dir: Path, *, orgs: int, days: int, seed: int, end_date: date) 
     if days < MIN_DAYS:
         raise ValueError(f"days must be at least {MIN_DAYS}")
     b = Builder(orgs=orgs, days=days, seed=seed, end_date=end_date)
-    b.build()
+    planted = b.build()
     rng = b.rng
     plan = _file_plan(b)
 
@@ -174,4 +174,13 @@ def generate(out_dir: Path, *, orgs: int, days: int, seed: int, end_date: date) 
         malformed_lines=sum(malformed_reasons.values()),
         blank_lines=sum(blank_by_path.values()),
         malformed_reasons=dict(sorted(malformed_reasons.items())),
+        planted=planted,
     )
+
+
+def planted_signals(*, orgs: int, days: int, seed: int, end_date: date) -> PlantedSignals:
+    """Who `generate()` with these arguments plants each reliability signal on, without writing."""
+    b = Builder(orgs=orgs, days=days, seed=seed, end_date=end_date)
+    b.plan_organizations()
+    b.plan_keys()
+    return b.choose_signal_owners()

@@ -28,6 +28,20 @@ class FileSummary:
 
 
 @dataclass(frozen=True)
+class PlantedSignals:
+    """Who each planted reliability signal belongs to (None: the sample is too small for it)."""
+
+    degraded_route: str
+    degraded_method: str
+    spike_route: str
+    usage_spike_org: str | None
+    usage_spike_key: str | None
+    key_sharing_org: str | None
+    key_sharing_key: str | None
+    failing_org: str | None
+
+
+@dataclass(frozen=True)
 class GenerationSummary:
     out_dir: Path
     orgs: int
@@ -43,6 +57,7 @@ class GenerationSummary:
     malformed_lines: int
     blank_lines: int
     malformed_reasons: dict[str, int] = field(default_factory=dict)
+    planted: PlantedSignals | None = None
 
     @property
     def total_events(self) -> int:
@@ -135,3 +150,4 @@ class Record:
     status: int | None = None
     key_id: str | None = None
     is_retry: bool = False
+    endpoint: Endpoint | None = None  # api_request only: what was called

@@ -313,6 +313,7 @@ class Traffic(BuilderState):
             status=status,
             key_id=key.key_id,
             is_retry=attempt > 1,
+            endpoint=endpoint,
         )
         self.records.append(record)
         # A failed write with an idempotency key is retried by the client: new event, same key.
