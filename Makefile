@@ -48,6 +48,7 @@ reports:
 	@echo; $(BIN)/apiwh top
 	@echo; $(BIN)/apiwh quota
 	@echo; $(BIN)/apiwh endpoints --limit 10
+	@echo; $(BIN)/apiwh incidents --days 7
 	@echo; $(BIN)/apiwh funnel
 	@echo; $(BIN)/apiwh retention
 	@echo; $(BIN)/apiwh alerts --pending

@@ -19,11 +19,11 @@ from typing import NoReturn
 
 import duckdb
 
-from orchestration import commands, generator, pipeline_commands, plans, sql_command
+from orchestration import commands, pipeline_commands, plans, sample_data, sql_command
 from orchestration.alerts import commands as alert_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
-from orchestration.reports import onboarding, usage
+from orchestration.reports import onboarding, reliability, usage
 from orchestration.settings import debug_enabled
 
 Register = Callable[[argparse._SubParsersAction], None]
@@ -35,12 +35,13 @@ COMMANDS: tuple[Register, ...] = (
     pipeline_commands.register_publish,  # publish
     sql_command.register,  # sql
     usage.register,  # top, quota, endpoints
+    reliability.register,  # incidents, versions, keys
     onboarding.register,  # funnel, retention
     alert_commands.register,  # alerts
     pipeline_commands.register_deliver,  # deliver
     plans.register,  # plans
     dashboard_commands.register,  # dashboard, report
-    generator.register,  # generate
+    sample_data.register,  # generate
     pipeline_commands.register_dev,  # dev
 )
 

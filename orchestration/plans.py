@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
+from orchestration.reports.table import render_table
 from orchestration.settings import DBT_PROJECT_DIR, SettingsError, load_settings
 
 CATALOGUE_MACRO = DBT_PROJECT_DIR / "macros" / "plan_catalogue_lines.sql"
@@ -84,14 +85,7 @@ def render_catalogue(plans_file: Path, plans: list[Plan]) -> str:
         )
         for plan in plans
     ]
-    widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
-    for cells in (header, *rows):
-        lines.append(
-            "  ".join(
-                cell.ljust(width) if index in (0, 3) else cell.rjust(width)
-                for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-        )
+    lines += render_table(header, rows, align="lrrlr", rule=False)
     return "\n".join(lines)
 
 

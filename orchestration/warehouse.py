@@ -60,3 +60,14 @@ def connect(
     # Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).
     con.execute("set memory_limit = ?", [memory_limit])
     return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether this database (not an attached one) has the table or view `schema.table`."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )

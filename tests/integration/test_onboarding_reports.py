@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import main as apiwh
-from orchestration.reports.onboarding import (
-    FunnelRow,
-    RetentionCell,
-    format_share,
-    render_funnel,
-    render_retention,
-)
+from orchestration.reports.queries.onboarding import FunnelRow, RetentionCell
+from orchestration.reports.render.onboarding import format_share, render_funnel, render_retention
 from tests.integration.test_onboarding_marts import ONBOARDING_MODELS, onboarding_events
 from tests.support import build_warehouse
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.generator import (
+from orchestration.sample_data import (
     DEFAULT_DAYS,
     DEFAULT_END_DATE,
     DEFAULT_ORGS,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import cli, generator
+from orchestration import cli
 from orchestration.alerts.render import upgrade_offer
 from orchestration.plans import Plan, PlanCatalogueError, read_plan_catalogue
 from orchestration.reports.upgrades import (
@@ -19,6 +19,7 @@ from orchestration.reports.upgrades import (
     opportunity_row,
     render_opportunity_footer,
 )
+from orchestration.sample_data import catalogue
 from orchestration.settings import PROJECT_ROOT
 
 HEADER = "plan_id,monthly_price,monthly_call_limit,next_plan_id,overage_price_per_1k_calls\n"
@@ -36,9 +37,9 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
 def test_sample_catalogue_matches_the_generator_plans() -> None:
     plans = read_plan_catalogue(PROJECT_ROOT / "seeds" / "plans.csv")
     by_id = {plan.plan_id: plan for plan in plans}
-    assert set(by_id) == {name for name, _ in generator._PLAN_SHARES}
-    assert {p: by_id[p].monthly_call_limit for p in by_id} == generator._DEFAULT_LIMIT
-    assert {p: by_id[p].next_plan_id for p in by_id if by_id[p].next_plan_id} == generator._NEXT_PLAN
+    assert set(by_id) == {name for name, _ in catalogue.PLAN_SHARES}
+    assert {p: by_id[p].monthly_call_limit for p in by_id} == catalogue.DEFAULT_LIMIT
+    assert {p: by_id[p].next_plan_id for p in by_id if by_id[p].next_plan_id} == catalogue.NEXT_PLAN
     # Each step up costs more and includes more calls.
     for plan in plans:
         if plan.next_plan_id:

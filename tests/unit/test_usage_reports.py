@@ -11,20 +11,22 @@ import duckdb
 import pytest
 
 from orchestration.reports import usage
-from orchestration.reports.usage import (
-    EndpointStats,
-    QuotaAccount,
-    TopCustomer,
+from orchestration.reports.formatting import (
     format_count,
     format_days_ago,
     format_pct,
     format_rate,
-    render_endpoints,
-    render_quota,
-    render_table,
-    render_top,
     sparkline,
 )
+from orchestration.reports.queries import usage as queries
+from orchestration.reports.queries.usage import EndpointStats, QuotaAccount, TopCustomer
+from orchestration.reports.render.usage import (
+    render_endpoints,
+    render_quota,
+    render_top,
+    render_trend_counts,
+)
+from orchestration.reports.table import render_table
 
 AS_OF = dt.date(2026, 4, 22)
 INJECTION = "x' or '1'='1"
@@ -323,27 +325,27 @@ def marts() -> duckdb.DuckDBPyConnection:
 
 
 def test_fetch_as_of(marts: duckdb.DuckDBPyConnection) -> None:
-    assert usage.fetch_as_of(marts) == AS_OF
+    assert queries.fetch_as_of(marts) == AS_OF
 
 
 def test_fetch_top_with_sparkline_days(marts: duckdb.DuckDBPyConnection) -> None:
-    top = usage.fetch_top(marts, as_of=AS_OF, limit=20)
+    top = queries.fetch_top(marts, as_of=AS_OF, limit=20)
     assert [c.organization_id for c in top] == ["org_b", "org_a"]
     org_a = top[1]
     assert len(org_a.daily_calls) == 30
     # The last three days of the 30-day series; 03-01 is outside it.
     assert org_a.daily_calls[-3:] == (5, 0, 10)
     assert org_a.daily_calls[:-3] == (None,) * 27
-    assert usage.fetch_top(marts, as_of=AS_OF, limit=1)[0].organization_id == "org_b"
+    assert queries.fetch_top(marts, as_of=AS_OF, limit=1)[0].organization_id == "org_b"
 
 
 def test_trend_filter_and_counts(marts: duckdb.DuckDBPyConnection) -> None:
-    declining = usage.fetch_top(marts, as_of=AS_OF, limit=20, trend="declining")
+    declining = queries.fetch_top(marts, as_of=AS_OF, limit=20, trend="declining")
     assert [c.organization_id for c in declining] == ["org_b"]
-    assert usage.fetch_top(marts, as_of=AS_OF, limit=20, trend="dormant") == []
-    counts = usage.fetch_trend_counts(marts)
+    assert queries.fetch_top(marts, as_of=AS_OF, limit=20, trend="dormant") == []
+    counts = queries.fetch_trend_counts(marts)
     assert counts == {"growing": 1, "declining": 1}
-    assert usage.render_trend_counts(counts) == (
+    assert render_trend_counts(counts) == (
         "All 2 customers by trend: growing 1, declining 1. "
         "Churn risk: 1 (apiwh top --trend declining / --trend dormant)"
     )
@@ -354,32 +356,32 @@ def test_trend_filter_and_counts(marts: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_org_filter_is_a_bound_parameter(marts: duckdb.DuckDBPyConnection) -> None:
-    assert usage.fetch_top(marts, as_of=AS_OF, limit=20, org=INJECTION) == []
-    assert usage.fetch_quota(marts, as_of=AS_OF, min_pct=0, org=INJECTION) == []
-    assert [c.organization_id for c in usage.fetch_top(marts, as_of=AS_OF, limit=20, org="org_a")] == [
+    assert queries.fetch_top(marts, as_of=AS_OF, limit=20, org=INJECTION) == []
+    assert queries.fetch_quota(marts, as_of=AS_OF, min_pct=0, org=INJECTION) == []
+    assert [c.organization_id for c in queries.fetch_top(marts, as_of=AS_OF, limit=20, org="org_a")] == [
         "org_a"
     ]
-    assert [a.organization_id for a in usage.fetch_quota(marts, as_of=AS_OF, min_pct=0, org="org_b")] == [
+    assert [a.organization_id for a in queries.fetch_quota(marts, as_of=AS_OF, min_pct=0, org="org_b")] == [
         "org_b"
     ]
 
 
 def test_fetch_quota_sorted_by_days_to_cap_nulls_last(marts: duckdb.DuckDBPyConnection) -> None:
-    accounts = usage.fetch_quota(marts, as_of=AS_OF, min_pct=0)
+    accounts = queries.fetch_quota(marts, as_of=AS_OF, min_pct=0)
     assert [(a.organization_id, a.days_to_cap) for a in accounts] == [
         ("org_c", 0),
         ("org_a", 5),
         ("org_b", None),
     ]
-    assert [a.organization_id for a in usage.fetch_quota(marts, as_of=AS_OF, min_pct=50)] == [
+    assert [a.organization_id for a in queries.fetch_quota(marts, as_of=AS_OF, min_pct=50)] == [
         "org_c",
         "org_a",
     ]
-    assert len(usage.fetch_quota(marts, as_of=AS_OF, min_pct=0, limit=1)) == 1
+    assert len(queries.fetch_quota(marts, as_of=AS_OF, min_pct=0, limit=1)) == 1
 
 
 def test_fetch_endpoints_over_the_window(marts: duckdb.DuckDBPyConnection) -> None:
-    two_days = usage.fetch_endpoints(marts, as_of=AS_OF, days=2, limit=20)
+    two_days = queries.fetch_endpoints(marts, as_of=AS_OF, days=2, limit=20)
     route_a = two_days[0]
     assert (route_a.route, route_a.method, route_a.calls) == ("/v1/a", "GET", 40)
     assert (route_a.client_errors, route_a.server_errors, route_a.peak_daily_customers) == (3, 1, 5)
@@ -387,9 +389,9 @@ def test_fetch_endpoints_over_the_window(marts: duckdb.DuckDBPyConnection) -> No
     # Call-weighted mean of the daily percentiles: (30 * 10 + 10 * 50) / 40.
     assert route_a.latency_p50_ms == pytest.approx(20.0)
     assert route_a.active_days == 2
-    by_p99 = usage.fetch_endpoints(marts, as_of=AS_OF, days=2, limit=20, sort="p99")
+    by_p99 = queries.fetch_endpoints(marts, as_of=AS_OF, days=2, limit=20, sort="p99")
     assert [e.route for e in by_p99] == ["/v1/b", "/v1/a"]
-    assert len(usage.fetch_endpoints(marts, as_of=AS_OF, days=30, limit=1)) == 1
+    assert len(queries.fetch_endpoints(marts, as_of=AS_OF, days=30, limit=1)) == 1
 
 
 def test_register_parses_the_commands() -> None:
@@ -401,7 +403,8 @@ def test_register_parses_the_commands() -> None:
     # No --min-pct: 50 for the list, 0 with --org (one organization is shown whatever its share).
     assert (args.min_pct, args.org, args.limit, args.func) == (None, None, None, usage.cmd_quota)
     args = parser.parse_args(["endpoints"])
-    assert (args.days, args.limit, args.sort, args.func) == (7, 20, "calls", usage.cmd_endpoints)
+    # No --days: 7 days, or with --org the exact 30-day view of that organization.
+    assert (args.days, args.limit, args.sort, args.func) == (None, 20, "calls", usage.cmd_endpoints)
     with pytest.raises(SystemExit):
         parser.parse_args(["endpoints", "--days", "0"])
 
