@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orchestration.alerts.churn_notes import churn_headline
-from orchestration.reports.usage import format_count, format_ms, format_pct, format_rate
+from orchestration.reports.formatting import format_count, format_ms, format_pct, format_rate
 
 ACTION_FLAGS = {
     "integration_failing": "★★ integration failing",

@@ -4,7 +4,6 @@
     records an alert twice. Each type is detected in its own model in models/intermediate/alerts
     (int_alerts_<type>.sql), which builds the key and the figures (`detail`, JSON); the words
     are drafted in Python (orchestration/alerts/render.py). -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

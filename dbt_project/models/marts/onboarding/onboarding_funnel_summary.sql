@@ -1,7 +1,6 @@
 {#- One row per cohort week and plan: how many keys were issued and how many reached each
     funnel step (strict, as furthest_step in onboarding_funnel), counted in
     int_onboarding_funnel_counts. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,6 +1,5 @@
 {#- One row per cohort week, over every plan: the funnel of onboarding_funnel_summary for the
     whole week, with its own median (int_onboarding_funnel_counts). What `apiwh funnel` shows. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

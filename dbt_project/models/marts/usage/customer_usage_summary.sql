@@ -1,7 +1,6 @@
 {#- One row per organization with a call on or before the as-of date: its 7/30-day windows
     ending on the as-of date, rank, and the trend of int_customer_daily_trend on the as-of date
     (the rule's one home). -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 
