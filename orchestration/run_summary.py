@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -118,8 +118,17 @@ def _root_error(event: Any) -> str:
     return f"{error.cls_name}: {message}"[:400]
 
 
-def execute_job(job_name: str, log_path: Path, *, run_config: Mapping[str, Any] | None = None) -> JobOutcome:
-    """Execute `job_name` of the code location in this process, recorded in DAGSTER_HOME."""
+def execute_job(
+    job_name: str,
+    log_path: Path,
+    *,
+    run_config: Mapping[str, Any] | None = None,
+    subset: Callable[[Any], Any] | None = None,
+) -> JobOutcome:
+    """Execute `job_name` of the code location in this process, recorded in DAGSTER_HOME.
+
+    `subset` narrows the job definition to the steps this run needs (it gets and returns a
+    dg.JobDefinition)."""
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -140,7 +149,10 @@ def execute_job(job_name: str, log_path: Path, *, run_config: Mapping[str, Any] 
             log.handlers = [file_handler, progress]
             return log
 
-        job = defs.resolve_job_def(job_name).with_logger_defs({"run_log": run_log})
+        job = defs.resolve_job_def(job_name)
+        if subset is not None:
+            job = subset(job)
+        job = job.with_logger_defs({"run_log": run_log})
         config = {**(run_config or {}), "loggers": {"run_log": {}}}
         with dg.DagsterInstance.get() as instance:
             result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
