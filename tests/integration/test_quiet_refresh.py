@@ -40,11 +40,12 @@ def test_a_run_with_nothing_new_records_the_load_and_up_to_date_models_only(pipe
         run = instance.get_runs(limit=1)[0]
         events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event is not None]
     kinds = [e.event_type for e in events]
-    observed = {
-        e.event_specific_data.asset_observation.asset_key.to_user_string(): e.event_specific_data.asset_observation
+    observations = [
+        e.event_specific_data.asset_observation
         for e in events
         if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
-    }
+    ]
+    observed = {o.asset_key.to_user_string(): o for o in observations}
     # The run is in Dagster: the load materialized, every model observed as up to date, and
     # no step or dbt test planned that would only be skipped.
     assert run.job_name == "daily_refresh" and run.status == dg.DagsterRunStatus.SUCCESS
