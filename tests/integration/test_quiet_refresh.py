@@ -55,7 +55,7 @@ def test_a_run_with_nothing_new_records_the_load_and_up_to_date_models_only(pipe
     assert {"staging/stg_events", "marts/customer_daily_usage"} <= observed.keys()
     assert all("up to date" in o.metadata["skipped"].value for o in observed.values())
     planned_checks = [e for e in events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED]
-    assert {e.asset_key.to_user_string() for e in planned_checks} == {"raw/events"}
+    assert {e.event_specific_data.asset_key.to_user_string() for e in planned_checks} == {"raw/events"}
     assert dg.DagsterEventType.STEP_SKIPPED not in kinds
     assert query(warehouse, "select * from marts.customer_daily_usage order by all") == usage
 
