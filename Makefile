@@ -10,14 +10,14 @@ export PLANS_FILE ?= $(CURDIR)/seeds/plans.csv
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run dev dashboard test lint dbt-unit pytest reports bench clean
+.PHONY: install run dev dashboard test lint dbt-unit pytest spark-check reports bench clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
@@ -58,12 +58,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
+	$(BIN)/python scripts/check_portable_sql.py
 
 dbt-unit: install
 	bash scripts/dbt_unit_tests.sh $(BIN)
 
 pytest: install dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest -q
+
+## spark-check: the sample built on DuckDB and on local Spark (Java 17), every mart compared
+## (README "Scaling out"); a scratch folder, the real warehouse is untouched
+spark-check: install
+	$(BIN)/python scripts/spark_check.py
 
 ## bench: load and refresh timings against DuckDB's own floor (README "Performance")
 # Sizes: make bench EVENTS=10M DAYS=30 FORMAT=gzip (or plain, parquet); BENCH_ARGS for more.

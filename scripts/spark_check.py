@@ -92,6 +92,7 @@ def compare_marts(warehouse: Path, spark_dir: Path) -> int:
     spark = (
         SparkSession.builder.master("local[2]")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.parquet.inferTimestampNTZ.enabled", "false")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
         .config(
@@ -123,11 +124,12 @@ def compare_marts(warehouse: Path, spark_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw-data-dir", type=Path, default=Path(os.environ.get("RAW_DATA_DIR", ROOT / "seeds")))
+    default_raw = Path(os.environ.get("RAW_DATA_DIR", ROOT / "seeds"))
+    parser.add_argument("--raw-data-dir", type=Path, default=default_raw)
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temp folder)")
     args = parser.parse_args(argv)
     if shutil.which("java") is None:
-        print("spark-check: Spark needs Java 17 on PATH (apt-get install openjdk-17-jre-headless)", file=sys.stderr)
+        print("spark-check: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)", file=sys.stderr)
         return 2
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="spark-check-"))
     scratch = scratch.resolve()
@@ -155,7 +157,8 @@ def check(raw_data_dir: Path, scratch: Path) -> int:
         land_raw_tables(con, landing)
     finally:
         con.close()
-    print(f"loaded {report.events:,} events ({report.rejects:,} rejected) in {time.monotonic() - started:.1f} s")
+    load_seconds = time.monotonic() - started
+    print(f"loaded {report.events:,} events ({report.rejects:,} rejected) in {load_seconds:.1f} s")
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,

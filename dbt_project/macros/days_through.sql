@@ -14,14 +14,15 @@
     ) as {{ alias }} (day)
 {%- endmacro %}
 
-{#- sequence() fails on a backwards range, and explode(null) yields no row: hence the case. -#}
+{#- sequence() fails on a backwards range, and explode(null) yields no row: hence the case.
+    A lateral join, not LATERAL VIEW, so other joins may follow it. -#}
 {% macro spark__days_through(start_date, end_date, alias) -%}
-    lateral view explode(
+    cross join lateral explode(
         case
             when cast({{ end_date }} as date) >= cast({{ start_date }} as date)
                 then sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval 1 day)
         end
-    ) {{ alias }} as day
+    ) as {{ alias }} (day)
 {%- endmacro %}
 
 {#- The same for whole numbers: one row per integer from first through last, as alias.column. -#}
@@ -34,7 +35,7 @@
 {%- endmacro %}
 
 {% macro spark__integers_through(first, last, alias, column) -%}
-    lateral view explode(
+    cross join lateral explode(
         case when ({{ last }}) >= ({{ first }}) then sequence({{ first }}, {{ last }}) end
-    ) {{ alias }} as {{ column }}
+    ) as {{ alias }} ({{ column }})
 {%- endmacro %}

@@ -66,3 +66,22 @@
 {% macro spark__ordered_string_agg(text, separator, order_by) -%}
     listagg({{ text }}, {{ separator }}) within group (order by {{ order_by }})
 {%- endmacro %}
+
+{#- Every column of a source table except the named ones, comma-separated: `* exclude (...)`
+    in SQL both engines accept. Reads the real table's columns (also inside a unit test, where
+    source() names a fixture); nothing at parse time. -#}
+{% macro source_columns_except(source_name, table_name, excluded) -%}
+    {%- if execute -%}
+        {#- The source's schema is named after it (models/staging/_raw__sources.yml). -#}
+        {%- set relation = adapter.get_relation(target.database, source_name, table_name) -%}
+        {%- set names = [] -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- if column.name | lower not in excluded -%}
+                {%- do names.append(adapter.quote(column.name)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ names | join(',\n        ') }}
+    {%- else -%}
+        *
+    {%- endif -%}
+{%- endmacro %}

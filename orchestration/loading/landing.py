@@ -35,7 +35,8 @@ def _copy_to(con: duckdb.DuckDBPyConnection, query: str, params: list, target: P
 
 def land_raw_tables(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[int]:
     """Write every load not yet landed; returns the load_ids written (oldest first)."""
-    load_ids = [row[0] for row in con.execute("select load_id from raw.loaded_files order by load_id").fetchall()]
+    manifest = con.execute("select load_id from raw.loaded_files order by load_id").fetchall()
+    load_ids = [row[0] for row in manifest]
     landed = []
     for load_id in load_ids:
         targets = {table: landing_dir / table / f"load_{load_id:08d}.parquet" for table in PER_LOAD_TABLES}
@@ -46,5 +47,6 @@ def land_raw_tables(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> list[i
         landed.append(load_id)
     if landed or not (landing_dir / "loaded_files" / "loaded_files.parquet").exists():
         for table in WHOLE_TABLES:
-            _copy_to(con, f"select * from raw.{table} order by load_id", [], landing_dir / table / f"{table}.parquet")
+            target = landing_dir / table / f"{table}.parquet"
+            _copy_to(con, f"select * from raw.{table} order by load_id", [], target)
     return landed

@@ -130,7 +130,7 @@ final as (
             strftime(incidents_on_as_of_date.episode_start_date, '%Y-%m-%d')
         ) as alert_key,
         'endpoint_degradation' as alert_type,
-        cast(null as varchar) as organization_id,
+        cast(null as string) as organization_id,
         cast(null as integer) as threshold,
         incidents_on_as_of_date.as_of_date,
         json_object(

@@ -53,11 +53,11 @@ describe_top_changes as (
 
     select
         organization_id,
-        string_agg(
-            route || ' ' || case when calls_change_7d > 0 then '+' else '' end || calls_change_7d,
-            ', '
-            order by change_rank
-        ) as top_endpoint_changes
+        {{ ordered_string_agg(
+            "route || ' ' || case when calls_change_7d > 0 then '+' else '' end || calls_change_7d",
+            "', '",
+            'change_rank'
+        ) }} as top_endpoint_changes
     from rank_changes
     where change_rank <= 3
     group by all

@@ -23,7 +23,7 @@ count_steps as (
             where furthest_step in ('hundred_calls', 'error_free_day')
         ) as reached_hundred_calls,
         count(*) filter (where furthest_step = 'error_free_day') as reached_error_free_day,
-        quantile_cont(hours_to_first_success, 0.5) as median_hours_to_first_success
+        percentile_cont(0.5) within group (order by hours_to_first_success) as median_hours_to_first_success
     from onboarding_funnel
     group by all
 

@@ -64,10 +64,10 @@ compare_windows as (
             when calls_prior_7d > 0
                 then
                     sign(calls_7d - calls_prior_7d)
-                    * ((2000 * abs(calls_7d - calls_prior_7d) + calls_prior_7d) // (2 * calls_prior_7d))
+                    * {{ integer_divide('2000 * abs(calls_7d - calls_prior_7d) + calls_prior_7d', '2 * calls_prior_7d') }}
                     / 10
         end as usage_change_7d_pct,
-        cast(as_of_date - last_call_date as integer) as days_since_last_call,
+        cast({{ dbt.datediff('last_call_date', 'as_of_date', 'day') }} as integer) as days_since_last_call,
         row_number() over (order by calls_30d desc, organization_id asc) as rank_30d
     from sum_windows
 
@@ -79,7 +79,7 @@ classify_trend as (
         *,
         case
             when calls_7d = 0 then 'dormant'
-            when as_of_date - first_call_date < 14 then 'new'
+            when {{ dbt.datediff('first_call_date', 'as_of_date', 'day') }} < 14 then 'new'
             -- calls_7d < 0.5 * calls_prior_7d, in integers
             when calls_prior_7d >= 100 and 2 * calls_7d < calls_prior_7d then 'declining'
             -- calls_7d >= 1.3 * calls_prior_7d, in integers
