@@ -33,6 +33,15 @@ class Settings:
     organizations_file: Path | None = None
     # Optional plan catalogue CSV (docs/contract.md section 2b); None prices nothing.
     plans_file: Path | None = None
+    # Where dbt builds the models: duckdb (the warehouse file) or spark (README "Scaling out").
+    warehouse_engine: str = "duckdb"
+    # The raw tables as Parquet, for Spark (orchestration/loading/landing.py); env LANDING_DIR.
+    landing_dir: Path | None = None
+
+    @property
+    def dbt_target(self) -> str:
+        """The profile target of the engine (dbt_project/profiles.yml)."""
+        return "spark" if self.warehouse_engine == "spark" else "local"
 
     @property
     def data_dir(self) -> Path:
@@ -90,4 +99,21 @@ def load_settings() -> Settings:
             else None
         ),
         plans_file=plans_file,
+        warehouse_engine=_engine_from_env(),
+        landing_dir=_path_from_env("LANDING_DIR", warehouse_path.parent / "landing"),
     )
+
+
+WAREHOUSE_ENGINES = ("duckdb", "spark")
+# What the DuckDB-reading steps say when the models are built on Spark.
+NEEDS_DUCKDB_MARTS = (
+    "reads the marts from the DuckDB warehouse file; with WAREHOUSE_ENGINE=spark the marts live in "
+    "Spark's catalogue (schema marts): point this step at them or copy them to DuckDB first"
+)
+
+
+def _engine_from_env() -> str:
+    engine = os.environ.get("WAREHOUSE_ENGINE", "").strip().lower() or "duckdb"
+    if engine not in WAREHOUSE_ENGINES:
+        raise SettingsError(f"WAREHOUSE_ENGINE must be one of {', '.join(WAREHOUSE_ENGINES)}, got {engine!r}")
+    return engine

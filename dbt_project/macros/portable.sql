@@ -34,11 +34,11 @@
 {%- endmacro %}
 
 {% macro default__integer_divide(dividend, divisor) -%}
-    ({{ dividend }}) // ({{ divisor }})
+    (({{ dividend }}) // ({{ divisor }}))
 {%- endmacro %}
 
 {% macro spark__integer_divide(dividend, divisor) -%}
-    ({{ dividend }}) div ({{ divisor }})
+    (({{ dividend }}) div ({{ divisor }}))
 {%- endmacro %}
 
 {#- Milliseconds since 1970-01-01 00:00:00 UTC of a timestamp (stored as UTC). -#}

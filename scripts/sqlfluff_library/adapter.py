@@ -22,6 +22,9 @@ def dispatch(macro_name: str, macro_namespace: str | None = None):
     def render(*args: object) -> str:
         if macro_name in ("days_through", "integers_through"):
             return _row_source(macro_name, args)
+        if macro_name == "plan_catalogue_select":
+            # A whole query (the plan catalogue's lines), used as a CTE's body.
+            return "select * from read_text('plans.csv')"
         return f"{macro_name}({', '.join(_argument(arg) for arg in args)})"
 
     return render

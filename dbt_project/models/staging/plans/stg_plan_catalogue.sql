@@ -11,7 +11,7 @@ with
 catalogue_lines as (
 
     {% if plans_file -%}
-        {{ plan_catalogue_lines(plans_file) | indent(8) }}
+        {{ plan_catalogue_select(plans_file) | indent(8) }}
     {%- else -%}
         select
             cast(null as bigint) as line_number,
@@ -34,10 +34,10 @@ find_first_problem as (
 
 ),
 
-{# error() runs only when a problem exists; it aborts the statement with that one line. #}
+{# The error runs only when a problem exists; it aborts the statement with that one line. #}
 refuse_bad_file as (
 
-    select error(problem) as refused
+    select {{ fail_with('problem') }} as refused
     from find_first_problem
     where problem is not null
 
