@@ -5,6 +5,8 @@ lands the raw tables as Parquet (orchestration/loading/landing.py), then runs th
 `dbt build` (models, data tests and unit tests) against the `local` (DuckDB) and `spark`
 targets, and compares every mart row for row: exact for whole numbers, text, dates and
 booleans, within 1e-9 for doubles. Prints one line per mart and exits 1 on any difference.
+The models scripts/check_portable_sql.py still lists as DuckDB-only (and what depends on them)
+are not built on Spark; their marts are listed as such, never silently left out.
 Everything lives in a scratch folder; the real warehouse is never touched.
 """
 
@@ -26,9 +28,17 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
 TOLERANCE = 1e-9
+PENDING_LIST = "scripts/check_portable_sql.py NOT_YET_PORTABLE"
 
 
-def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str) -> float:
+def not_yet_portable_models() -> list[str]:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from check_portable_sql import NOT_YET_PORTABLE
+
+    return sorted(Path(path).stem for path in NOT_YET_PORTABLE if path.endswith(".sql"))
+
+
+def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, exclude: list[str]) -> float:
     """`dbt build` against one target; returns its wall time in seconds."""
     started = time.monotonic()
     command = [
@@ -41,6 +51,8 @@ def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str) -> f
         "--log-path",
         str(scratch / f"logs-{target}"),
     ]
+    if exclude:
+        command += ["--exclude", *(f"{model}+" for model in exclude)]
     done = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         failures = [line for line in done.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
@@ -86,7 +98,7 @@ def spark_rows(spark, table: str, columns: list[str]) -> list[tuple]:
     return [tuple(row) for row in spark.sql(f"select {selected} from marts.{table}").collect()]
 
 
-def compare_marts(warehouse: Path, spark_dir: Path) -> int:
+def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str]) -> int:
     from pyspark.sql import SparkSession
 
     spark = (
@@ -110,12 +122,13 @@ def compare_marts(warehouse: Path, spark_dir: Path) -> int:
     for table in mart_names(con):
         columns = [row[0] for row in con.execute(f"describe marts.{table}").fetchall()]
         duck = sorted(con.execute(f"select * from marts.{table}").fetchall(), key=_sort_key)
-        try:
-            other = sorted(spark_rows(spark, table, columns), key=_sort_key)
-        except Exception as exc:  # a missing table or column is a difference, reported in one line
-            other, problem = None, f"not readable on Spark: {str(exc).splitlines()[0]}"
+        if table in not_built:
+            print(f"{table:<34} {len(duck):>8}  not built on Spark: DuckDB-only SQL left ({PENDING_LIST})")
+            continue
+        if not spark.catalog.tableExists(f"marts.{table}"):
+            problem = "missing on Spark"
         else:
-            problem = rows_differ(duck, other)
+            problem = rows_differ(duck, sorted(spark_rows(spark, table, columns), key=_sort_key))
         differences += problem is not None
         print(f"{table:<34} {len(duck):>8}  {'equal' if problem is None else 'DIFFERENT: ' + problem}")
     spark.stop()
@@ -167,11 +180,12 @@ def check(raw_data_dir: Path, scratch: Path) -> int:
         "SPARK_DIR": str(spark_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    duck_seconds = run_dbt(bin_dir, env, scratch, "local")
+    duck_seconds = run_dbt(bin_dir, env, scratch, "local", exclude=[])
     print(f"dbt build on DuckDB: {duck_seconds:.1f} s")
-    spark_seconds = run_dbt(bin_dir, env, scratch, "spark")
-    print(f"dbt build on Spark:  {spark_seconds:.1f} s")
-    differences = compare_marts(warehouse, spark_dir)
+    pending = not_yet_portable_models()
+    spark_seconds = run_dbt(bin_dir, env, scratch, "spark", exclude=pending)
+    print(f"dbt build on Spark:  {spark_seconds:.1f} s (models, data tests and unit tests)")
+    differences = compare_marts(warehouse, spark_dir, not_built=set(pending))
     if differences:
         print(f"spark-check: {differences} mart(s) differ between DuckDB and Spark", file=sys.stderr)
         return 1
