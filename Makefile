@@ -51,8 +51,9 @@ DASHBOARD_PORT ?= 8000
 dashboard: install
 	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
-## test: lint (ruff, sqlfluff), dbt parse + unit tests, then pytest
-test: install lint dbt-unit pytest
+## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, pytest, then the sample
+## on local Spark against DuckDB (spark-check)
+test: install lint dbt-unit pytest spark-check
 
 lint: install
 	$(BIN)/ruff check .
