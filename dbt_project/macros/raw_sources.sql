@@ -12,7 +12,7 @@
 {%- endmacro %}
 
 {% macro spark__declare_raw_sources() -%}
-    {%- set landing_dir = env_var('LANDING_DIR', '../data/landing') -%}
+    {%- set landing_dir = var('landing_dir', '') or env_var('LANDING_DIR', '../data/landing') -%}
     {%- do run_query('create schema if not exists raw') -%}
     {%- for table in ['events', 'event_rejects', 'loaded_files'] -%}
         {%- do run_query('drop table if exists raw.' ~ table) -%}

@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.assets import raw_events
+from orchestration.defs.raw import raw_events
 from orchestration.loading.landing import land_raw_tables
 from orchestration.settings import SettingsError, load_settings
 from orchestration.warehouse import connect
-from tests.support import api_request, load_events, query, write_ndjson
+from tests.support import api_request, load_events, query, resources_from_env, write_ndjson
 
 
 def _parquet_rows(folder: Path, columns: str) -> list[tuple]:
@@ -77,7 +77,7 @@ def test_the_raw_asset_lands_parquet_when_the_engine_is_spark(
     monkeypatch.setenv("WAREHOUSE_ENGINE", "spark")
     monkeypatch.delenv("LANDING_DIR", raising=False)
     landing = pipeline_env["warehouse"].parent / "landing"
-    assert dg.materialize([raw_events]).success
+    assert dg.materialize([raw_events], resources=resources_from_env()).success
     assert sorted(p.relative_to(landing).as_posix() for p in landing.rglob("*.parquet")) == [
         "event_rejects/load_00000001.parquet",
         "events/load_00000001.parquet",

@@ -2,7 +2,6 @@
     organization signs up at its first key_issued, with the plan it had then; it is active in a
     week when it made a successful call (status < 400) in that ISO week. Weeks run from the
     cohort week to the as-of week; activity after the as-of date is not seen. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,7 +1,6 @@
 {#- One row per issued API key: its onboarding milestones (docs/contract.md onboarding_funnel).
     Only calls made with the key at or after its (first) issuance count. Calls are numbered per
     key in one window pass, then summarized per key and day, then per key. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

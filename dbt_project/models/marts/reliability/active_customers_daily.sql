@@ -1,6 +1,5 @@
 {#- One row per day from the first call to the as-of date: organizations and keys with at least
     one successful call (status < 400) in the day, the 7 and the 28 days ending on it. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,7 +1,6 @@
 {#- One row per organization and API version with a call in the 30 days ending on the as-of date:
     who still depends on an old version, and how much. first_call_at and last_call_at are over
     all history up to the as-of date. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

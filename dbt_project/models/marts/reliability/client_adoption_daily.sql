@@ -1,6 +1,5 @@
 {#- One row per day, API version and SDK version with a call, up to the as-of date: who calls
     which version of the API with which client (`unversioned` / `unknown` when absent). -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,6 +1,5 @@
 {#- One row per organization, route template, method and day with a call, up to the as-of date:
     the customer's own view of each endpoint (docs/contract.md 2b). -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

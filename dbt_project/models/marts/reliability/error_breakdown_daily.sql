@@ -1,6 +1,5 @@
 {#- One row per organization, day, status class (4xx, 5xx) and error type with a failed call, up
     to the as-of date. The error type is result.error_type lower-cased, `unspecified` when absent. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

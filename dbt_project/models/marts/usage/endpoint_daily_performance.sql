@@ -1,5 +1,4 @@
 {#- One row per route template, method and day with at least one call, up to the as-of date. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 
