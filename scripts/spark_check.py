@@ -1,9 +1,9 @@
 """`make spark-check`: the sample built on DuckDB and on local Spark, every mart compared.
 
 Loads the sample (seeds/, or RAW_DATA_DIR) into a scratch DuckDB file with the Python loader,
-lands the raw tables as Parquet (orchestration/loading/landing.py), then runs the same
-`dbt build` (models, data tests and unit tests) against the `local` (DuckDB) and `spark`
-targets, and compares every mart row for row: exact for whole numbers, text, dates and
+lands the raw tables as Parquet (orchestration/loading/landing.py), then runs `dbt build`
+against the `local` (DuckDB) target (models, data tests, unit tests) and the `spark` target
+(models and unit tests), and compares every mart row for row: exact for whole numbers, text, dates and
 booleans, within 1e-9 for doubles. Prints one line per mart and exits 1 on any difference.
 The models scripts/check_portable_sql.py still lists as DuckDB-only (and what depends on them)
 are not built on Spark; their marts are listed as such, never silently left out.
@@ -53,6 +53,9 @@ def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, excl
     ]
     if exclude:
         command += ["--exclude", *(f"{model}+" for model in exclude)]
+    if target == "spark":
+        # Models and unit tests: the data tests ran on DuckDB, whose marts these must equal.
+        command += ["--exclude-resource-type", "test"]
     done = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         failures = [line for line in done.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
@@ -184,7 +187,7 @@ def check(raw_data_dir: Path, scratch: Path) -> int:
     print(f"dbt build on DuckDB: {duck_seconds:.1f} s")
     pending = not_yet_portable_models()
     spark_seconds = run_dbt(bin_dir, env, scratch, "spark", exclude=pending)
-    print(f"dbt build on Spark:  {spark_seconds:.1f} s (models, data tests and unit tests)")
+    print(f"dbt build on Spark:  {spark_seconds:.1f} s (models and unit tests)")
     differences = compare_marts(warehouse, spark_dir, not_built=set(pending))
     if differences:
         print(f"spark-check: {differences} mart(s) differ between DuckDB and Spark", file=sys.stderr)

@@ -60,7 +60,8 @@ locate_columns as (
         header,
         header_line,
         {%- for column in columns %}
-        coalesce(array_position(transform(header, name -> lower(name)), '{{ column }}'), 0) as {{ column }}_at,
+        cast(coalesce(array_position(transform(header, name -> lower(name)), '{{ column }}'), 0) as int)
+            as {{ column }}_at,
         {%- endfor %}
         size(header) as column_count
     from find_header
