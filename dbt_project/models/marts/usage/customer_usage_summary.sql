@@ -67,7 +67,8 @@ compare_windows as (
                     / 10
         end as usage_change_7d_pct,
         cast({{ dbt.datediff('last_call_date', 'as_of_date', 'day') }} as integer) as days_since_last_call,
-        row_number() over (order by calls_30d desc, organization_id asc) as rank_30d
+        -- row_number() is an int on Spark, a bigint on DuckDB: the contract says bigint.
+        cast(row_number() over (order by calls_30d desc, organization_id asc) as bigint) as rank_30d
     from sum_windows
 
 ),
