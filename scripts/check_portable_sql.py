@@ -48,14 +48,7 @@ YAML_DUCKDB_ONLY = (("varchar contract type (string)", r"data_type:\s*varchar\b"
 
 # Models still written for DuckDB only, and why. The check fails when one of them becomes
 # portable too, so this list only shrinks; the lead's merge removes an entry per ported model.
-_ALERTS = "dbt_project/models/intermediate/alerts/"
-NOT_YET_PORTABLE = {
-    _ALERTS + "int_alerts_endpoint_degradation.sql": "lists, structs, json_object (alert detection rework)",
-    _ALERTS + "int_alerts_integration_failing.sql": "lists, structs, json_object (alert detection rework)",
-    _ALERTS + "int_alerts_key_sharing_suspect.sql": "lists, structs, json_object (alert detection rework)",
-    _ALERTS + "int_alerts_usage_spike.sql": "lists, structs, json_object (alert detection rework)",
-    "dbt_project/models/marts/alerts/alert_candidates.sql": "format() sentences (moving to Python)",
-}
+NOT_YET_PORTABLE: dict[str, str] = {}
 
 
 def blank_non_sql(text: str) -> str:

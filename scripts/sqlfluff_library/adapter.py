@@ -18,7 +18,16 @@ def _argument(value: object) -> str:
     return str(value)
 
 
+def _json_figures(fields: list | tuple = (), *args: object, **kwargs: object) -> str:
+    # json_figures takes (name, expression) pairs: a function call over the expressions.
+    values = [field if isinstance(field, str) else str(field[1]) for field in fields]
+    return f"json_figures({', '.join(values)})"
+
+
 def dispatch(macro_name: str, macro_namespace: str | None = None):
+    if macro_name == "json_figures":
+        return _json_figures
+
     def render(*args: object) -> str:
         if macro_name in ("days_through", "integers_through"):
             return _row_source(macro_name, args)
