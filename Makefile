@@ -10,7 +10,7 @@ export PLANS_FILE ?= $(CURDIR)/seeds/plans.csv
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install lock run dev dashboard test lint dbt-unit pytest reports bench clean
+.PHONY: install lock run dev dashboard test lint dbt-unit pytest spark-check reports bench clean
 
 install: $(VENV)/.installed
 
@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 ## lock: re-resolve requirements.lock from pyproject.toml's ranges (pins kept where they still fit;
 ## `make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed), then `make install test`
 lock: install
-	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --extra spark --strip-extras --no-emit-index-url --no-emit-find-links \
 		--no-emit-trusted-host $(LOCK_ARGS) \
 		--output-file requirements.lock pyproject.toml
 
@@ -63,19 +63,26 @@ DASHBOARD_PORT ?= 8000
 dashboard: install
 	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
-## test: lint (ruff, sqlfluff), dbt parse + unit tests, then pytest
-test: install lint dbt-unit pytest
+## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, pytest, then the sample
+## on local Spark against DuckDB (spark-check)
+test: install lint dbt-unit pytest spark-check
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
+	$(BIN)/python scripts/check_portable_sql.py
 
 dbt-unit: install
 	bash scripts/dbt_unit_tests.sh $(BIN)
 
 pytest: install dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest -q
+
+## spark-check: the sample built on DuckDB and on local Spark (Java 17), every mart compared
+## (README "Scaling out"); a scratch folder, the real warehouse is untouched
+spark-check: install
+	$(BIN)/python scripts/spark_check.py
 
 ## bench: load and refresh timings against DuckDB's own floor (README "Performance")
 # Sizes: make bench EVENTS=10M DAYS=30 FORMAT=gzip (or plain, parquet); BENCH_ARGS for more.

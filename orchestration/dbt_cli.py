@@ -32,6 +32,7 @@ def dbt_vars(settings: Settings) -> str:
         "duckdb_memory_limit": settings.duckdb_memory_limit,
         "as_of": settings.as_of.isoformat() if settings.as_of else "",
         "plans_file": str(settings.plans_file) if settings.plans_file else "",
+        "landing_dir": str(settings.landing_dir) if settings.landing_dir else "",
     }
     return json.dumps(values, sort_keys=True)
 

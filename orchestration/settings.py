@@ -47,6 +47,15 @@ class Settings:
     # Optional plan catalogue CSV (docs/contract.md section 2b); None prices nothing.
     plans_file: Path | None = None
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # Where dbt builds the models: duckdb (the warehouse file) or spark (README "Scaling out").
+    warehouse_engine: str = "duckdb"
+    # The raw tables as Parquet, for Spark (orchestration/loading/landing.py); env LANDING_DIR.
+    landing_dir: Path | None = None
+
+    @property
+    def dbt_target(self) -> str:
+        """The profile target of the engine (dbt_project/profiles.yml)."""
+        return "spark" if self.warehouse_engine == "spark" else "local"
 
     @property
     def data_dir(self) -> Path:
@@ -104,8 +113,25 @@ def load_settings() -> Settings:
             else None
         ),
         plans_file=plans_file,
+        warehouse_engine=_engine_from_env(),
+        landing_dir=_path_from_env("LANDING_DIR", warehouse_path.parent / "landing"),
         duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT,
     )
+
+
+WAREHOUSE_ENGINES = ("duckdb", "spark")
+# What the DuckDB-reading steps say when the models are built on Spark.
+NEEDS_DUCKDB_MARTS = (
+    "reads the marts from the DuckDB warehouse file; with WAREHOUSE_ENGINE=spark the marts live in "
+    "Spark's catalogue (schema marts): point this step at them or copy them to DuckDB first"
+)
+
+
+def _engine_from_env() -> str:
+    engine = os.environ.get("WAREHOUSE_ENGINE", "").strip().lower() or "duckdb"
+    if engine not in WAREHOUSE_ENGINES:
+        raise SettingsError(f"WAREHOUSE_ENGINE must be one of {', '.join(WAREHOUSE_ENGINES)}, got {engine!r}")
+    return engine
 
 
 def _number(name: str, default: float, *, minimum: float, integer: bool = False) -> float:

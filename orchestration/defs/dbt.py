@@ -110,6 +110,10 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
         args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
         # This run's warehouse file, as-of date and plans reach dbt as vars, not through os.environ.
         args += ["--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()]
+        args += ["--target", settings.dbt_target]
+        if settings.warehouse_engine == "spark":
+            yield from dbt.cli(args, context=context).stream()
+            return
         # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
         try:
             yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()

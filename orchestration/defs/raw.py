@@ -7,6 +7,7 @@ import dagster as dg
 
 from orchestration.defs.resources import WarehouseResource
 from orchestration.loading import load_directory
+from orchestration.loading.landing import land_raw_tables
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
 
@@ -45,6 +46,10 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
 
     with warehouse.connect() as con:
         report = load_directory(con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=progress)
+        if settings.warehouse_engine == "spark":
+            # Spark reads the raw tables as Parquet (README "Scaling out"): land each new load.
+            landed = land_raw_tables(con, settings.landing_dir)
+            context.log.info(f"landed {len(landed)} load(s) as Parquet in {settings.landing_dir}")
         total_events, total_rejects = con.execute(
             "select (select count(*) from raw.events), (select count(*) from raw.event_rejects)"
         ).fetchall()[0]

@@ -44,6 +44,10 @@ class WarehouseResource(dg.ConfigurableResource):
     organizations_file: str | None = Field(default=None, description="ORGANIZATIONS_FILE (CSV).")
     plans_file: str | None = Field(default=None, description="The plan catalogue (PLANS_FILE).")
     duckdb_memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DUCKDB_MEMORY_LIMIT.")
+    warehouse_engine: str = Field(default="duckdb", description="duckdb or spark (WAREHOUSE_ENGINE).")
+    landing_dir: str | None = Field(
+        default=None, description="Raw tables as Parquet, for Spark (LANDING_DIR)."
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, salt_from_env: bool = False) -> WarehouseResource:
@@ -55,6 +59,8 @@ class WarehouseResource(dg.ConfigurableResource):
             organizations_file=str(settings.organizations_file) if settings.organizations_file else None,
             plans_file=str(settings.plans_file) if settings.plans_file else None,
             duckdb_memory_limit=settings.duckdb_memory_limit,
+            warehouse_engine=settings.warehouse_engine,
+            landing_dir=str(settings.landing_dir) if settings.landing_dir else None,
         )
 
     @property
@@ -67,6 +73,8 @@ class WarehouseResource(dg.ConfigurableResource):
             organizations_file=_optional_path(self.organizations_file),
             plans_file=_optional_path(self.plans_file),
             duckdb_memory_limit=self.duckdb_memory_limit,
+            warehouse_engine=self.warehouse_engine,
+            landing_dir=_optional_path(self.landing_dir),
         )
 
     @contextmanager

@@ -19,7 +19,7 @@ last_plan_per_day as (
     select
         organization_id,
         plan_seen_date,
-        arg_max(plan_id, (plan_seen_at, event_id)) as plan_id
+        {{ value_at_max('plan_id', ['plan_seen_at', 'event_id']) }} as plan_id
     from plan_changes
     group by all
 
@@ -47,7 +47,7 @@ carry_forward as (
     select
         day_spine.organization_id,
         day_spine.plan_date,
-        last_value(last_plan_per_day.plan_id ignore nulls) over (
+        {{ last_value_ignoring_nulls('last_plan_per_day.plan_id') }} over (
             partition by day_spine.organization_id
             order by day_spine.plan_date
             rows between unbounded preceding and current row

@@ -48,7 +48,7 @@ plan_points as (
     select
         plan_changes.organization_id,
         plan_changes.plan_seen_at,
-        arg_max(plan_changes.plan_id, plan_changes.event_id) as plan_id
+        max_by(plan_changes.plan_id, plan_changes.event_id) as plan_id
     from plan_changes
     inner join last_issuance_per_organization
         on
@@ -68,12 +68,25 @@ attach_plan_at_issuance as (
         key_issued_events.application_id,
         key_issued_events.key_issued_at,
         key_issued_events.key_issued_date,
-        coalesce(plan_points.plan_id, key_issued_events.event_plan_id) as plan_id
+        -- The latest plan point at or before the issuance (plan_seen_at is unique per
+        -- organization in plan_points), as an as-of join would pick it.
+        coalesce(
+            max_by(plan_points.plan_id, plan_points.plan_seen_at), key_issued_events.event_plan_id
+        ) as plan_id
     from key_issued_events
-    asof left join plan_points
+    left join plan_points
         on
             key_issued_events.organization_id = plan_points.organization_id
             and key_issued_events.key_issued_at >= plan_points.plan_seen_at
+    group by
+        key_issued_events.event_id,
+        key_issued_events.api_key_id,
+        key_issued_events.organization_id,
+        key_issued_events.developer_id,
+        key_issued_events.application_id,
+        key_issued_events.key_issued_at,
+        key_issued_events.key_issued_date,
+        key_issued_events.event_plan_id
 
 )
 

@@ -14,11 +14,11 @@ describe_top_changes as (
 
     select
         organization_id,
-        string_agg(
-            mover_id || ' ' || case when calls_change_7d > 0 then '+' else '' end || calls_change_7d,
-            ', '
-            order by change_rank
-        ) as top_endpoint_changes
+        {{ ordered_string_agg(
+            "mover_id || ' ' || case when calls_change_7d > 0 then '+' else '' end || calls_change_7d",
+            "', '",
+            'change_rank'
+        ) }} as top_endpoint_changes
     from movers
     where mover_kind = 'route' and change_rank <= 3
     group by organization_id

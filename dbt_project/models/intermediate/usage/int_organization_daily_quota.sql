@@ -20,7 +20,7 @@ last_quota_per_day as (
     select
         organization_id,
         quota_set_date,
-        arg_max(monthly_call_limit, (quota_set_at, event_id)) as monthly_call_limit
+        {{ value_at_max('monthly_call_limit', ['quota_set_at', 'event_id']) }} as monthly_call_limit
     from quota_changes
     group by all
 
@@ -54,7 +54,7 @@ carry_forward as (
         day_spine.organization_id,
         day_spine.quota_date,
         day_spine.first_quota_date,
-        last_value(last_quota_per_day.monthly_call_limit ignore nulls) over (
+        {{ last_value_ignoring_nulls('last_quota_per_day.monthly_call_limit') }} over (
             partition by day_spine.organization_id
             order by day_spine.quota_date
             rows between unbounded preceding and current row

@@ -28,12 +28,18 @@ signups as (
     select
         organization_id,
         plan_id,
-        cast(date_trunc('week', key_issued_at) as date) as cohort_week
-    from key_issuances
-    qualify row_number() over (
-        partition by organization_id
-        order by key_issued_at, event_id
-    ) = 1
+        cohort_week
+    from (
+        select
+            *,
+            cast(date_trunc('week', key_issued_at) as date) as cohort_week,
+            row_number() over (
+                partition by organization_id
+                order by key_issued_at, event_id
+            ) as issuance_number
+        from key_issuances
+    ) as numbered_issuances
+    where issuance_number = 1
 
 ),
 
@@ -58,10 +64,15 @@ spread_week_offsets as (
         as_of.as_of_date
     from size_cohorts
     cross join as_of
-    cross join lateral generate_series(
-        0,
-        (cast(date_trunc('week', as_of.as_of_date) as date) - size_cohorts.cohort_week) // 7
-    ) as offsets (weeks_since_signup)
+    {{ integers_through(
+        '0',
+        integer_divide(
+            dbt.datediff('size_cohorts.cohort_week', "cast(date_trunc('week', as_of.as_of_date) as date)", 'day'),
+            '7'
+        ),
+        'offsets',
+        'weeks_since_signup'
+    ) }}
 
 ),
 
@@ -83,7 +94,7 @@ count_active_customers as (
     select
         signups.cohort_week,
         signups.plan_id,
-        cast((find_active_weeks.active_week - signups.cohort_week) // 7 as integer)
+        cast({{ integer_divide(dbt.datediff('signups.cohort_week', 'find_active_weeks.active_week', 'day'), '7') }} as integer)
             as weeks_since_signup,
         count(*) as active_customers
     from signups

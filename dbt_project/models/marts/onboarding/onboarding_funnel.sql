@@ -19,11 +19,16 @@ api_requests as (
 first_issuances as (
 
     select *
-    from key_issuances
-    qualify row_number() over (
-        partition by api_key_id
-        order by key_issued_at, event_id
-    ) = 1
+    from (
+        select
+            *,
+            row_number() over (
+                partition by api_key_id
+                order by key_issued_at, event_id
+            ) as issuance_number
+        from key_issuances
+    ) as numbered_issuances
+    where issuance_number = 1
 
 ),
 
@@ -87,8 +92,8 @@ classify_keys as (
         summarize_keys.first_success_at,
         summarize_keys.hundredth_call_at,
         summarize_keys.first_error_free_day,
-        (epoch_ms(summarize_keys.first_success_at) - epoch_ms(first_issuances.key_issued_at))
-        / 3600000.0 as hours_to_first_success,
+        ({{ epoch_milliseconds('summarize_keys.first_success_at') }} - {{ epoch_milliseconds('first_issuances.key_issued_at') }})
+        / cast(3600000 as double) as hours_to_first_success,
         case
             when summarize_keys.first_success_at is null then 'key_issued'
             when summarize_keys.hundredth_call_at is null then 'first_success'

@@ -79,11 +79,12 @@ compare_windows as (
             when calls_prior_7d > 0
                 then
                     sign(calls_7d - calls_prior_7d)
-                    * ((2000 * abs(calls_7d - calls_prior_7d) + calls_prior_7d) // (2 * calls_prior_7d))
+                    * {{ integer_divide('2000 * abs(calls_7d - calls_prior_7d) + calls_prior_7d', '2 * calls_prior_7d') }}
                     / 10
         end as usage_change_7d_pct,
-        cast(as_of_date - last_call_date as integer) as days_since_last_call,
-        row_number() over (order by calls_30d desc, organization_id asc) as rank_30d
+        cast({{ dbt.datediff('last_call_date', 'as_of_date', 'day') }} as integer) as days_since_last_call,
+        -- row_number() is an int on Spark, a bigint on DuckDB: the contract says bigint.
+        cast(row_number() over (order by calls_30d desc, organization_id asc) as bigint) as rank_30d
     from add_trend
 
 ),

@@ -34,7 +34,9 @@ aggregate_per_route_day as (
         count(*) filter (where is_client_error) as client_errors,
         count(*) filter (where is_server_error) as server_errors,
         count(*) filter (where is_rate_limited) as rate_limited_calls,
-        quantile_cont(request_duration_ms, [0.5, 0.95, 0.99]) as latency_quantiles_ms
+        percentile_cont(0.5) within group (order by request_duration_ms) as latency_p50_ms,
+        percentile_cont(0.95) within group (order by request_duration_ms) as latency_p95_ms,
+        percentile_cont(0.99) within group (order by request_duration_ms) as latency_p99_ms
     from requests_to_as_of
     group by all
 
@@ -51,9 +53,9 @@ final as (
         client_errors,
         server_errors,
         (client_errors + server_errors) / calls as error_rate,
-        cast(latency_quantiles_ms[1] as double) as latency_p50_ms,
-        cast(latency_quantiles_ms[2] as double) as latency_p95_ms,
-        cast(latency_quantiles_ms[3] as double) as latency_p99_ms,
+        cast(latency_p50_ms as double) as latency_p50_ms,
+        cast(latency_p95_ms as double) as latency_p95_ms,
+        cast(latency_p99_ms as double) as latency_p99_ms,
         rate_limited_calls
     from aggregate_per_route_day
 

@@ -97,12 +97,12 @@ measure_against_cap as (
     -- Rounding half up in exact integer arithmetic, so 79.95% is 80.0 and band 80 every time.
     select
         *,
-        (2000 * used_mtd + monthly_call_limit) // (2 * monthly_call_limit) as pct_of_cap_tenths,
-        (2 * used_mtd * days_in_month + day_of_month) // (2 * day_of_month) as projected_eom,
+        {{ integer_divide('2000 * used_mtd + monthly_call_limit', '2 * monthly_call_limit') }} as pct_of_cap_tenths,
+        {{ integer_divide('2 * used_mtd * days_in_month + day_of_month', '2 * day_of_month') }} as projected_eom,
         case
             when used_mtd >= monthly_call_limit then 0
             when used_mtd = 0 then null
-            else (monthly_call_limit - used_mtd) * day_of_month // used_mtd
+            else {{ integer_divide('(monthly_call_limit - used_mtd) * day_of_month', 'used_mtd') }}
         end as days_to_cap
     from keep_days_with_quota
 

@@ -11,16 +11,16 @@ with
 catalogue_lines as (
 
     {% if plans_file -%}
-        {{ plan_catalogue_lines(plans_file) | indent(8) }}
+        {{ plan_catalogue_select(plans_file) | indent(8) }}
     {%- else -%}
         select
             cast(null as bigint) as line_number,
-            cast(null as varchar) as plan_id,
+            cast(null as string) as plan_id,
             cast(null as double) as monthly_price,
             cast(null as bigint) as monthly_call_limit,
-            cast(null as varchar) as next_plan_id,
+            cast(null as string) as next_plan_id,
             cast(null as double) as overage_price_per_1k_calls,
-            cast(null as varchar) as problem
+            cast(null as string) as problem
         where false
     {%- endif %}
 
@@ -34,10 +34,10 @@ find_first_problem as (
 
 ),
 
-{# error() runs only when a problem exists; it aborts the statement with that one line. #}
+{# The error runs only when a problem exists; it aborts the statement with that one line. #}
 refuse_bad_file as (
 
-    select error(problem) as refused
+    select {{ fail_with('problem') }} as refused
     from find_first_problem
     where problem is not null
 
@@ -46,10 +46,10 @@ refuse_bad_file as (
 keep_plans as (
 
     select
-        cast(plan_id as varchar) as plan_id,
+        cast(plan_id as string) as plan_id,
         cast(monthly_price as double) as monthly_price,
         cast(monthly_call_limit as bigint) as monthly_call_limit,
-        cast(next_plan_id as varchar) as next_plan_id,
+        cast(next_plan_id as string) as next_plan_id,
         cast(overage_price_per_1k_calls as double) as overage_price_per_1k_calls,
         cast(line_number as integer) as line_number
     from catalogue_lines
@@ -57,7 +57,7 @@ keep_plans as (
     union all
     -- Uses the column, so the optimizer cannot drop the error() call.
     select
-        cast(refused as varchar) as plan_id,
+        cast(refused as string) as plan_id,
         null as monthly_price,
         null as monthly_call_limit,
         null as next_plan_id,
