@@ -1,6 +1,13 @@
 {#- One row per organization, day, status class (4xx, 5xx) and error type with a failed call, up
     to the as-of date. The error type is result.error_type lower-cased, `unspecified` when absent. -#}
-{{ config(contract={'enforced': true}) }}
+{{ config(
+    materialized='incremental',
+    contract={'enforced': true},
+    incremental_strategy='delete+insert',
+    unique_key='usage_date',
+    on_schema_change='fail',
+    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
+) }}
 
 with
 
@@ -29,6 +36,7 @@ failed_requests as (
     cross join as_of
     where
         api_requests.request_date <= as_of.as_of_date
+        and {{ rebuild_days('api_requests.request_date', ref('int_as_of_date')) }}
         and (api_requests.is_client_error or api_requests.is_server_error)
 
 ),
