@@ -10,22 +10,33 @@ export PLANS_FILE ?= $(CURDIR)/seeds/plans.csv
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run dev dashboard test lint dbt-unit pytest reports bench clean
+.PHONY: install lock run dev dashboard test lint dbt-unit pytest reports bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions in requirements.lock (tested), then the project itself without resolving again.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
+## lock: re-resolve requirements.lock from pyproject.toml's ranges (pins kept where they still fit;
+## `make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed), then `make install test`
+lock: install
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+		--no-emit-trusted-host $(LOCK_ARGS) \
+		--output-file requirements.lock pyproject.toml
+
+# The instance config (dagster_home/dagster.yaml, outside the Python package) into DAGSTER_HOME.
+$(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 
+# `dbt parse` with the vars a run passes (orchestration/dbt_cli.py), so runs parse partially.
 dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
-	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	$(BIN)/python -m orchestration.dbt_cli
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
 ## print a short summary (full log in data/logs/) and the reports
@@ -37,6 +48,7 @@ reports:
 	@echo; $(BIN)/apiwh top
 	@echo; $(BIN)/apiwh quota
 	@echo; $(BIN)/apiwh endpoints --limit 10
+	@echo; $(BIN)/apiwh incidents --days 7
 	@echo; $(BIN)/apiwh funnel
 	@echo; $(BIN)/apiwh retention
 	@echo; $(BIN)/apiwh alerts --pending

@@ -19,11 +19,12 @@ from typing import NoReturn
 
 import duckdb
 
-from orchestration import commands, generator, pipeline_commands, plans, sql_command
+from orchestration import commands, pipeline_commands, plans, sample_data, sql_command
 from orchestration.alerts import commands as alert_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
-from orchestration.reports import onboarding, usage
+from orchestration.reports import onboarding, reliability, usage
+from orchestration.settings import debug_enabled
 
 Register = Callable[[argparse._SubParsersAction], None]
 
@@ -34,12 +35,13 @@ COMMANDS: tuple[Register, ...] = (
     pipeline_commands.register_publish,  # publish
     sql_command.register,  # sql
     usage.register,  # top, quota, endpoints
+    reliability.register,  # incidents, versions, keys
     onboarding.register,  # funnel, retention
     alert_commands.register,  # alerts
     pipeline_commands.register_deliver,  # deliver
     plans.register,  # plans
     dashboard_commands.register,  # dashboard, report
-    generator.register,  # generate
+    sample_data.register,  # generate
     pipeline_commands.register_dev,  # dev
 )
 
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"apiwh {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line; APIWH_DEBUG=1 shows the traceback
-        if os.environ.get("APIWH_DEBUG"):
+        if debug_enabled():
             raise
         print(
             f"apiwh {args.command}: internal error: {type(exc).__name__}: {_one_line(str(exc))}"

@@ -15,7 +15,7 @@ from orchestration.readers import (
 )
 from orchestration.reports.usage import positive_int
 from orchestration.settings import Settings, load_settings
-from orchestration.warehouse import connect
+from orchestration.warehouse import connect, table_exists
 
 STAGING_TABLES = (
     "staging.stg_events",
@@ -55,16 +55,6 @@ def _open_live_read_only(settings: Settings):
     if not settings.warehouse_path.exists():
         raise WarehouseNotBuiltError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
     return connect(settings.warehouse_path, read_only=True)
-
-
-def _table_exists(con, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -120,7 +110,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             )
         print("Staging:")
         for table in STAGING_TABLES:
-            if _table_exists(con, table):
+            if table_exists(con, *table.split(".")):
                 n = con.execute(f"select count(*) from {table}").fetchall()[0][0]
                 print(f"  {table:<28} {n:>12,} rows")
             else:
@@ -134,7 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             for (table,) in marts:
                 n = con.execute(f'select count(*) from marts."{table}"').fetchall()[0][0]
                 print(f"  marts.{table:<22} {n:>12,} rows")
-        if _table_exists(con, "intermediate.int_as_of_date"):
+        if table_exists(con, "intermediate", "int_as_of_date"):
             as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
             if as_of:
                 print(f"As-of date of the live warehouse: {as_of[0][0]}")

@@ -1,53 +1,53 @@
-"""The Dagster code location: `dagster dev -m orchestration.definitions` (docs/contract.md section 3)."""
+"""The Dagster code location: `dagster dev -m orchestration.definitions` (docs/contract.md section 3).
+
+The one composition root: every Dagster object comes from orchestration/defs/, and the settings
+enter here, read once when Dagster loads the location (never at import: `defs` is lazy).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.alerts.dagster_defs import (
+from orchestration.alerts.config import AlertSettings
+from orchestration.defs.alerts import (
     ALERTS_ASSET_KEY,
     alerts_ledger_asset,
     build_alert_sensors,
     deliver_alerts_job,
 )
-from orchestration.assets import build_dbt_assets, build_published_snapshot, raw_events
-from orchestration.dashboard.asset import dashboard
-from orchestration.dbt_project import DBT_EXECUTABLE, warehouse_dbt_project
-from orchestration.warehouse import WAREHOUSE_WRITER_TAGS
+from orchestration.defs.dashboard import dashboard
+from orchestration.defs.dbt import build_dbt_assets
+from orchestration.defs.dbt_project import prepared_manifest
+from orchestration.defs.jobs import daily_refresh, daily_refresh_schedule
+from orchestration.defs.raw import raw_events
+from orchestration.defs.resources import build_resources
+from orchestration.defs.snapshot import build_published_snapshot
+from orchestration.settings import Settings, load_alert_settings, load_settings
 
 
-def build_definitions() -> dg.Definitions:
-    dbt_models = build_dbt_assets()
+def build_definitions(
+    settings: Settings, alerts: AlertSettings, *, secrets_from_env: bool = False
+) -> dg.Definitions:
+    """Everything the location holds, wired to resources made from these settings."""
+    dbt_models = build_dbt_assets(prepared_manifest(settings))
     marts_keys = [key for key in dbt_models.keys if key.path[0] == "marts"]
     # Published after the ledger, so analysts see the alerts of the same run.
     published_snapshot = build_published_snapshot([*marts_keys, ALERTS_ASSET_KEY])
-
-    # No partitions: each run loads what is new and rebuilds what depends on it. In-process, so
-    # steps run one after another and only one of them ever holds the DuckDB file.
-    daily_refresh = dg.define_asset_job(
-        name="daily_refresh",
-        selection=dg.AssetSelection.all(),
-        executor_def=dg.in_process_executor,
-        tags=WAREHOUSE_WRITER_TAGS,
-        description="Load new raw files, build every model and mart, record alerts, publish.",
-    )
-    daily_schedule = dg.ScheduleDefinition(
-        name="daily_refresh_schedule",
-        job=daily_refresh,
-        cron_schedule="0 6 * * *",
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
     return dg.Definitions(
         assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot, dashboard],
         jobs=[daily_refresh, deliver_alerts_job],
-        schedules=[daily_schedule],
+        schedules=[daily_refresh_schedule],
         sensors=build_alert_sensors(daily_refresh),
-        resources={
-            "dbt": DbtCliResource(project_dir=warehouse_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
-        },
+        resources=build_resources(settings, alerts, secrets_from_env=secrets_from_env),
     )
 
 
-defs = build_definitions()
+def definitions_from_environment() -> dg.Definitions:
+    """The settings from the environment (orchestration/settings.py), read once, right now."""
+    settings = load_settings()
+    return build_definitions(settings, load_alert_settings(settings), secrets_from_env=True)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return definitions_from_environment()

@@ -14,43 +14,50 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.alerts.config import load_alert_settings
+from orchestration.alerts.config import AlertSettings
+from orchestration.dbt_cli import DBT_EXECUTABLE, MANIFEST_PATH, parse_project
 from orchestration.errors import UsageError, UserError
 from orchestration.plans import read_plan_catalogue
 from orchestration.run_summary import JobOutcome, execute_job, render_delivery, render_refresh
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    Settings,
+    dagster_home_setting,
+    environment_with,
+    load_alert_settings,
+    load_settings,
+)
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
 
-DAGSTER_YAML = PROJECT_ROOT / "orchestration" / "dagster_home" / "dagster.yaml"
+# The instance config `make` copies into DAGSTER_HOME (one DuckDB writer, telemetry off).
+DAGSTER_YAML = PROJECT_ROOT / "dagster_home" / "dagster.yaml"
 DBT_SOURCES = ("models", "macros", "tests", "dbt_project.yml")
 
 
 def ensure_dagster_home() -> Path:
     """DAGSTER_HOME from the environment, else .dagster/ in the project (as `make` does), with
     the project's dagster.yaml (telemetry and the pop-up off, one DuckDB writer)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster").resolve()
+    home = dagster_home_setting().resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         shutil.copyfile(DAGSTER_YAML, config)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
-def ensure_fresh_manifest() -> None:
+def ensure_fresh_manifest(settings: Settings) -> None:
     """`dbt parse` when the manifest is missing or older than a model, macro or test, so the
     run never works from models that are not the ones on disk."""
-    from orchestration.dbt_project import parse_project, warehouse_dbt_project
-
-    manifest = warehouse_dbt_project.manifest_path
+    manifest = MANIFEST_PATH
     newest = 0.0
     for name in DBT_SOURCES:
         path = DBT_PROJECT_DIR / name
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
         newest = max([newest, *(p.stat().st_mtime for p in files)])
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        parse_project()
+        parse_project(settings)
 
 
 def _log_path(settings: Settings, job_name: str) -> Path:
@@ -60,14 +67,15 @@ def _log_path(settings: Settings, job_name: str) -> Path:
     return settings.data_dir / "logs" / f"{job_name}-{stamp}.log"
 
 
-def _prepare(settings: Settings) -> None:
+def _prepare(settings: Settings) -> tuple[AlertSettings, Path]:
     # Settings errors (AS_OF, WAREHOUSE_PATH) surfaced by load_settings before we get here; the
     # alert settings are checked now too, rather than inside the run.
-    load_alert_settings(settings)
+    alerts = load_alert_settings(settings)
     if not settings.raw_data_dir.is_dir():
         raise UsageError(f"RAW_DATA_DIR {settings.raw_data_dir} is not a folder")
-    ensure_dagster_home()
-    ensure_fresh_manifest()
+    home = ensure_dagster_home()
+    ensure_fresh_manifest(settings)
+    return alerts, home
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -75,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.plans_file is not None:
         # A bad catalogue is one line naming the file and the line, before any work.
         read_plan_catalogue(settings.plans_file)
-    _prepare(settings)
+    alerts, home = _prepare(settings)
     log_path = _log_path(settings, "daily_refresh")
     print(
         f"Refreshing {settings.warehouse_path} from {settings.raw_data_dir}"
@@ -86,11 +94,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_config = (
         {"ops": {"warehouse_dbt_models": {"config": {"full_refresh": True}}}} if args.full_refresh else {}
     )
-    refresh = execute_job("daily_refresh", log_path, run_config=run_config)
+    refresh = execute_job(
+        settings, alerts, "daily_refresh", log_path, dagster_home=home, run_config=run_config
+    )
     delivery: JobOutcome | None = None
     if refresh.success and not args.no_deliver:
-        delivery = execute_job("deliver_alerts", log_path)
-    print(render_refresh(refresh, settings=settings, log_path=log_path, delivery=delivery))
+        delivery = execute_job(settings, alerts, "deliver_alerts", log_path, dagster_home=home)
+    print(
+        render_refresh(
+            refresh, settings=settings, alert_settings=alerts, log_path=log_path, delivery=delivery
+        )
+    )
     if not refresh.success:
         return 1
     return 0 if delivery is None or delivery.success else 1
@@ -98,16 +112,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_deliver(args: argparse.Namespace) -> int:
     settings = load_settings()
-    load_alert_settings(settings)
-    ensure_dagster_home()
+    alerts = load_alert_settings(settings)
+    home = ensure_dagster_home()
     if not settings.warehouse_path.exists():
         raise UserError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
     log_path = _log_path(settings, "deliver_alerts")
     run_config = (
         {"ops": {"deliver_pending_alerts": {"config": {"revive_dead": True}}}} if args.revive_dead else {}
     )
-    outcome = execute_job("deliver_alerts", log_path, run_config=run_config)
-    print(render_delivery(outcome, settings=settings, log_path=log_path))
+    outcome = execute_job(
+        settings, alerts, "deliver_alerts", log_path, dagster_home=home, run_config=run_config
+    )
+    print(render_delivery(outcome, alert_settings=alerts, log_path=log_path))
     return 0 if outcome.success else 1
 
 
@@ -115,28 +131,27 @@ def cmd_publish(args: argparse.Namespace) -> int:
     settings = load_settings()
     if not settings.warehouse_path.exists():
         raise UserError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path, memory_limit=settings.duckdb_memory_limit) as con:
         counts = publish_snapshot(con, settings.snapshot_path)
         rows = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
-    except Exception:
-        con.close()
-        raise
-    con.close()
     as_of = f"as-of date {rows[0][0]}" if rows else "no as-of date yet"
     print(f"Published {len(counts)} table(s), {as_of}, to {settings.snapshot_path}")
     return 0
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    load_settings()
-    ensure_dagster_home()
-    ensure_fresh_manifest()
+    settings = load_settings()
+    home = ensure_dagster_home()
+    ensure_fresh_manifest(settings)
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
+    # The child gets DAGSTER_HOME, and this interpreter's bin/ first on PATH so that
+    # prepare_if_dev's `dbt parse` finds our dbt; this process's environment stays untouched.
+    env = environment_with(DAGSTER_HOME=str(home))
+    env["PATH"] = os.pathsep.join([str(DBT_EXECUTABLE.parent), env.get("PATH", "")])
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     try:
-        return subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode
+        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=False).returncode
     except KeyboardInterrupt:
         return 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 
+from orchestration.reports.table import render_table
 from orchestration.settings import DBT_PROJECT_DIR, SettingsError, load_settings
 
 CATALOGUE_MACRO = DBT_PROJECT_DIR / "macros" / "plan_catalogue_lines.sql"
@@ -43,23 +44,21 @@ def catalogue_sql(plans_file: Path) -> str:
 
 def read_plan_catalogue(plans_file: Path) -> list[Plan]:
     """Every plan in file order, or PlanCatalogueError for the first bad line."""
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            f"""
-            select
-                plan_id, monthly_price, monthly_call_limit, next_plan_id,
-                overage_price_per_1k_calls, line_number, problem
-            from ({catalogue_sql(plans_file)})
-            order by line_number
-            """
-        ).fetchall()
-    except duckdb.Error as exc:
-        # e.g. not UTF-8 text: DuckDB's first line says why.
-        reason = str(exc).strip().splitlines()[0]
-        raise PlanCatalogueError(f"PLANS_FILE {plans_file}: cannot be read ({reason})") from exc
-    finally:
-        con.close()
+    with duckdb.connect() as con:
+        try:
+            rows = con.execute(
+                f"""
+                select
+                    plan_id, monthly_price, monthly_call_limit, next_plan_id,
+                    overage_price_per_1k_calls, line_number, problem
+                from ({catalogue_sql(plans_file)})
+                order by line_number
+                """
+            ).fetchall()
+        except duckdb.Error as exc:
+            # e.g. not UTF-8 text: DuckDB's first line says why.
+            reason = str(exc).strip().splitlines()[0]
+            raise PlanCatalogueError(f"PLANS_FILE {plans_file}: cannot be read ({reason})") from exc
     problems = [row[-1] for row in rows if row[-1] is not None]
     if problems:
         raise PlanCatalogueError(problems[0])
@@ -86,14 +85,7 @@ def render_catalogue(plans_file: Path, plans: list[Plan]) -> str:
         )
         for plan in plans
     ]
-    widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
-    for cells in (header, *rows):
-        lines.append(
-            "  ".join(
-                cell.ljust(width) if index in (0, 3) else cell.rjust(width)
-                for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            ).rstrip()
-        )
+    lines += render_table(header, rows, align="lrrlr", rule=False)
     return "\n".join(lines)
 
 

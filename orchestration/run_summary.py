@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from orchestration.alerts.config import AlertSettings
 from orchestration.settings import PROJECT_ROOT, Settings
 
 STEP_LABELS = {
@@ -118,11 +119,25 @@ def _root_error(event: Any) -> str:
     return f"{error.cls_name}: {message}"[:400]
 
 
-def execute_job(job_name: str, log_path: Path, *, run_config: Mapping[str, Any] | None = None) -> JobOutcome:
-    """Execute `job_name` of the code location in this process, recorded in DAGSTER_HOME."""
+def execute_job(
+    settings: Settings,
+    alerts: AlertSettings,
+    job_name: str,
+    log_path: Path,
+    *,
+    dagster_home: Path,
+    run_config: Mapping[str, Any] | None = None,
+) -> JobOutcome:
+    """Execute `job_name` of the code location in this process, recorded in `dagster_home`.
+
+    The one place outside orchestration/defs/ that imports Dagster, inside this function only,
+    so the rest of the CLI starts without it (tests/unit/test_layout.py holds the rule).
+    """
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions(settings, alerts, secrets_from_env=True)
 
     started = time.monotonic()
     # dbt, run in this process for row counts, changes the working directory: put it back.
@@ -142,7 +157,7 @@ def execute_job(job_name: str, log_path: Path, *, run_config: Mapping[str, Any] 
 
         job = defs.resolve_job_def(job_name).with_logger_defs({"run_log": run_log})
         config = {**(run_config or {}), "loggers": {"run_log": {}}}
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
     outcome = JobOutcome(
         job_name=job_name,
@@ -194,13 +209,10 @@ def _failure_line(outcome: JobOutcome, log_path: Path) -> str:
     )
 
 
-def _delivery_phrase(delivery: JobOutcome, settings: Settings) -> str:
-    from orchestration.alerts.config import load_alert_settings
-
+def _delivery_phrase(delivery: JobOutcome, alert_settings: AlertSettings) -> str:
     if not delivery.success:
         return f"delivery failed ({delivery.error}); `apiwh deliver` retries"
     figures = delivery.observed.get("marts/alerts", {})
-    alert_settings = load_alert_settings(settings)
     sinks = _shown(alert_settings.jsonl_path) + (" and the webhook" if alert_settings.webhook_url else "")
     text = f"{_n(figures.get('delivered'))} delivered to {sinks}"
     retry = int(figures.get("failed_will_retry") or 0) + int(figures.get("deferred") or 0)
@@ -212,7 +224,12 @@ def _delivery_phrase(delivery: JobOutcome, settings: Settings) -> str:
 
 
 def render_refresh(
-    outcome: JobOutcome, *, settings: Settings, log_path: Path, delivery: JobOutcome | None
+    outcome: JobOutcome,
+    *,
+    settings: Settings,
+    alert_settings: AlertSettings,
+    log_path: Path,
+    delivery: JobOutcome | None,
 ) -> str:
     if not outcome.success:
         return _failure_line(outcome, log_path)
@@ -224,11 +241,8 @@ def render_refresh(
     snapshot = outcome.materialized.get("marts/published_snapshot", {})
     as_of: dt.date | None = None
     if settings.snapshot_path.exists():
-        con = connect(settings.snapshot_path, read_only=True)
-        try:
+        with connect(settings.snapshot_path, read_only=True) as con:
             as_of = read_as_of(con)
-        finally:
-            con.close()
     lines = [
         f"daily_refresh succeeded in {outcome.seconds:.0f} s (run {outcome.run_id[:8]}). "
         f"Full log: {_shown(log_path)}",
@@ -249,21 +263,21 @@ def render_refresh(
     )
     alert_line = f"  alerts  {_n(alerts.get('new_alerts'))} new"
     if delivery is not None:
-        alert_line += ", " + _delivery_phrase(delivery, settings)
+        alert_line += ", " + _delivery_phrase(delivery, alert_settings)
     elif alerts.get("pending_alerts"):
         alert_line += f", {_n(alerts.get('pending_alerts'))} pending: `apiwh deliver` sends them"
     lines.append(alert_line + " (`apiwh alerts`)")
     return "\n".join(lines)
 
 
-def render_delivery(outcome: JobOutcome, *, settings: Settings, log_path: Path) -> str:
+def render_delivery(outcome: JobOutcome, *, alert_settings: AlertSettings, log_path: Path) -> str:
     if not outcome.success:
         return _failure_line(outcome, log_path)
     figures = outcome.observed.get("marts/alerts", {})
     if not figures:
         return f"Nothing to deliver: no warehouse yet. Full log: {_shown(log_path)}"
     return (
-        f"deliver_alerts: {_n(figures.get('due'))} due, {_delivery_phrase(outcome, settings)}; "
+        f"deliver_alerts: {_n(figures.get('due'))} due, {_delivery_phrase(outcome, alert_settings)}; "
         f"{_n(figures.get('pending_alerts'))} pending, {_n(figures.get('dead_alerts'))} dead now. "
         f"Full log: {_shown(log_path)}"
     )

@@ -1,6 +1,8 @@
-"""Runtime settings, read from the environment when asked (never at import time).
+"""Runtime settings: the one module that reads the environment, when asked (never at import time).
 
 docs/contract.md section 3 names the variables; defaults make `make run` work from a fresh clone.
+The CLI reads them once per command; the Dagster code location once per load, and hands them to
+assets and ops as resources (orchestration/defs/resources.py), so nothing else reads os.environ.
 """
 
 from __future__ import annotations
@@ -10,6 +12,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.alerts.config import (
+    ALERTS_FILE_NAME,
+    DEFAULT_BACKOFF_MAX_SECONDS,
+    DEFAULT_BACKOFF_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT_SECONDS,
+    WEBHOOK_FORMATS,
+    AlertSettings,
+)
 from orchestration.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +28,8 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # Documented default so a fresh clone works; production sets its own (README "Privacy").
 DEFAULT_IP_HASH_SALT = "api-usage-warehouse-default-salt"
+# Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 class SettingsError(UsageError, ValueError):
@@ -33,6 +46,7 @@ class Settings:
     organizations_file: Path | None = None
     # Optional plan catalogue CSV (docs/contract.md section 2b); None prices nothing.
     plans_file: Path | None = None
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @property
     def data_dir(self) -> Path:
@@ -90,4 +104,65 @@ def load_settings() -> Settings:
             else None
         ),
         plans_file=plans_file,
+        duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT,
     )
+
+
+def _number(name: str, default: float, *, minimum: float, integer: bool = False) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError as exc:
+        kind = "an integer" if integer else "a number"
+        raise SettingsError(f"{name} must be {kind}, got {text!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {text!r}")
+    return value
+
+
+def load_alert_settings(settings: Settings) -> AlertSettings:
+    """Sinks and retry policy from the environment; the JSON-lines file defaults to
+    <warehouse dir>/alerts.jsonl (ALERT_FILE_PATH overrides it)."""
+    file_text = os.environ.get("ALERT_FILE_PATH", "").strip()
+    jsonl_path = Path(file_text) if file_text else settings.data_dir / ALERTS_FILE_NAME
+    if not jsonl_path.is_absolute():
+        jsonl_path = Path.cwd() / jsonl_path
+    url = os.environ.get("ALERT_WEBHOOK_URL", "").strip() or None
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        raise SettingsError("ALERT_WEBHOOK_URL must be an http:// or https:// URL")
+    webhook_format = os.environ.get("ALERT_WEBHOOK_FORMAT", "").strip().lower() or "json"
+    if webhook_format not in WEBHOOK_FORMATS:
+        raise SettingsError(
+            f"ALERT_WEBHOOK_FORMAT must be one of {', '.join(WEBHOOK_FORMATS)}, got {webhook_format!r}"
+        )
+    backoff = _number("ALERT_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS, minimum=0)
+    return AlertSettings(
+        jsonl_path=jsonl_path,
+        webhook_url=url,
+        webhook_secret=os.environ.get("ALERT_WEBHOOK_SECRET") or None,
+        webhook_format=webhook_format,
+        timeout_seconds=_number("ALERT_WEBHOOK_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, minimum=0.001),
+        max_attempts=int(_number("ALERT_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS, minimum=1, integer=True)),
+        backoff_seconds=backoff,
+        backoff_max_seconds=max(
+            backoff,
+            _number("ALERT_BACKOFF_MAX_SECONDS", DEFAULT_BACKOFF_MAX_SECONDS, minimum=0),
+        ),
+    )
+
+
+def debug_enabled() -> bool:
+    """APIWH_DEBUG set: the CLI shows tracebacks instead of one-line errors."""
+    return bool(os.environ.get("APIWH_DEBUG"))
+
+
+def dagster_home_setting() -> Path:
+    """DAGSTER_HOME, else .dagster/ in the project (as `make` sets it)."""
+    return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster")
+
+
+def environment_with(**overrides: str) -> dict[str, str]:
+    """This process's environment plus `overrides`, for a child process (os.environ untouched)."""
+    return {**os.environ, **overrides}

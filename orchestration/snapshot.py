@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse import table_exists
+
 PUBLISHED_SCHEMAS = ("marts",)
 META_TABLE = "meta.snapshot"
 RAW_SUMMARY_TABLE = "meta.raw_load_summary"
@@ -39,16 +41,6 @@ from raw.loaded_files
 group by all
 order by status
 """
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dict[str, int]:
@@ -79,9 +71,9 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dic
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f'create schema if not exists snapshot."{schema}"')
         con.execute("create schema snapshot.meta")
-        if _has_table(con, "intermediate", "int_as_of_date"):
+        if table_exists(con, "intermediate", "int_as_of_date"):
             con.execute(_META_SQL, [live_mtime_ns])
-        if _has_table(con, "raw", "loaded_files"):
+        if table_exists(con, "raw", "loaded_files"):
             con.execute(_RAW_SUMMARY_SQL)
         for schema, table in tables:
             con.execute(f'create table snapshot."{schema}"."{table}" as select * from "{schema}"."{table}"')

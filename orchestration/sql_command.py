@@ -75,8 +75,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
     query = args.query if args.query != "-" else sys.stdin.read()
     if not query.strip():
         raise UsageError("the query is empty")
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         # Only the snapshot: no reading or writing of other files from a query.
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
@@ -86,8 +85,6 @@ def cmd_sql(args: argparse.Namespace) -> int:
             raise UserError("the statement returned no result (apiwh sql runs queries)")
         columns = [column[0] for column in cursor.description]
         rows = cursor.fetchmany(args.max_rows + 1)
-    finally:
-        con.close()
     truncated = len(rows) > args.max_rows
     rows = rows[: args.max_rows]
     print(render_rows(columns, rows, args.format))

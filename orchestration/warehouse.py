@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import duckdb
 
 from orchestration.errors import UserError
-
-DEFAULT_MEMORY_LIMIT = "2GB"
+from orchestration.settings import DEFAULT_MEMORY_LIMIT
 
 # Every Dagster asset or op that writes the DuckDB file uses this pool (limit 1 in dagster.yaml):
 # DuckDB allows one writing process at a time.
@@ -41,8 +39,13 @@ def lock_holder(duckdb_message: str) -> str:
     return f"process {pid} ({command})" if command else f"process {pid}"
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with UTC as session zone (naive timestamps are otherwise read locally)."""
+def connect(
+    path: Path, *, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> duckdb.DuckDBPyConnection:
+    """A connection with UTC as session zone (naive timestamps are otherwise read locally).
+
+    Use it as a context manager (`with connect(path) as con:`): leaving the block closes it.
+    """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -55,5 +58,16 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
         ) from exc
     con.execute("set TimeZone = 'UTC'")
     # Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).
-    con.execute("set memory_limit = ?", [os.environ.get("DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)])
+    con.execute("set memory_limit = ?", [memory_limit])
     return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether this database (not an attached one) has the table or view `schema.table`."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )

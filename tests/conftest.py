@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.dbt_project import parse_project
+from orchestration.dbt_cli import MANIFEST_PATH, parse_project
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """One `dbt parse` per session, before test modules import the Dagster definitions, so
-    dagster-dbt never works from a manifest older than the models (docs/design.md)."""
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """One `dbt parse` per session, for the tests that load the Dagster definitions, so
+    dagster-dbt never works from a manifest older than the models (docs/design.md). Tests
+    that do not load them never pay for it."""
     parse_project()
+    return MANIFEST_PATH
 
 
 @pytest.fixture

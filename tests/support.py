@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.loading import load_directory
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, load_alert_settings, load_settings
 from orchestration.warehouse import connect
 
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -170,3 +170,12 @@ def query(warehouse: Path, sql: str, params: Sequence = ()) -> list[tuple]:
         return con.execute(sql, list(params)).fetchall()
     finally:
         con.close()
+
+
+def resources_from_env() -> dict:
+    """The code location's resources, made from this test's environment (monkeypatched) the way
+    the location makes them; tests hand them to materialize / execute_in_process directly."""
+    from orchestration.defs.resources import build_resources
+
+    settings = load_settings()
+    return build_resources(settings, load_alert_settings(settings))

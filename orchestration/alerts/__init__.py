@@ -2,5 +2,5 @@
 ledger marts.alerts, delivered by the deliver_alerts job to a JSON-lines file and a webhook.
 
 Pure modules (no Dagster): config, ledger, render, signing, sinks, delivery. Dagster objects:
-dagster_defs. CLI: commands (`apiwh alerts`). README.md describes receivers and signatures.
+orchestration/defs/alerts.py. CLI: commands (`apiwh alerts`). README.md describes receivers and signatures.
 """

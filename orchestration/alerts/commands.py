@@ -64,12 +64,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         statuses = ["pending"]
     elif args.dead:
         statuses = ["dead"]
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         alerts = list_alerts(con, statuses=statuses)
         as_of = read_as_of(con)
-    finally:
-        con.close()
     if args.json:
         for alert in alerts:
             print(json.dumps(_as_json(alert), default=str))

@@ -16,6 +16,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse import table_exists
+
 LEDGER_TABLE = "marts.alerts"
 CANDIDATES_TABLE = "marts.alert_candidates"
 STATUSES = ("pending", "delivered", "dead")
@@ -88,19 +90,9 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LEDGER_DDL)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
-
-
 def record_new_alerts(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> RecordResult:
     """Insert every candidate whose key the ledger has not seen; return the new keys."""
-    if not _table_exists(con, "marts", "alert_candidates"):
+    if not table_exists(con, "marts", "alert_candidates"):
         raise CandidatesMissingError(
             f"{CANDIDATES_TABLE} does not exist: build the dbt models first (dbt build)"
         )
@@ -138,7 +130,7 @@ def record_new_alerts(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> Re
 
 def status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
-    if not _table_exists(con, "marts", "alerts"):
+    if not table_exists(con, "marts", "alerts"):
         return counts
     for status, n in con.execute(f"select status, count(*) from {LEDGER_TABLE} group by status").fetchall():
         counts[status] = n
@@ -155,7 +147,7 @@ def _alert_from_row(row: Sequence[Any]) -> Alert:
 
 def list_alerts(con: duckdb.DuckDBPyConnection, *, statuses: Iterable[str] | None = None) -> list[Alert]:
     """The ledger, oldest first; optionally only some statuses. [] when it does not exist."""
-    if not _table_exists(con, "marts", "alerts"):
+    if not table_exists(con, "marts", "alerts"):
         return []
     wanted = list(statuses) if statuses is not None else list(STATUSES)
     rows = con.execute(

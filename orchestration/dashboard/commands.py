@@ -41,11 +41,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     settings = load_settings()
     site = settings.dashboard_dir
     if args.rebuild or not (site / "index.html").exists():
-        con = _open_snapshot(settings)
-        try:
+        with _open_snapshot(settings) as con:
             counts = build_site(con, site, load_directory(settings.organizations_file), generated_at=_now())
-        finally:
-            con.close()
         print(f"Built {counts['pages']} pages from the published snapshot into {site}")
     handler = functools.partial(_QuietHandler, directory=str(site))
     try:
@@ -75,22 +72,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     directory = load_directory(settings.organizations_file)
-    con = _open_snapshot(settings)
-    try:
-        html_path, csv_path = write_report(
-            con,
-            args.organization_id,
-            Path(args.out),
-            directory,
-            month=args.month,
-            days=args.days,
-            generated_at=_now(),
-        )
-    except ReportError as exc:
-        print(f"apiwh report: error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        con.close()
+    with _open_snapshot(settings) as con:
+        try:
+            html_path, csv_path = write_report(
+                con,
+                args.organization_id,
+                Path(args.out),
+                directory,
+                month=args.month,
+                days=args.days,
+                generated_at=_now(),
+            )
+        except ReportError as exc:
+            print(f"apiwh report: error: {exc}", file=sys.stderr)
+            return 2
     print(f"Wrote {html_path}\nWrote {csv_path}")
     return 0
 

@@ -62,26 +62,24 @@ def load_directory(path: Path | None) -> Directory:
         return Directory()
     if not path.is_file():
         raise SettingsError(f"ORGANIZATIONS_FILE {path} does not exist or is not a file")
-    con = duckdb.connect()
-    try:
-        columns = [
-            row[0].strip().lower()
-            for row in con.execute(
-                "describe select * from read_csv(?, header = true, all_varchar = true)", [str(path)]
-            ).fetchall()
-        ]
-        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-        if missing:
-            raise SettingsError(
-                f"ORGANIZATIONS_FILE {path} lacks the column(s) {', '.join(missing)}; "
-                f"expected a header {', '.join(REQUIRED_COLUMNS)}"
-            )
-        rows = con.execute(_READ_SQL, [str(path)]).fetchall()
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise SettingsError(f"ORGANIZATIONS_FILE {path} is not a readable CSV: {first_line}") from exc
-    finally:
-        con.close()
+    with duckdb.connect() as con:
+        try:
+            columns = [
+                row[0].strip().lower()
+                for row in con.execute(
+                    "describe select * from read_csv(?, header = true, all_varchar = true)", [str(path)]
+                ).fetchall()
+            ]
+            missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+            if missing:
+                raise SettingsError(
+                    f"ORGANIZATIONS_FILE {path} lacks the column(s) {', '.join(missing)}; "
+                    f"expected a header {', '.join(REQUIRED_COLUMNS)}"
+                )
+            rows = con.execute(_READ_SQL, [str(path)]).fetchall()
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise SettingsError(f"ORGANIZATIONS_FILE {path} is not a readable CSV: {first_line}") from exc
     organizations: dict[str, Organization] = {}
     for line_number, (organization_id, display_name, email) in enumerate(rows, start=2):
         if not organization_id:

@@ -344,3 +344,19 @@ def _write_folder(out_dir: Path, pages: dict[str, str]) -> None:
         os.replace(out_dir, retired)
     os.replace(building, out_dir)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+# What the pages were built from, beside them: the asset rebuilds only when it changed.
+BUILT_FROM = ".built-from"
+
+
+def site_inputs(snapshot: Path, organizations: Path | None) -> str:
+    """What the pages are made from: the snapshot file and the organizations file, by stat."""
+    parts = []
+    for path in (snapshot, organizations):
+        if path is not None and path.exists():
+            stat = path.stat()
+            parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_size}")
+        else:
+            parts.append(f"{path}:absent")
+    return "\n".join(parts) + "\n"

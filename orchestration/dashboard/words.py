@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Any
 
-from orchestration.reports.usage import format_count, format_ms, format_pct, format_rate
+from orchestration.reports.formatting import format_count, format_ms, format_pct, format_rate
 
 ACTION_FLAGS = {
     "integration_failing": "★★ integration failing",

@@ -1,6 +1,6 @@
 {#- The one as-of date every rolling window ends on (docs/contract.md): env AS_OF when given, else
     the last UTC day with api_request data. Never the wall clock, so reruns agree. -#}
-{%- set as_of_override = env_var('AS_OF', '') | trim -%}
+{%- set as_of_override = var('as_of', env_var('AS_OF', '')) | trim -%}
 
 with
 

@@ -9,7 +9,6 @@
       first day of the episode, and the key, are the same on every rerun.
     - usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation (docs/contract.md
       2b): each detected in its own model, models/intermediate/alerts/int_alerts_<type>.sql. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,6 +1,5 @@
 {#- One row: what the load kept out or let in late, shown beside every dashboard figure so a
     reader knows how complete the data is. Late events are counted among deduplicated events. -#}
-{{ config(contract={'enforced': true}) }}
 
 {%- set late_event_hours = var('late_event_hours', 24) %}
 
@@ -8,13 +7,13 @@ with
 
 loaded_files as (
 
-    select * from {{ source('raw', 'loaded_files') }}
+    select * from {{ ref('stg_loaded_files') }}
 
 ),
 
 event_rejects as (
 
-    select * from {{ source('raw', 'event_rejects') }}
+    select * from {{ ref('stg_event_rejects') }}
 
 ),
 

@@ -1,6 +1,5 @@
 {#- One row per day from the first call to the as-of date, zero-filled: the whole platform's
     calls, status classes and exact latency percentiles, for the dashboard's overview. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,9 +1,8 @@
 {#- One row per cohort week, plan and week offset (docs/contract.md cohort_retention). An
     organization signs up at its first key_issued, with the plan it had then; it is active in a
     week when it made a successful call (status < 400) in that ISO week. Weeks run from the
-    cohort week to the as-of week; activity after the as-of date is not seen. Activity comes from the daily facts
-    (int_customer_daily_calls), so the cost follows organizations and weeks, not calls. -#}
-{{ config(contract={'enforced': true}) }}
+    cohort week to the as-of week; activity after the as-of date is not seen. Activity comes from
+    the daily facts (int_customer_daily_calls): the cost follows organizations and weeks, not calls. -#}
 
 with
 

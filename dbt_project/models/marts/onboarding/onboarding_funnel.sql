@@ -3,7 +3,6 @@
     Whole days after the issuance day come from the daily facts (int_key_daily_calls); only the
     issuance day (calls before key_issued_at do not count) and the day of the 100th call (which
     call it was) read that day's calls of that key. Never all the calls. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,6 +1,5 @@
 {#- One row per cohort week and plan: how many keys were issued and how many reached each
     funnel step (strict, as furthest_step in onboarding_funnel). -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -1,7 +1,6 @@
 {#- One row per day from the first call to the as-of date: organizations and keys with at least
     one successful call (status < 400) in the day, the 7 and the 28 days ending on it. Read from
     the daily facts (int_customer_daily_calls, int_key_daily_calls), never from the calls. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

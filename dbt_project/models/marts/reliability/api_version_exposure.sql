@@ -2,7 +2,6 @@
     who still depends on an old version, and how much. first_call_at and last_call_at are over
     all history up to the as-of date. Read from the daily facts (int_customer_version_daily),
     never from all the calls. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

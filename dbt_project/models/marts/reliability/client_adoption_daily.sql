@@ -2,7 +2,6 @@
     which version of the API with which client (`unversioned` / `unknown` when absent). -#}
 {{ config(
     materialized='incremental',
-    contract={'enforced': true},
     incremental_strategy='delete+insert',
     unique_key='usage_date',
     on_schema_change='fail',

@@ -1,6 +1,5 @@
 {#- One row per organization, route template and method with a call in the 30 days ending on the
     as-of date. Percentiles are exact over the window's calls, never averages of daily figures. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

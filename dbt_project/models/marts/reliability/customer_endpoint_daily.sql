@@ -2,7 +2,6 @@
     the customer's own view of each endpoint (docs/contract.md 2b). -#}
 {{ config(
     materialized='incremental',
-    contract={'enforced': true},
     incremental_strategy='delete+insert',
     unique_key='usage_date',
     on_schema_change='fail',

@@ -4,7 +4,6 @@
     - new: first ever active week; returning: active this week and the week before;
     - resurrecting: active this week, not the week before, active in some earlier week;
     - dormant: active the week before, not this week. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

@@ -5,7 +5,6 @@
       server-error rate (server errors over calls); fewer than 7 such days, no incident.
     - latency: p95 >= `incident_latency_factor` x the baseline p95; errors: server-error rate
       >= greatest(0.05, `incident_error_factor` x the baseline rate); both when both hold. -#}
-{{ config(contract={'enforced': true}) }}
 
 {%- set min_calls = var('incident_min_calls') -%}
 {%- set latency_factor = var('incident_latency_factor') -%}

@@ -2,7 +2,6 @@
     to the as-of date. The error type is result.error_type lower-cased, `unspecified` when absent. -#}
 {{ config(
     materialized='incremental',
-    contract={'enforced': true},
     incremental_strategy='delete+insert',
     unique_key='usage_date',
     on_schema_change='fail',

@@ -7,7 +7,6 @@
       among the 28 before; null with fewer than 7 such days.
     - is_usage_spike / is_ip_spread: the thresholds below (dbt vars); false when the median is
       null. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

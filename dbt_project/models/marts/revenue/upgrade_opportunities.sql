@@ -2,7 +2,6 @@
     will exceed its quota at the month's pace, priced with the plan catalogue (docs/contract.md
     section 2b). No catalogue (PLANS_FILE unset): no rows. A plan missing from the catalogue:
     the row stays, its price columns are null. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

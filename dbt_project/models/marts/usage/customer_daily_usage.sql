@@ -1,6 +1,5 @@
 {#- One row per organization and day, dense from its first call to the as-of date, zero-filled:
     a day with no calls has 0 counts and null rates and latencies. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

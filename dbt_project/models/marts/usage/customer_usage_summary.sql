@@ -1,6 +1,5 @@
 {#- One row per organization with a call on or before the as-of date: its 7/30-day windows
     ending on the as-of date, rank and trend (docs/contract.md, first matching trend wins). -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

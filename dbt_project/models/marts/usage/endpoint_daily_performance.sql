@@ -1,7 +1,6 @@
 {#- One row per route template, method and day with at least one call, up to the as-of date. -#}
 {{ config(
     materialized='incremental',
-    contract={'enforced': true},
     incremental_strategy='delete+insert',
     unique_key='usage_date',
     on_schema_change='fail',

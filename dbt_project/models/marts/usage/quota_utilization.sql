@@ -1,7 +1,6 @@
 {#- One row per organization with a quota and day: every day from its first quota_set to the
     as-of date on which the limit in force at the end of the day is > 0. Month-to-date usage
     counts every call of the month, including calls before the first quota_set. -#}
-{{ config(contract={'enforced': true}) }}
 
 with
 

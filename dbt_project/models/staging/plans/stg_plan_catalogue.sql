@@ -4,7 +4,7 @@
     message naming the file and the line (macros/plan_catalogue_lines.sql). A table, so the
     file is read once per build and never again by a reader. -#}
 {{ config(materialized='table') }}
-{%- set plans_file = env_var('PLANS_FILE', '') | trim %}
+{%- set plans_file = var('plans_file', env_var('PLANS_FILE', '')) | trim %}
 
 with
 

@@ -1,0 +1,77 @@
+"""Running dbt from this project: the executable, `dbt parse`, and the per-run target folders.
+
+No Dagster here: the CLI and the tests parse the project without loading the code location;
+orchestration/defs/dbt_project.py wraps the same folder as dagster-dbt's DbtProject.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+
+# dagster-dbt looks for `dbt` on PATH; the one beside this interpreter is the one we installed.
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
+
+# dagster-dbt writes one target/ sub-folder per run and never removes them.
+KEEP_RUN_TARGETS = 5
+
+
+def dbt_vars(settings: Settings) -> str:
+    """What dbt needs from a run, as `--vars` JSON: profiles.yml and the models read these, with
+    the environment as fallback for a hand-run dbt. Parse and build pass the same, so dbt's
+    partial parsing (which compares vars) keeps working."""
+    values = {
+        "warehouse_path": str(settings.warehouse_path),
+        "duckdb_memory_limit": settings.duckdb_memory_limit,
+        "as_of": settings.as_of.isoformat() if settings.as_of else "",
+        "plans_file": str(settings.plans_file) if settings.plans_file else "",
+    }
+    return json.dumps(values, sort_keys=True)
+
+
+def parse_project(settings: Settings | None = None) -> None:
+    """`dbt parse`: writes target/manifest.json from the current models (with the vars of
+    `settings`, when given, so the next build of the same settings parses partially)."""
+    args = [str(DBT_EXECUTABLE), "parse", "--quiet"]
+    if settings is not None:
+        args += ["--vars", dbt_vars(settings)]
+    subprocess.run(args, cwd=DBT_PROJECT_DIR, check=True)
+
+
+def prune_run_targets(keep: int = KEEP_RUN_TARGETS) -> None:
+    if not DBT_TARGET_DIR.is_dir():
+        return
+    run_dirs = sorted(
+        (p for p in DBT_TARGET_DIR.iterdir() if p.is_dir() and (p / "manifest.json").exists()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for stale in run_dirs[:-keep] if keep else run_dirs:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def release_dbt_duckdb_connection() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process.
+
+    dagster-dbt fetches row counts and column types through the dbt adapter in this process;
+    dbt-duckdb then keeps the file open (with its own settings) until the process ends, which
+    would hold the writer lock and refuse the next step's connection ("different
+    configuration"). Closing it here hands the file back.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            environment.close()
+
+
+if __name__ == "__main__":  # `make dbt_project/target/manifest.json`
+    parse_project(load_settings())

@@ -1,0 +1,135 @@
+"""The dbt project as Dagster assets: one asset per model, dbt tests as asset checks.
+
+No `from __future__ import annotations` here: Dagster inspects the context annotation.
+"""
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration import build_state
+from orchestration.dbt_cli import prune_run_targets, release_dbt_duckdb_connection
+from orchestration.defs.resources import WarehouseResource
+from orchestration.warehouse import DUCKDB_WRITER_POOL
+
+
+class WarehouseDbtTranslator(DagsterDbtTranslator):
+    """Models are keyed <schema>/<model> (marts/customer_usage_summary) and grouped by layer;
+    sources keep the default <source>/<table>, so source('raw', 'events') is raw/events."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] in ("model", "snapshot", "seed"):
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "model":
+            return dbt_resource_props["schema"]
+        return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """dbt's checks, each with a description (the UI cuts long generated names short)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=describe_dbt_test(manifest["nodes"][unique_id]),
+            additional_deps=[dep.asset_key for dep in spec.additional_deps],
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+def describe_dbt_test(test: Mapping[str, Any]) -> str:
+    """One sentence saying what a dbt data test checks, from its YAML description or its kind."""
+    if test.get("description"):
+        return str(test["description"])
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    column = kwargs.get("column_name") or test.get("column_name")
+    kind = metadata.get("name")
+    if kind == "not_null":
+        return f"{column} is never null."
+    if kind == "unique":
+        return f"{column} is unique (no two rows share it)."
+    if kind == "accepted_values":
+        return f"{column} is one of: {', '.join(str(v) for v in kwargs.get('values', []))}."
+    if kind == "relationships":
+        return f"Every {column} exists in {kwargs.get('to')} ({kwargs.get('field')})."
+    if kind:
+        shown = {k: v for k, v in kwargs.items() if k != "model" and not str(v).startswith("{{")}
+        details = ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
+        return f"{kind}" + (f" ({details})" if details else "") + ": passes when no row breaks it."
+    path = test.get("original_file_path", test.get("name"))
+    return f"Singular test {path}: passes when its query returns no rows."
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    """Rebuild incremental models from scratch (`dbt build --full-refresh`; `apiwh run --full-refresh`)."""
+
+
+def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
+    """The dbt assets of `manifest` (a path): built when the definitions load, not at import."""
+
+    # No `project=`: it would only add code references, and shows as an unserializable
+    # "[DbtProject]" entry in every asset's metadata in the UI.
+    @dbt_assets(
+        manifest=manifest,
+        dagster_dbt_translator=WarehouseDbtTranslator(),
+        pool=DUCKDB_WRITER_POOL,
+    )
+    def warehouse_dbt_models(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+        config: DbtBuildConfig,
+    ):
+        settings = warehouse.settings
+        with warehouse.connect() as con:
+            inputs = build_state.current_inputs(con, settings.as_of, settings.plans_file)
+            whole_project = context.selected_asset_keys == set(context.assets_def.keys)
+            skip = whole_project and not config.full_refresh and build_state.is_up_to_date(con, inputs)
+            kind = build_state.choose_build_kind(con, inputs, full_refresh_requested=config.full_refresh)
+        if skip:
+            # Nothing new: no dbt run; the assets stay unmaterialized, so the alerts and the
+            # snapshot downstream are skipped too, and each model says why in its history.
+            reason = f"up to date: no new raw load, the same as-of, models and plans ({inputs.describe()})"
+            context.log.info(f"dbt build skipped, {reason}")
+            for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
+                yield dg.AssetObservation(asset_key=key, metadata={"skipped": reason})
+            return
+        prune_run_targets()
+        # A full build from raw when asked, on a changed model or an as-of date that moved back;
+        # otherwise incremental models replace only the touched days (docs/design.md).
+        context.log.info(f"dbt build: {kind.name} ({kind.reason})")
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        # Unit tests prove the model code, not the data: they run in `make test` and CI.
+        args = ["build", "--full-refresh"] if kind.full else ["build"]
+        # This run's warehouse file, as-of date and plans reach dbt as vars, not through os.environ.
+        args += ["--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()]
+        build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
+        # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
+        try:
+            for event in dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata():
+                if isinstance(event, dg.Output):
+                    event = event.with_metadata({**event.metadata, **build_metadata})
+                yield event
+        finally:
+            release_dbt_duckdb_connection()
+        with warehouse.connect() as con:
+            build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None), kind)
+            days = build_state.rebuilt_days(con, started)
+        context.log.info(
+            f"dbt build was {kind.name}: "
+            + ", ".join(f"{model} {'all days' if n < 0 else f'{n} day(s)'}" for model, n in days.items())
+        )
+
+    return warehouse_dbt_models

@@ -1,0 +1,105 @@
+"""The onboarding marts as rows: the funnel (`marts.onboarding_funnel`, `onboarding_funnel_summary`)
+and the retention triangle (`marts.cohort_retention`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from orchestration.reports.queries import run_query
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    cohort_week: dt.date
+    plan_id: str | None
+    keys_issued: int
+    reached_first_success: int
+    reached_hundred_calls: int
+    reached_error_free_day: int
+    median_hours_to_first_success: float | None
+
+    @property
+    def reached(self) -> tuple[int, int, int]:
+        return (self.reached_first_success, self.reached_hundred_calls, self.reached_error_free_day)
+
+
+@dataclass(frozen=True)
+class RetentionCell:
+    cohort_week: dt.date
+    weeks_since_signup: int
+    cohort_size: int
+    active_customers: int
+    is_complete_week: bool
+
+
+# The overall view needs its own median over all keys of a week (medians do not add up), so it
+# reads the per-key mart; the per-plan view is exactly the summary mart.
+_FUNNEL_ALL_PLANS_SQL = """
+select
+    cohort_week,
+    null as plan_id,
+    count(*) as keys_issued,
+    count(*) filter (
+        where furthest_step in ('first_success', 'hundred_calls', 'error_free_day')
+    ) as reached_first_success,
+    count(*) filter (
+        where furthest_step in ('hundred_calls', 'error_free_day')
+    ) as reached_hundred_calls,
+    count(*) filter (where furthest_step = 'error_free_day') as reached_error_free_day,
+    quantile_cont(hours_to_first_success, 0.5) as median_hours_to_first_success
+from marts.onboarding_funnel
+group by cohort_week
+order by cohort_week
+"""
+
+_FUNNEL_BY_PLAN_SQL = """
+select
+    cohort_week,
+    plan_id,
+    keys_issued,
+    reached_first_success,
+    reached_hundred_calls,
+    reached_error_free_day,
+    median_hours_to_first_success
+from marts.onboarding_funnel_summary
+order by cohort_week, plan_id nulls last
+"""
+
+# Without a plan, cohorts of every plan (unknown included) are added up per week and offset.
+_RETENTION_SQL = """
+select
+    cohort_week,
+    weeks_since_signup,
+    cast(sum(cohort_size) as bigint) as cohort_size,
+    cast(sum(active_customers) as bigint) as active_customers,
+    bool_and(is_complete_week) as is_complete_week
+from marts.cohort_retention
+where cast(? as varchar) is null or plan_id = ?
+group by cohort_week, weeks_since_signup
+order by cohort_week, weeks_since_signup
+"""
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> list[tuple]:
+    return run_query(con, sql, params, marts="onboarding")
+
+
+def fetch_funnel(con: duckdb.DuckDBPyConnection, *, by_plan: bool) -> list[FunnelRow]:
+    sql = _FUNNEL_BY_PLAN_SQL if by_plan else _FUNNEL_ALL_PLANS_SQL
+    return [FunnelRow(*row) for row in _run(con, sql)]
+
+
+def fetch_retention(con: duckdb.DuckDBPyConnection, *, plan: str | None = None) -> list[RetentionCell]:
+    return [RetentionCell(*row) for row in _run(con, _RETENTION_SQL, [plan, plan])]
+
+
+def fetch_plans(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = _run(
+        con,
+        "select distinct plan_id from marts.cohort_retention where plan_id is not null order by 1",
+    )
+    return [plan for (plan,) in rows]

@@ -1,0 +1,2 @@
+"""Rendering of the terminal views: pure functions from plain rows to text, tested without a
+warehouse."""

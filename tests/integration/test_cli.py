@@ -1,0 +1,382 @@
+"""`apiwh` as a newcomer meets it: `apiwh run` on a fresh folder, then every reader, in real
+subprocesses. The as-of date is the last day of a month, where quota wording used to mislead."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.cli import COMMANDS, build_parser
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from tests.cli_support import AS_OF, apiwh, apiwh_env, build_with_apiwh_run
+from tests.support import DBT
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_with_apiwh_run(tmp_path_factory.mktemp("apiwh_run"))
+
+
+def _one_line_error(result: subprocess.CompletedProcess) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# ----------------------------------------------------------------------------- the first run
+
+
+def test_run_prints_a_short_summary_and_keeps_the_full_log_in_a_file(built) -> None:
+    out = built.run.stdout.splitlines()
+    assert len(out) <= 7, built.run.stdout  # no dbt or Dagster log lines on the terminal
+    assert len(built.run.stderr.splitlines()) <= 8, built.run.stderr  # one progress line per step
+    summary = built.run.stdout
+    assert "daily_refresh succeeded" in summary
+    assert "files   1 loaded, 0 empty, 0 failed, 0 already loaded" in summary
+    assert "events  1,199 loaded, 0 lines rejected" in summary
+    assert f"as-of date {AS_OF}" in summary
+    log_name = re.search(r"Full log: (\S+)", summary).group(1)
+    log = (built.root / log_name).read_text()
+    assert "warehouse_dbt_models" in log and "STEP_SUCCESS" in log  # Dagster's and dbt's lines
+    # Alerts from the first run are delivered (to the always-on file sink), not left pending.
+    assert "alerts  5 new, 5 delivered to data/alerts.jsonl" in summary
+    sent = [json.loads(line) for line in (built.root / "data" / "alerts.jsonl").read_text().splitlines()]
+    assert len(sent) == 5
+    pending = apiwh(built.env, "alerts", "--pending")
+    assert pending.returncode == 0 and "No pending alerts." in pending.stderr
+    listed = [json.loads(line) for line in apiwh(built.env, "alerts", "--json").stdout.splitlines()]
+    # Delivered on the first try is one attempt (docs/contract.md "Alerts").
+    assert {(row["status"], row["delivery_attempts"]) for row in listed} == {("delivered", 1)}
+
+
+def test_the_run_is_recorded_in_dagster_with_row_counts_and_columns(built, monkeypatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", built.env["DAGSTER_HOME"])
+    # The project's dagster.yaml was installed: no newsletter pop-up in the UI.
+    assert "nux:\n  enabled: false" in (Path(built.env["DAGSTER_HOME"]) / "dagster.yaml").read_text()
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "quota_utilization"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["dagster/row_count"].value == 93  # 3 organizations x 31 days
+    columns = {column.name for column in metadata["dagster/column_schema"].value.columns}
+    assert {"days_to_cap", "pct_of_cap", "projected_eom"} <= columns
+
+
+# -------------------------------------------------------------------------------- quota words
+
+
+def _quota_rows(output: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in output.splitlines() if line.startswith("org_")}
+
+
+def test_quota_says_at_cap_only_when_used_up_on_the_last_day_of_the_month(built) -> None:
+    result = apiwh(built.env, "quota", "--min-pct", "0")
+    assert result.returncode == 0, result.stderr
+    rows = _quota_rows(result.stdout)
+    # 98.9% with days_to_cap 0: not at cap, the quota resets first.
+    assert "98.9%" in rows["org_near"] and "resets before cap" in rows["org_near"]
+    assert "at cap" not in rows["org_near"].replace("resets before cap", "")
+    # days_to_cap 329 on the month's last day: no "329 days".
+    assert "329" not in rows["org_far"] and "resets before cap" in rows["org_far"]
+    assert "upgrade or bill overage" in rows["org_over"]
+    assert "none: resets first" in rows["org_near"]
+
+
+def test_quota_for_one_organization_below_50_pct_shows_it(built) -> None:
+    result = apiwh(built.env, "quota", "--org", "org_far")
+    assert result.returncode == 0
+    assert "8.6%" in _quota_rows(result.stdout)["org_far"]
+    unknown = apiwh(built.env, "quota", "--org", "org_fra")
+    assert unknown.returncode == 1
+    assert _one_line_error(unknown) == (
+        "apiwh quota: error: unknown organization 'org_fra'; did you mean 'org_far'?"
+    )
+
+
+def test_quota_alert_and_its_note_agree_with_the_projection(built) -> None:
+    sent = {
+        row["alert_key"]: row
+        for row in map(json.loads, (built.root / "data" / "alerts.jsonl").read_text().splitlines())
+    }
+    near = sent["quota_threshold:org_near:2026-10:95"]
+    assert near["title"] == (
+        "org_near is at 98.9% of its monthly quota (989 of 1,000 calls, October 2026); at this pace "
+        "the quota resets on November 1, before the cap"
+    )
+    assert "less than a day" not in near["text"] and "at cap" not in near["text"]
+    assert "Days to cap: resets before cap" in near["text"]
+    assert "you stay within it until it resets on November 1" in near["text"]
+    over = sent["quota_threshold:org_over:2026-10:100"]
+    assert over["title"].endswith(": at cap")
+    assert "You have reached your monthly API quota" in over["text"]
+
+
+# -------------------------------------------------------------------------------------- reads
+
+
+def test_readers_show_the_as_of_date_they_read(built) -> None:
+    for command in (["top"], ["quota"], ["endpoints"], ["funnel"], ["retention"], ["alerts"]):
+        result = apiwh(built.env, *command)
+        assert result.returncode == 0, (command, result.stderr)
+        assert AS_OF in result.stdout.splitlines()[0], (command, result.stdout)
+
+
+def test_as_of_in_the_environment_is_rejected_when_the_marts_differ(built) -> None:
+    result = apiwh(built.env, "top", extra={"AS_OF": "2026-10-15"})
+    assert result.returncode == 2
+    assert _one_line_error(result) == (
+        "apiwh top: error: AS_OF=2026-10-15 is set, but the marts were built for the as-of date "
+        "2026-10-31; run `apiwh run` with this AS_OF to rebuild them for that date, or unset AS_OF"
+    )
+    assert apiwh(built.env, "top", extra={"AS_OF": AS_OF}).returncode == 0  # the same date: fine
+
+
+def test_a_hand_run_dbt_build_is_reported_until_published(built, tmp_path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(built.root / "data", root / "data")  # keeps modification times
+    env = apiwh_env(root) | {"DAGSTER_HOME": built.env["DAGSTER_HOME"]}
+    fresh = apiwh(env, "top")
+    assert fresh.returncode == 0 and fresh.stderr == ""
+
+    # The documented hand-run dbt (README "Running it"), here for another as-of date.
+    dbt = subprocess.run(
+        [
+            DBT,
+            "run",
+            "-s",
+            "int_as_of_date",
+            "--target-path",
+            str(tmp_path / "t"),
+            "--log-path",
+            str(tmp_path),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**env, "AS_OF": "2026-10-20"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert dbt.returncode == 0, dbt.stdout[-2000:]
+    status = apiwh(env, "status").stdout
+    assert "As-of date of the live warehouse: 2026-10-20" in status
+    assert "the live warehouse changed since: `apiwh publish` updates it" in status
+    stale = apiwh(env, "sql", "select as_of_date from meta.snapshot", "--format", "csv")
+    assert stale.stdout.splitlines() == ["as_of_date", AS_OF]
+    assert "the live warehouse changed after this snapshot was published" in stale.stderr
+
+    published = apiwh(env, "publish")
+    assert published.returncode == 0 and "as-of date 2026-10-20" in published.stdout
+    now = apiwh(env, "sql", "select as_of_date from meta.snapshot", "--format", "csv")
+    assert now.stdout.splitlines() == ["as_of_date", "2026-10-20"] and now.stderr == ""
+
+
+def test_sql_reads_the_snapshot_as_table_csv_and_json(built) -> None:
+    query = (
+        "select organization_id, used_mtd from marts.quota_utilization"
+        " where usage_date = '2026-10-31' order by 1"
+    )
+    csv_out = apiwh(built.env, "sql", query, "--format", "csv")
+    assert csv_out.stdout.splitlines() == [
+        "organization_id,used_mtd",
+        "org_far,86",
+        "org_near,989",
+        "org_over,120",
+    ]
+    json_out = apiwh(built.env, "sql", query, "--format", "json")
+    assert json.loads(json_out.stdout.splitlines()[1]) == {"organization_id": "org_near", "used_mtd": 989}
+    table = apiwh(built.env, "sql", query)
+    assert table.stdout.splitlines()[2].split() == ["org_far", "86"]
+    assert "3 row(s); marts as of 2026-10-31" in table.stderr
+    # Raw counts are published (meta.raw_load_summary); raw tables themselves are not.
+    raw = apiwh(built.env, "sql", "select files, events from meta.raw_load_summary", "--format", "csv")
+    assert raw.stdout.splitlines() == ["files,events", "1,1199"]
+    missing = apiwh(built.env, "sql", "select count(*) from raw.events")
+    assert missing.returncode == 1 and "raw.events" in _one_line_error(missing)
+    outside = apiwh(built.env, "sql", f"select * from read_text('{PROJECT_ROOT / 'README.md'}')")
+    assert outside.returncode == 1 and "disabled" in _one_line_error(outside).lower()
+
+
+# ------------------------------------------------------------------------------------- errors
+
+BAD_INPUT = [
+    # (arguments, extra environment, exit code, part of the message)
+    (["run"], {"AS_OF": "2026-13-01"}, 2, "AS_OF must be a date as YYYY-MM-DD, got '2026-13-01'"),
+    (
+        ["run"],
+        {"RAW_DATA_DIR": "/nonexistent/landing"},
+        2,
+        "RAW_DATA_DIR /nonexistent/landing is not a folder",
+    ),
+    (["run", "--fast"], {}, 2, "unrecognized arguments: --fast"),
+    (["load"], {"RAW_DATA_DIR": "/nonexistent/landing"}, 2, "is not a folder: nothing loaded"),
+    (["status"], {"WAREHOUSE_PATH": "/nonexistent/w/warehouse.duckdb"}, 1, "no warehouse at"),
+    (["rejects", "--limit", "-1"], {}, 2, "argument --limit: expected 1 or more, got -1"),
+    (["publish"], {"WAREHOUSE_PATH": "/nonexistent/w/warehouse.duckdb"}, 1, "no warehouse at"),
+    (["sql", "selec 1"], {}, 1, "Parser Error"),
+    (["sql", " "], {}, 2, "the query is empty"),
+    (["top", "--org", "org_nera"], {}, 1, "unknown organization 'org_nera'; did you mean 'org_near'?"),
+    (["top", "--limit", "0"], {}, 2, "expected 1 or more, got 0"),
+    (["top", "--trend", "up"], {}, 2, "invalid choice: 'up'"),
+    (["quota", "--min-pct", "lots"], {}, 2, "expected a percent such as 80, got 'lots'"),
+    (["endpoints", "--days", "0"], {}, 2, "expected 1 or more, got 0"),
+    (["endpoints", "--org", "org_x"], {}, 1, "unknown organization 'org_x'"),
+    (["incidents", "--scope", "all"], {}, 2, "invalid choice: 'all'"),
+    (["versions", "--version", "v9"], {}, 1, "unknown API version 'v9'"),
+    (["keys"], {}, 2, "the following arguments are required: --org"),
+    (["keys", "--org", "org_nera"], {}, 1, "unknown organization 'org_nera'; did you mean 'org_near'?"),
+    (["funnel", "--by", "org"], {}, 2, "invalid choice: 'org'"),
+    (["retention", "--plan", "pri"], {}, 1, "unknown cohort plan 'pri'; did you mean 'pro'?"),
+    (["alerts", "--pending", "--dead"], {}, 2, "not allowed with argument"),
+    (["deliver"], {"ALERT_WEBHOOK_URL": "ftp://example"}, 2, "ALERT_WEBHOOK_URL must be an http"),
+    (["generate", "--orgs", "0", "--out", "x"], {}, 2, "argument --orgs: expected 1 or more, got 0"),
+    (["generate", "--end-date", "soon", "--out", "x"], {}, 2, "expected a date as YYYY-MM-DD"),
+    (["dev", "--port", "0"], {}, 2, "expected a port from 1 to 65535"),
+    (["plans"], {"PLANS_FILE": "/nonexistent/p.csv"}, 2, "PLANS_FILE /nonexistent/p.csv: no such file"),
+    (["dashboard", "--port", "70000"], {}, 2, "expected a port from 0 to 65535, got 70000"),
+    (["report", "--days", "0", "org_near"], {}, 2, "expected 1 or more days, got 0"),
+    (["top"], {"WAREHOUSE_PATH": "/tmp/mine.duckdb"}, 2, "dbt takes the database name from the file name"),
+    (["frobnicate"], {}, 2, "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "code", "message"), BAD_INPUT, ids=[" ".join(a) for a, *_ in BAD_INPUT]
+)
+def test_bad_input_is_one_line_on_stderr_and_exit_1_or_2(built, tmp_path, args, extra, code, message) -> None:
+    result = apiwh(built.env, *args, extra=extra, cwd=tmp_path)
+    line = _one_line_error(result)
+    assert result.returncode == code, result.stderr
+    assert line.startswith("apiwh"), line
+    assert message in line
+
+
+def test_every_command_is_covered_by_the_bad_input_test() -> None:
+    tested = {args[0] for args, *_ in BAD_INPUT}
+    assert set(build_parser()._subparsers._group_actions[0].choices) <= tested
+
+
+def test_load_with_a_missing_landing_folder_creates_no_warehouse(tmp_path) -> None:
+    env = apiwh_env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "missing")}
+    result = apiwh(env, "load")
+    assert result.returncode == 2
+    assert not (tmp_path / "data").exists()
+
+
+HOLD_SCRIPT = (
+    "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)"
+)
+
+
+def test_a_busy_warehouse_names_the_process_holding_it(built, tmp_path) -> None:
+    root = tmp_path / "busy"
+    shutil.copytree(built.root / "data", root / "data")
+    env = apiwh_env(root) | {"RAW_DATA_DIR": str(built.root / "landing")}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT, env["WAREHOUSE_PATH"]],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = apiwh(env, "load")
+    finally:
+        holder.kill()
+        holder.wait()
+    line = _one_line_error(result)
+    assert result.returncode == 1
+    assert f"is in use by process {holder.pid} ({sys.executable} -c import duckdb" in line
+
+
+def test_make_run_with_a_bad_as_of_is_one_line_and_no_traceback(tmp_path) -> None:
+    env = apiwh_env(tmp_path) | {"AS_OF": "31/10/2026", "RAW_DATA_DIR": str(PROJECT_ROOT / "seeds")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    apiwh_lines = [line for line in result.stderr.splitlines() if line.startswith("apiwh")]
+    assert apiwh_lines == ["apiwh run: error: AS_OF must be a date as YYYY-MM-DD, got '31/10/2026'"]
+    assert not (tmp_path / "data").exists()
+
+
+# ---------------------------------------------------------------------------------------- help
+
+
+def test_help_lists_every_command_and_each_has_its_own_help() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "--help"], capture_output=True, text=True
+    )
+    names = set(build_parser()._subparsers._group_actions[0].choices)
+    expected = {
+        "run",
+        "load",
+        "status",
+        "rejects",
+        "publish",
+        "sql",
+        "top",
+        "quota",
+        "endpoints",
+        "incidents",
+        "versions",
+        "keys",
+        "funnel",
+        "retention",
+        "alerts",
+        "deliver",
+        "generate",
+        "dev",
+    }
+    assert expected <= names
+    assert len(COMMANDS) >= 10
+    for name in names:
+        assert re.search(rf"^\s+{name}\b", listed.stdout, re.MULTILINE), name
+        own = subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", name, "--help"], capture_output=True, text=True
+        )
+        assert own.returncode == 0 and f"usage: apiwh {name}" in own.stdout
+
+
+def test_the_readme_examples_run(built) -> None:
+    """Every `apiwh` example of the README's examples block, on a real warehouse (the first one,
+    `apiwh run`, is how `built` was made)."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    block = readme.split("Examples (`tests/integration/test_repository_docs.py`", 1)[1].split("```sh\n", 1)[1]
+    examples = [shlex.split(line)[1:] for line in block.split("```", 1)[0].splitlines() if line]
+    assert examples[0] == ["run"] and len(examples) >= 8
+    for args in examples[1:]:
+        result = apiwh(built.env, *args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_run_full_refresh_rebuilds_and_loads_nothing_new(built, tmp_path) -> None:
+    root = tmp_path / "again"
+    shutil.copytree(built.root / "data", root / "data")
+    env = apiwh_env(root) | {
+        "RAW_DATA_DIR": str(built.root / "landing"),
+        "DAGSTER_HOME": built.env["DAGSTER_HOME"],
+    }
+    result = apiwh(env, "run", "--full-refresh", "--no-deliver", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(full refresh)" in result.stdout.splitlines()[0]
+    assert "files   0 loaded, 0 empty, 0 failed, 1 already loaded" in result.stdout
+    assert "alerts  0 new" in result.stdout
+    log = (root / re.search(r"Full log: (\S+)", result.stdout).group(1)).read_text()
+    assert "dbt build --full-refresh" in log
+    # The marts are whole again after the rebuild.
+    rows = apiwh(env, "sql", "select count(*) from marts.quota_utilization", "--format", "csv")
+    assert rows.stdout.splitlines() == ["count_star()", "93"]

@@ -1,0 +1,103 @@
+"""`apiwh dev` starts `dagster dev` offline on 127.0.0.1 and its GraphQL API lists the assets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from orchestration.settings import PROJECT_ROOT
+
+APIWH = str(Path(sys.executable).parent / "apiwh")
+ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName } }"
+REPOSITORIES_QUERY = (
+    "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"
+)
+RESOURCES_QUERY = """
+query ($repository: String!, $location: String!) {
+  allTopLevelResourceDetailsOrError(
+    repositorySelector: {repositoryName: $repository, repositoryLocationName: $location}
+  ) { ... on ResourceDetailsList { results { name configuredValues { key value type } } } }
+}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> None:
+    port = _free_port()
+    log = (tmp_path / "dagster_dev.log").open("w")
+    process = subprocess.Popen(
+        [APIWH, "dev", "--port", str(port)],  # `dagster dev` on 127.0.0.1, as `make dev` runs it
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "DAGSTER_HOME": str(pipeline_env["dagster_home"]),
+            "ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook",
+            "ALERT_WEBHOOK_SECRET": "s3cret-not-for-the-ui",
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: webserver and daemon stop together
+    )
+    try:
+        # Loading parses the project first (prepare_if_dev): allow for a busy machine.
+        deadline = time.monotonic() + 300
+        data = None
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
+            try:
+                data = _graphql(port, ASSETS_QUERY)
+                if data.get("data", {}).get("assetNodes"):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(1)
+        assert data and data["data"]["assetNodes"], "dagster dev did not answer in time"
+        nodes = {"/".join(n["assetKey"]["path"]): n["groupName"] for n in data["data"]["assetNodes"]}
+        assert nodes["raw/events"] == "raw"
+        assert nodes["staging/stg_api_requests"] == "staging"
+        assert nodes["marts/customer_usage_summary"] == "marts"
+        assert nodes["marts/cohort_retention"] == "marts"
+
+        # The UI shows the settings the assets get, as resources: values, and secrets by name.
+        [repository] = _graphql(port, REPOSITORIES_QUERY)["data"]["repositoriesOrError"]["nodes"]
+        selector = {"repository": repository["name"], "location": repository["location"]["name"]}
+        details = _graphql(port, RESOURCES_QUERY, selector)["data"]["allTopLevelResourceDetailsOrError"]
+        shown = {
+            resource["name"]: {v["key"]: (v["type"], v["value"]) for v in resource["configuredValues"]}
+            for resource in details["results"]
+        }
+        assert {"warehouse", "dbt", "alert_sinks"} <= set(shown)
+        assert shown["warehouse"]["warehouse_path"] == ("VALUE", json.dumps(str(pipeline_env["warehouse"])))
+        assert shown["alert_sinks"]["webhook_secret"] == ("ENV_VAR", "ALERT_WEBHOOK_SECRET")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        log.close()
+    assert process.returncode is not None

@@ -1,0 +1,344 @@
+"""The dashboard and the customer report, built from a real warehouse and rendered by headless
+Chromium (Debian's package): charts drawn, figures equal to the marts, nothing of another
+customer in a report. Screenshots go to test-artifacts/ (README "Dashboard")."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import signal
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.dashboard import dashboard
+from tests import dashboard_support as ds
+from tests.support import query, resources_from_env
+
+AS_OF = dt.date(2026, 3, 10)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("dashboard")
+    warehouse = ds.build_published_warehouse(tmp)
+    organizations = ds.organizations_csv(tmp / "organizations.csv")
+    return {
+        "tmp": tmp,
+        "warehouse": warehouse,
+        "snapshot": warehouse.parent / "published" / "warehouse.duckdb",
+        "site": warehouse.parent / "dashboard",
+        "organizations": organizations,
+        "env": ds.cli_env(warehouse, organizations),
+    }
+
+
+@pytest.fixture(scope="module")
+def site(built: dict[str, Path]) -> Path:
+    """The Dagster asset, materialized for real against the published snapshot."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
+        patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
+        patch.delenv("AS_OF", raising=False)
+        result = dg.materialize(
+            [dashboard], instance=dg.DagsterInstance.ephemeral(), resources=resources_from_env()
+        )
+    assert result.success
+    return built["site"]
+
+
+def _field(dom: str, name: str) -> str:
+    found = re.search(rf'data-field="{name}">([^<]*)<', dom)
+    assert found, f"no {name} in the page"
+    return unescape(found.group(1)).strip()
+
+
+def _chart(dom: str, name: str) -> str:
+    found = re.search(rf'<figure class="chart" data-chart="{name}">(.*?)</figure>', dom, re.S)
+    assert found, f"no chart {name}"
+    return found.group(1)
+
+
+def _assert_chart_drawn(dom: str, name: str, *, min_marks: int) -> None:
+    """An SVG whose mark groups hold at least min_marks drawn shapes with geometry."""
+    svg = _chart(dom, name)
+    assert svg.lstrip().startswith("<svg")
+    marks = re.findall(r'<g class="mark-[a-z]+ role-mark[^"]*"[^>]*>(.*?)</g>', svg, re.S)
+    shapes = sum(len(re.findall(r'<path[^>]* d="M[^"]+"', group)) for group in marks)
+    shapes += sum(len(re.findall(r"<path[^>]* d='M[^']+'", group)) for group in marks)
+    assert shapes >= min_marks, f"chart {name}: {shapes} shapes drawn"
+
+
+def _table_rows(dom: str, name: str) -> list[list[str]]:
+    """Method, route, calls, error rate and p95 of each row of a data table."""
+    table = re.search(rf'<table data-table="{name}">(.*?)</table>', dom, re.S)
+    assert table, f"no table {name}"
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)[1:]
+    cells = [[unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
+    return [row[:4] + row[5:6] for row in cells]
+
+
+def _pct(rate: float) -> str:
+    return f"{100 * rate:.1f}%"
+
+
+def _expected_customer(snapshot: Path, start: dt.date, end: dt.date) -> dict[str, str]:
+    calls, errors, median_p95 = query(
+        snapshot,
+        """
+        select sum(calls), sum(client_errors + server_errors), median(latency_p95_ms)
+        from marts.customer_daily_usage
+        where organization_id = ? and usage_date between ? and ?
+        """,
+        [ds.TARGET, start, end],
+    )[0]
+    (pct_of_cap,) = query(
+        snapshot,
+        "select pct_of_cap from marts.quota_utilization where organization_id = ? and usage_date = ?",
+        [ds.TARGET, end],
+    )[0]
+    return {
+        "calls": f"{calls:,}",
+        "error-rate": _pct(errors / calls),
+        "p95": f"{median_p95:,.1f} ms",
+        "pct-of-cap": f"{pct_of_cap:,.1f}%",
+    }
+
+
+def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[str, Path]) -> None:
+    dom = ds.chromium(
+        (site / "index.html").as_uri(),
+        screenshot=ds.ARTIFACTS / "dashboard-overview.png",
+        profile=built["tmp"] / "chromium-overview",
+    )
+    for name in ("calls", "error-rate", "latency"):
+        _assert_chart_drawn(dom, name, min_marks=1)
+    # 10 days x 4 status classes of stacked bars.
+    _assert_chart_drawn(dom, "calls", min_marks=ds.DAYS)
+    calls, errors, median_p95 = query(
+        built["snapshot"],
+        """
+        select sum(calls), sum(client_errors + server_errors), median(latency_p95_ms)
+        from marts.platform_daily_usage where usage_date between ? and ?
+        """,
+        [AS_OF - dt.timedelta(days=29), AS_OF],
+    )[0]
+    assert calls == ds.DAYS * (9 + 5 + 20) + 1
+    assert _field(dom, "calls") == f"{calls:,}"
+    assert _field(dom, "error-rate") == _pct(errors / calls)
+    assert _field(dom, "p95") == f"{median_p95:,.1f} ms"
+    assert _field(dom, "as-of-date") == AS_OF.isoformat()
+    health = _field(dom, "data-health")
+    assert "1 rejected line(s), 1 late event(s), 0 failed file(s)" in health
+    # Names from the organizations file, never the bare id, in the top-customers table.
+    assert ds.TARGET_NAME in dom and ds.OTHER_NAME in dom
+
+
+def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, Path]) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
+        env=built["env"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first_line = server.stdout.readline()
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/", first_line)
+        assert port, first_line + server.stderr.read() if server.poll() is not None else first_line
+        dom = ds.chromium(
+            f"http://127.0.0.1:{port.group(1)}/customer/{ds.TARGET}.html",
+            screenshot=ds.ARTIFACTS / "dashboard-customer.png",
+            profile=built["tmp"] / "chromium-customer",
+        )
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    expected = _expected_customer(built["snapshot"], AS_OF - dt.timedelta(days=29), AS_OF)
+    for name, value in expected.items():
+        assert _field(dom, name) == value, name
+    assert expected == {"calls": "90", "error-rate": "22.2%", "p95": expected["p95"], "pct-of-cap": "90.0%"}
+    _assert_chart_drawn(dom, "calls", min_marks=ds.DAYS)
+    _assert_chart_drawn(dom, "latency", min_marks=3)
+    _assert_chart_drawn(dom, "quota", min_marks=2)
+    # Its routes over the 30 days, exact over the window's calls (marts.customer_endpoint_30d).
+    endpoints = query(
+        built["snapshot"],
+        """
+        select method, route, calls_30d, error_rate_30d, latency_p95_30d_ms
+        from marts.customer_endpoint_30d where organization_id = ? order by calls_30d desc, route, method
+        """,
+        [ds.TARGET],
+    )
+    assert _table_rows(dom, "endpoints") == [
+        [method, route, f"{calls:,}", _pct(rate), f"{p95:,.1f}"]
+        for method, route, calls, rate, p95 in endpoints
+    ]
+    assert [(route, calls) for _, route, calls, *_ in endpoints] == [
+        ("/v1/orders/{id}", 50),
+        ("/v1/items", 40),
+    ]
+    assert f"{ds.TARGET_NAME} ({ds.TARGET})" in dom
+    assert ds.TARGET_CONTACT in dom
+    assert "key_acme" in dom
+
+
+def test_report_renders_offline_and_matches_the_marts(built: dict[str, Path]) -> None:
+    out = built["tmp"] / "report-month"
+    completed = ds.apiwh(built["env"], "report", ds.TARGET, "--month", "2026-03", "--out", str(out))
+    assert completed.returncode == 0, completed.stderr
+    html_path = out / f"{ds.TARGET}-usage-2026-03.html"
+    csv_path = out / f"{ds.TARGET}-usage-2026-03.csv"
+    assert sorted(out.iterdir()) == sorted([html_path, csv_path])
+    text = html_path.read_text(encoding="utf-8")
+    # Self-contained: nothing fetched (no script, stylesheet, image or frame source).
+    assert not re.search(r"<script|<link|<img|<iframe|src=|url\(", text)
+    dom = ds.chromium(
+        html_path.as_uri(),
+        screenshot=ds.ARTIFACTS / "customer-report.png",
+        profile=built["tmp"] / "chromium-report",
+    )
+    expected = _expected_customer(built["snapshot"], dt.date(2026, 3, 1), AS_OF)
+    for name, value in expected.items():
+        assert _field(dom, name) == value, name
+    assert "<nav" not in dom  # nothing to click in a file sent to a customer
+    pdf = ds.chromium_pdf(
+        html_path.as_uri(), pdf=ds.ARTIFACTS / "customer-report.pdf", profile=built["tmp"] / "chromium-pdf"
+    )
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2
+    _assert_chart_drawn(dom, "calls", min_marks=ds.DAYS)
+    _assert_chart_drawn(dom, "quota", min_marks=2)
+    # Its routes over the month, with the median day's p95 (marts.customer_endpoint_daily).
+    endpoints = query(
+        built["snapshot"],
+        """
+        select method, route, sum(calls), sum(client_errors + server_errors) / sum(calls),
+            median(latency_p95_ms)
+        from marts.customer_endpoint_daily
+        where organization_id = ? and usage_date between '2026-03-01' and '2026-03-31'
+        group by all order by 3 desc, route, method
+        """,
+        [ds.TARGET],
+    )
+    assert len(endpoints) == 2
+    assert _table_rows(dom, "endpoints") == [
+        [method, route, f"{calls:,}", _pct(rate), f"{p95:,.1f}"]
+        for method, route, calls, rate, p95 in endpoints
+    ]
+    # Errors by class and type: one 404 and one 500 a day, no error type given.
+    assert "4xx" in dom and "unspecified" in dom
+    with csv_path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    marts = query(
+        built["snapshot"],
+        """
+        select usage_date, calls, client_errors, server_errors, latency_p95_ms
+        from marts.customer_daily_usage where organization_id = ? order by usage_date
+        """,
+        [ds.TARGET],
+    )
+    assert [
+        (row["date"], int(row["calls"]), int(row["client_errors"]), int(row["server_errors"])) for row in rows
+    ] == [(day.isoformat(), calls, c4, c5) for day, calls, c4, c5, _ in marts]
+    assert [float(row["latency_p95_ms"]) for row in rows] == [round(p95, 3) for *_, p95 in marts]
+    assert rows[-1]["pct_of_cap"] == "90.0"
+
+
+def test_report_never_carries_another_customers_data(built: dict[str, Path]) -> None:
+    for args, folder in ((["--days", "30"], "report-days"), (["--month", "2026-03"], "report-privacy")):
+        out = built["tmp"] / folder
+        completed = ds.apiwh(built["env"], "report", ds.TARGET, *args, "--out", str(out))
+        assert completed.returncode == 0, completed.stderr
+        written = list(out.iterdir())
+        assert len(written) == 2
+        for path in written:
+            data = path.read_bytes()
+            assert ds.TARGET.encode() in data or path.suffix == ".csv"
+            for canary in ds.CANARY_STRINGS:
+                assert canary.encode() not in data, f"{canary!r} found in {path.name}"
+                assert canary.lower().encode() not in data.lower(), f"{canary!r} found in {path.name}"
+    html = (built["tmp"] / "report-privacy" / f"{ds.TARGET}-usage-2026-03.html").read_text()
+    assert ds.TARGET_NAME in html
+
+
+def test_report_for_an_unknown_organization_suggests_the_closest_ids(built: dict[str, Path]) -> None:
+    completed = ds.apiwh(built["env"], "report", "acme_targte", "--out", str(built["tmp"] / "nothing"))
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert "no organization 'acme_targte'" in lines[0] and "did you mean acme_target" in lines[0]
+    assert not (built["tmp"] / "nothing").exists()
+    injected = ds.apiwh(built["env"], "report", "x' or '1'='1", "--out", str(built["tmp"] / "nothing"))
+    assert injected.returncode == 2 and "no organization" in injected.stderr
+
+
+def test_quota_page_labels_and_drafts_notes_with_names(site: Path) -> None:
+    page = unescape((site / "quota.html").read_text(encoding="utf-8"))
+    # The target: 90 of 100 calls on day 10 of 31, projected 279: CRITICAL (cap in 1 day).
+    row = re.search(rf"{ds.TARGET_NAME}</a>.*?</tr>", page, re.S)
+    assert row and "CRITICAL" in row.group(0) and ">90.0%<" in row.group(0)
+    # Priced by the plan catalogue (marts.upgrade_opportunities): next plan scale, $150 more.
+    assert ">scale<" in row.group(0) and ">$150.00<" in row.group(0)
+    note = re.search(rf"Hi {ds.TARGET_NAME} team,.*?</pre>", page, re.S)
+    assert note and "scale" in note.group(0) and "$199.00" in note.group(0)
+    assert f"To: {ds.TARGET_CONTACT}" in page
+    assert f"Hi {ds.TARGET_NAME} team" in page
+    assert "Subject: Heads up: you are at 90.0% of your monthly API quota" in page
+
+
+def test_endpoint_quota_and_onboarding_pages_draw_their_charts(site: Path) -> None:
+    endpoints = (site / "endpoints.html").read_text(encoding="utf-8")
+    # Heatmaps: one cell per route and day (3 routes x 10 days).
+    _assert_chart_drawn(endpoints, "latency-heatmap", min_marks=3 * ds.DAYS)
+    _assert_chart_drawn(endpoints, "error-heatmap", min_marks=3 * ds.DAYS)
+    onboarding = (site / "onboarding.html").read_text(encoding="utf-8")
+    _assert_chart_drawn(onboarding, "funnel", min_marks=2)
+    _assert_chart_drawn(onboarding, "retention", min_marks=2)
+    quota = (site / "quota.html").read_text(encoding="utf-8")
+    _assert_chart_drawn(quota, "quota", min_marks=4)  # two accounts, used now and projected
+
+
+@pytest.mark.usefixtures("dbt_manifest")
+def test_dashboard_asset_runs_in_daily_refresh_after_the_snapshot() -> None:
+    from orchestration.definitions import defs
+
+    location = defs()
+    graph = location.resolve_asset_graph()
+    key = dg.AssetKey(["reports", "dashboard"])
+    assert dg.AssetKey(["marts", "published_snapshot"]) in graph.get(key).parent_keys
+    job = location.resolve_job_def("daily_refresh")
+    assert key in job.asset_layer.executable_asset_keys
+
+
+def test_dashboard_pages_link_relatively_and_open_from_the_folder(site: Path) -> None:
+    names = {path.relative_to(site).as_posix() for path in site.rglob("*.html")}
+    assert {"index.html", "customers.html", "quota.html", "endpoints.html", "onboarding.html"} <= names
+    assert {f"customer/{org}.html" for org in (ds.TARGET, ds.CANARY_ORG, ds.OTHER_ORG)} <= names
+    for name in names:
+        html = (site / name).read_text(encoding="utf-8")
+        links = re.findall(r'href="([^"]+)"', html)
+        assert links, name
+        for link in links:
+            assert not re.match(r"[a-z]+:|/", link), f"{name} links to {link}"
+            assert (site / name).parent.joinpath(link).resolve().is_file(), f"{name}: {link}"
+        assert "<script" not in html
+        assert 'data-field="data-health"' in html and 'data-field="as-of-date"' in html
+
+
+def test_dashboard_asset_skips_when_nothing_changed(site: Path, built: dict[str, Path]) -> None:
+    before = (site / "index.html").stat().st_mtime_ns
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
+        patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
+        result = dg.materialize(
+            [dashboard], instance=dg.DagsterInstance.ephemeral(), resources=resources_from_env()
+        )
+    assert result.success
+    metadata = result.asset_materializations_for_node("reports__dashboard")[0].metadata
+    assert metadata["rebuilt"].value is False
+    assert (site / "index.html").stat().st_mtime_ns == before

@@ -1,0 +1,152 @@
+"""The code location as Dagster loads it: exactly these assets, checks, jobs, schedules, sensors
+and resources, so an asset appearing or vanishing fails here, not in production."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.definitions import build_definitions, defs
+from orchestration.defs.resources import AlertSinksResource, WarehouseResource
+from orchestration.settings import load_alert_settings, load_settings
+
+pytestmark = pytest.mark.usefixtures("dbt_manifest")
+
+EXPECTED_ASSETS = {
+    "raw/events",
+    # dbt sources of the loader's own tables (not materialized by dbt, shown for lineage)
+    "raw/event_rejects",
+    "raw/loaded_files",
+    "staging/stg_api_requests",
+    "staging/stg_events",
+    "staging/stg_key_events",
+    "staging/stg_plan_catalogue",
+    "staging/stg_quota_changes",
+    "intermediate/int_alerts_endpoint_degradation",
+    "intermediate/int_alerts_integration_failing",
+    "intermediate/int_alerts_key_sharing_suspect",
+    "intermediate/int_alerts_usage_spike",
+    "intermediate/int_as_of_date",
+    "intermediate/int_customer_daily_calls",
+    "intermediate/int_customer_endpoint_changes_7d",
+    "intermediate/int_key_issuances",
+    "intermediate/int_organization_daily_plan",
+    "intermediate/int_organization_daily_quota",
+    "intermediate/int_plan_changes",
+    "marts/active_customers_daily",
+    "marts/alert_candidates",
+    "marts/alerts",
+    "marts/api_version_exposure",
+    "marts/client_adoption_daily",
+    "marts/cohort_retention",
+    "marts/customer_daily_usage",
+    "marts/customer_endpoint_30d",
+    "marts/customer_endpoint_daily",
+    "marts/customer_lifecycle_weekly",
+    "marts/customer_usage_summary",
+    "marts/data_health",
+    "marts/endpoint_daily_performance",
+    "marts/endpoint_incidents",
+    "marts/error_breakdown_daily",
+    "marts/key_daily_activity",
+    "marts/onboarding_funnel",
+    "marts/onboarding_funnel_summary",
+    "marts/platform_daily_usage",
+    "marts/published_snapshot",
+    "marts/quota_utilization",
+    "marts/upgrade_opportunities",
+    "reports/dashboard",
+}
+# Checks written in Python; every other check is a dbt data test (compared with the manifest).
+EXPECTED_PYTHON_CHECKS = {
+    "raw/events:no_rejected_lines",
+    "raw/events:no_failed_files",
+    "marts/alerts:no_dead_alerts",
+}
+EXPECTED_JOBS = {"daily_refresh", "deliver_alerts"}
+EXPECTED_SCHEDULES = {"daily_refresh_schedule"}
+EXPECTED_SENSORS = {"deliver_alerts_after_refresh", "report_failed_refreshes"}
+
+
+def _dbt_test_checks(manifest_path: Path) -> set[str]:
+    """One check per dbt data test, on the model it tests (a singular test on its one model)."""
+    manifest = json.loads(manifest_path.read_text())
+    nodes = manifest["nodes"]
+    checks = set()
+    for node in nodes.values():
+        if node["resource_type"] != "test":
+            continue
+        tested = node.get("attached_node")
+        if tested is None:
+            [tested] = [dep for dep in node["depends_on"]["nodes"] if dep.startswith("model.")]
+        model = nodes[tested]
+        checks.add(f"{model['schema']}/{model['name']}:{node['name']}")
+    return checks
+
+
+@pytest.fixture(scope="module")
+def location() -> dg.Definitions:
+    return defs()
+
+
+def test_the_location_holds_exactly_the_expected_assets(location: dg.Definitions) -> None:
+    graph = location.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == EXPECTED_ASSETS
+    # Lineage: staging reads the raw load's asset, one name in three places.
+    assert dg.AssetKey(["raw", "events"]) in graph.get(dg.AssetKey(["staging", "stg_events"])).parent_keys
+
+
+def test_the_location_holds_exactly_the_expected_checks(location: dg.Definitions, dbt_manifest: Path) -> None:
+    checks = {key.to_user_string() for key in location.resolve_asset_graph().asset_check_keys}
+    dbt_checks = _dbt_test_checks(dbt_manifest)
+    assert "staging/stg_events:conflicting_redeliveries" in dbt_checks
+    assert checks == EXPECTED_PYTHON_CHECKS | dbt_checks
+
+
+def test_the_location_holds_exactly_the_expected_jobs_schedules_and_sensors(
+    location: dg.Definitions,
+) -> None:
+    jobs = {job.name for job in location.resolve_all_job_defs()} - {"__ASSET_JOB"}
+    assert jobs == EXPECTED_JOBS
+    assert {schedule.name for schedule in location.schedules} == EXPECTED_SCHEDULES
+    assert {sensor.name for sensor in location.sensors} == EXPECTED_SENSORS
+    schedule = location.resolve_schedule_def("daily_refresh_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "UTC")
+
+
+def test_resources_carry_the_settings_and_keep_secrets_out_of_the_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "data" / "warehouse.duckdb"))
+    monkeypatch.setenv("RAW_DATA_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("AS_OF", "2026-10-31")
+    monkeypatch.setenv("IP_HASH_SALT", "pepper-not-for-the-ui")
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("ALERT_WEBHOOK_SECRET", "s3cret-not-for-the-ui")
+    monkeypatch.setenv("ALERT_MAX_ATTEMPTS", "3")
+    resources = defs().resources
+    assert set(resources) == {"warehouse", "dbt", "alert_sinks"}
+    warehouse, sinks = resources["warehouse"], resources["alert_sinks"]
+    assert isinstance(warehouse, WarehouseResource) and isinstance(sinks, AlertSinksResource)
+    assert warehouse.warehouse_path == str(tmp_path / "data" / "warehouse.duckdb")
+    assert (warehouse.raw_data_dir, warehouse.as_of) == (str(tmp_path / "landing"), "2026-10-31")
+    assert sinks.max_attempts == 3
+    # What the UI shows of the resources: the secrets as variable names, never their values.
+    shown = repr(resources)
+    for secret in ("pepper-not-for-the-ui", "s3cret-not-for-the-ui", "127.0.0.1:9/hook"):
+        assert secret not in shown
+    assert (sinks.webhook_url, sinks.webhook_secret) == ("ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET")
+    assert warehouse.ip_hash_salt == "IP_HASH_SALT"
+
+
+def test_tests_build_the_location_from_their_own_settings(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "elsewhere" / "warehouse.duckdb"))
+    settings = load_settings()
+    location = build_definitions(settings, load_alert_settings(settings))
+    assert location.resources["warehouse"].warehouse_path == str(tmp_path / "elsewhere" / "warehouse.duckdb")
+    # Passed as values (not EnvVar) when a test builds them.
+    assert location.resources["warehouse"].ip_hash_salt == settings.ip_hash_salt

@@ -1,0 +1,231 @@
+"""The layout rules (docs/design.md "Layout and resources"), checked on the source itself:
+
+- only orchestration/defs/ and orchestration/definitions.py import Dagster at module level; the
+  one CLI module that runs a job in this process (run_summary.py) imports it inside a function;
+- nothing writes os.environ, and only orchestration/settings.py reads it;
+- importing orchestration.definitions starts no subprocess and reads no environment variable.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.settings import PROJECT_ROOT
+
+PACKAGE = PROJECT_ROOT / "orchestration"
+DAGSTER_HOMES = ("defs", "definitions.py")  # relative to the package
+# The module that executes a job in this process for `apiwh run`; its import must stay lazy so
+# every other command starts without loading Dagster.
+LAZY_DAGSTER_IMPORTERS = {"run_summary.py"}
+ENVIRONMENT_READER = "settings.py"
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _imported_roots(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module.split(".")[0]]
+    return []
+
+
+def _dagster_imports(path: Path) -> list[tuple[int, bool]]:
+    """(line, inside a function) of every import of dagster or a dagster_* package."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            nested = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            if any(root == "dagster" or root.startswith("dagster_") for root in _imported_roots(child)):
+                found.append((child.lineno, in_function))
+            visit(child, nested)
+
+    visit(tree, False)
+    return found
+
+
+def test_only_defs_and_the_composition_root_import_dagster() -> None:
+    offenders = []
+    for path in _modules():
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] in DAGSTER_HOMES:
+            continue
+        for line, in_function in _dagster_imports(path):
+            if relative.as_posix() in LAZY_DAGSTER_IMPORTERS and in_function:
+                continue
+            offenders.append(f"orchestration/{relative.as_posix()}:{line}")
+    assert offenders == []
+
+
+def test_the_rule_sees_both_kinds_of_import(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text("import dagster as dg\n\ndef run():\n    from dagster_dbt import DbtProject\n")
+    assert _dagster_imports(module) == [(1, False), (4, True)]
+
+
+def test_defs_holds_only_dagster_modules() -> None:
+    for path in sorted((PACKAGE / "defs").glob("*.py")):
+        if path.name != "__init__.py":
+            assert _dagster_imports(path), f"{path.name} has no Dagster object: it belongs in a logic package"
+
+
+def _environ_uses(path: Path) -> tuple[list[int], list[int]]:
+    """Lines that read os.environ / os.getenv, and lines that write the environment."""
+    reads, writes = [], []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if node.attr in ("environ", "getenv", "environb"):
+                reads.append(node.lineno)
+            if node.attr in ("putenv", "unsetenv"):
+                writes.append(node.lineno)
+        targets = []
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+        for target in targets:
+            if isinstance(target, ast.Subscript) and "environ" in ast.unparse(target.value):
+                writes.append(node.lineno)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("update", "setdefault", "pop", "clear")
+            and "environ" in ast.unparse(node.func.value)
+        ):
+            writes.append(node.lineno)
+    return reads, writes
+
+
+def test_nothing_writes_the_environment_and_only_settings_reads_it() -> None:
+    readers, writers = [], []
+    for path in _modules():
+        reads, writes = _environ_uses(path)
+        relative = path.relative_to(PACKAGE).as_posix()
+        writers += [f"{relative}:{line}" for line in writes]
+        if relative != ENVIRONMENT_READER:
+            readers += [f"{relative}:{line}" for line in reads]
+    assert writers == []
+    assert readers == []
+
+
+def test_the_environment_rule_sees_reads_and_writes(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text(
+        "import os\nx = os.environ.get('A')\nos.environ['B'] = '1'\nos.environ.update(C='2')\n"
+        "y = os.getenv('D')\n"
+    )
+    reads, writes = _environ_uses(module)
+    assert sorted(set(reads)) == [2, 3, 4, 5]
+    assert sorted(set(writes)) == [3, 4]
+
+
+# Run in a fresh interpreter: Popen raises, and os.environ records who reads it. A read or a
+# subprocess counts when code in orchestration/ makes it (directly or through a function it
+# calls), not when a library does so while being imported.
+IMPORT_PROBE = r"""
+import importlib, json, os, subprocess, sys
+
+package, module_name = sys.argv[1], sys.argv[2]
+reads, spawned = [], []
+
+
+def blame():
+    frame, callee = sys._getframe(2), None
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(package):
+            importing = callee is not None and callee.f_code.co_filename.startswith("<frozen importlib")
+            return None if importing else f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame, callee = frame.f_back, frame
+    return None
+
+
+class WatchedEnviron(type(os.environ)):
+    def __getitem__(self, key):
+        where = blame()
+        if where:
+            reads.append(f"{key} at {where}")
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        where = blame()
+        if where:
+            reads.append(f"{key} at {where}")
+        return super().__contains__(key)
+
+
+watched = WatchedEnviron(
+    os.environ._data, os.environ.encodekey, os.environ.decodekey,
+    os.environ.encodevalue, os.environ.decodevalue,
+)
+os.environ = watched
+
+
+original_popen_init = subprocess.Popen.__init__
+
+
+def refuse(self, args, *a, **k):
+    where = blame()
+    if where is None:  # a library's own import (Dagster's vendored croniter runs `file -b`)
+        return original_popen_init(self, args, *a, **k)
+    spawned.append(f"{args} at {where}")
+    raise RuntimeError(f"subprocess at import: {args}")
+
+
+subprocess.Popen.__init__ = refuse
+try:
+    lazy = type(importlib.import_module(module_name).defs).__name__
+except Exception as exc:
+    lazy = f"import failed: {exc}"
+os.environ.get("PROBE_SELF_CHECK")  # read from here: not the package's code, not counted
+print(json.dumps({"reads": reads, "spawned": spawned, "lazy": lazy}))
+"""
+
+
+def _probe(package: Path, module: str, *, path: Path = PROJECT_ROOT) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, str(package), module],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+# Libraries' own switches, consulted whenever a pydantic model or a Dagster record class is
+# defined (our Config and resource classes): not settings, and not avoidable by deferring work.
+LIBRARY_SWITCHES = {"PYDANTIC_DISABLE_PLUGINS", "DAGSTER_RECORD_DEFENSIVE_CHECKS"}
+
+
+def test_importing_the_definitions_starts_nothing_and_reads_no_environment() -> None:
+    probe = _probe(PACKAGE, "orchestration.definitions")
+    settings_reads = [read for read in probe["reads"] if read.split(" at ")[0] not in LIBRARY_SWITCHES]
+    assert (settings_reads, probe["spawned"], probe["lazy"]) == ([], [], "LazyDefinitions")
+
+
+def test_the_import_probe_sees_reads_and_subprocesses_at_import(tmp_path: Path) -> None:
+    location = tmp_path / "eager_location"
+    location.mkdir()
+    (location / "__init__.py").write_text(
+        "import os, subprocess\n"
+        "salt = os.environ.get('IP_HASH_SALT')\n"
+        "subprocess.run(['true'])\n"
+        "defs = None\n"
+    )
+    probe = _probe(location, "eager_location", path=tmp_path)
+    assert [read.split(" at ")[0] for read in probe["reads"]] == ["IP_HASH_SALT"]
+    assert len(probe["spawned"]) == 1 and probe["spawned"][0].startswith("['true'] at ")
+    assert probe["lazy"] == "import failed: subprocess at import: ['true']"
+
+
+def test_the_cli_starts_without_loading_dagster() -> None:
+    code = "import sys, orchestration.cli; print(sorted(m for m in sys.modules if m.startswith('dagster')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
