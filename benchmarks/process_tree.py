@@ -7,6 +7,7 @@ Linux only: /proc is polled every 50 ms, summing the RSS of the process and all 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -21,6 +22,8 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     returncode: int
+    # User + system CPU of the whole tree: what a shared machine distorts least.
+    cpu_seconds: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -49,6 +52,7 @@ def _tree_rss_bytes(root: int) -> int:
 def run_measured(command: list[str], *, env: dict[str, str], log: Path) -> Measured:
     """Run `command` to completion with output to `log`; never raises on a failed command."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("w") as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -66,4 +70,6 @@ def run_measured(command: list[str], *, env: dict[str, str], log: Path) -> Measu
         seconds = time.perf_counter() - start
         done.set()
         poller.join()
-    return Measured(seconds, peak / 1e6, returncode)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(seconds, peak / 1e6, returncode, cpu)
