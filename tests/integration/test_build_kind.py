@@ -7,9 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
+import pytest
 
 from orchestration.definitions import defs
 from tests.support import api_request, query, quota_set, write_ndjson
+
+# The dbt assets are built from the manifest: parsed once per session from these models.
+pytestmark = pytest.mark.usefixtures("dbt_manifest")
 
 
 def _refresh() -> dg.ExecuteInProcessResult:
