@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
 
 # dagster-dbt looks for `dbt` on PATH; the one beside this interpreter is the one we installed.
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
@@ -73,5 +73,15 @@ def release_dbt_duckdb_connection() -> None:
             environment.close()
 
 
-if __name__ == "__main__":  # `make dbt_project/target/manifest.json`
-    parse_project(load_settings())
+def parse_for_make() -> None:
+    """`make dbt_project/target/manifest.json`: parse with the run's vars; with a bad setting,
+    parse without them and leave the one-line error to the `apiwh` command that follows."""
+    try:
+        settings = load_settings()
+    except SettingsError:
+        settings = None
+    parse_project(settings)
+
+
+if __name__ == "__main__":
+    parse_for_make()

@@ -1,9 +1,10 @@
 """Display names in delivered alerts, from the optional organizations file (docs/contract.md 3).
 
-The quota and churn notes are drafted in SQL with the organization id ("Hi org_42 team").
-When ORGANIZATIONS_FILE names the organization, the note's greeting and the headline's subject
-say the name instead, and the payload carries the name and contact; `organization_id` itself
-stays the id, which receivers key on.
+The words are written in Python from the figures (render.py), greeting by `organization_name`,
+which this module adds to the detail when ORGANIZATIONS_FILE names the organization, with its
+contact. An alert recorded before the words moved to Python carries a note drafted with the id
+("Hi org_42 team"): its greeting and headline's subject are rewritten to the name.
+`organization_id` itself stays the id, which receivers key on.
 """
 
 from __future__ import annotations

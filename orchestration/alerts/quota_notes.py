@@ -14,7 +14,7 @@ from orchestration.alerts.ledger import Alert
 from orchestration.quota_outlook import AT_CAP, WILL_EXCEED, QuotaOutlook, quota_outlook
 
 
-def _display_name(alert: Alert) -> str:
+def display_name(alert: Alert) -> str:
     """The organizations file's name when delivery added it (alerts/names.py), else the id."""
     return str(alert.detail.get("organization_name") or alert.organization_id)
 
@@ -52,7 +52,7 @@ def quota_headline(alert: Alert) -> str | None:
     outlook = quota_details_outlook(d)
     if outlook is None:
         return None
-    org, pct = _display_name(alert), _number(d.get("pct_of_cap"))
+    org, pct = display_name(alert), _number(d.get("pct_of_cap"))
     figures = f"{_number(d.get('used_mtd'))} of {_number(d.get('monthly_call_limit'))} calls, {_month(d)}"
     if outlook.kind == AT_CAP:
         return f"{org} has used {pct}% of its monthly quota ({figures}): at cap"
@@ -72,7 +72,7 @@ def quota_note(alert: Alert) -> tuple[str, str] | None:
     outlook = quota_details_outlook(d)
     if outlook is None:
         return None
-    org, pct, month = _display_name(alert), _number(d.get("pct_of_cap")), _month(d)
+    org, pct, month = display_name(alert), _number(d.get("pct_of_cap")), _month(d)
     used, limit = _number(d.get("used_mtd")), _number(d.get("monthly_call_limit"))
     plan = f" on the {d['plan_id']} plan" if d.get("plan_id") else ""
     resets = _day(d.get("quota_resets_on"))

@@ -1,7 +1,8 @@
 """What a person reads: the JSON body of a delivery, a plain-text summary, a Slack message.
 
 The figures come from the alert's detail (computed in SQL by marts.alert_candidates); every
-sentence is written in Python: the quota headlines and notes in quota_notes.py, the reliability
+sentence is written in Python: the quota headlines and notes in quota_notes.py, the churn ones in
+churn_notes.py, the reliability
 alerts' words (usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation) in
 reliability_notes.py, the rest here. No Dagster, no I/O.
 """
@@ -12,10 +13,11 @@ import datetime as dt
 import json
 from typing import Any
 
+from orchestration.alerts.churn_notes import churn_headline, churn_note
 from orchestration.alerts.formatting import iso as _iso
 from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
-from orchestration.alerts.quota_notes import quota_details_outlook, quota_headline, quota_note
+from orchestration.alerts.quota_notes import display_name, quota_details_outlook, quota_headline, quota_note
 from orchestration.alerts.reliability_notes import RELIABILITY_FIGURES, RELIABILITY_NOTES, reliability_title
 
 PIPELINE_FAILURE = "pipeline_failure"
@@ -25,7 +27,11 @@ def alert_title(alert: Alert) -> str:
     if alert.alert_type == "quota_threshold":
         headline = quota_headline(alert) or alert.detail.get("headline")
         return headline or f"{alert.organization_id} reached {alert.threshold}% of its monthly quota"
-    headline = alert.detail.get("headline") or reliability_title(alert)
+    if alert.alert_type == "churn_risk":
+        headline = churn_headline(alert.detail, display_name(alert))
+    else:
+        headline = reliability_title(alert)
+    headline = headline or alert.detail.get("headline")  # an alert recorded with drafted words
     if headline:
         return str(headline)
     if alert.alert_type == "churn_risk":
@@ -165,8 +171,13 @@ def upgrade_offer(d: dict[str, Any]) -> str | None:
 def drafted_note(alert: Alert) -> tuple[str, str] | None:
     if alert.alert_type in RELIABILITY_NOTES:
         return RELIABILITY_NOTES[alert.alert_type](alert)
-    note = quota_note(alert) if alert.alert_type == "quota_threshold" else None
-    if note is None:  # a note drafted with the detail (churn; a quota alert without figures)
+    if alert.alert_type == "quota_threshold":
+        note = quota_note(alert)
+    elif alert.alert_type == "churn_risk":
+        note = churn_note(alert.detail, display_name(alert))
+    else:
+        note = None
+    if note is None:  # an alert recorded with its note drafted in the detail, without figures
         subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
         note = (str(subject), str(body)) if subject and body else None
     offer = upgrade_offer(alert.detail) if alert.alert_type == "quota_threshold" else None

@@ -341,12 +341,11 @@ def endpoint_customers(
 _FUNNEL_SQL = """
 select
     cohort_week,
-    cast(sum(keys_issued) as bigint) as keys_issued,
-    cast(sum(reached_first_success) as bigint) as reached_first_success,
-    cast(sum(reached_hundred_calls) as bigint) as reached_hundred_calls,
-    cast(sum(reached_error_free_day) as bigint) as reached_error_free_day
-from marts.onboarding_funnel_summary
-group by all
+    keys_issued,
+    reached_first_success,
+    reached_hundred_calls,
+    reached_error_free_day
+from marts.onboarding_funnel_weekly
 order by cohort_week
 """
 

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Sequence
 from typing import Any
 
+from orchestration.alerts.churn_notes import churn_headline
 from orchestration.reports.formatting import format_count, format_ms, format_pct, format_rate
 
 ACTION_FLAGS = {
@@ -174,7 +175,11 @@ def key_flags(key: dict[str, Any]) -> str:
 
 def alert_title(alert: dict[str, Any]) -> str:
     detail = alert.get("detail") or {}
-    headline = detail.get("headline") if isinstance(detail, dict) else None
+    if not isinstance(detail, dict):
+        detail = {}
+    headline = detail.get("headline")
+    if alert["alert_type"] == "churn_risk":
+        headline = churn_headline(detail, str(alert.get("organization_id"))) or headline
     if headline:
         return str(headline)
     if alert["alert_type"] == "quota_threshold":

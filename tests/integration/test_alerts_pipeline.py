@@ -155,9 +155,20 @@ def test_churn_alert_carries_the_7_day_figures_and_what_dropped(day_one_warehous
         {"route": "/v1/orders/{id}", "calls_prior_7d": 35, "calls_7d": 0, "change": -35},
     ]
     assert [k["api_key_id"] for k in decline["top_key_drops"]] == ["key_a", "key_b"]
-    assert "most of the drop on /v1/items (105 -> 10)" in decline["note_body"]
+    assert "note_body" not in decline  # the words are drafted in Python, from these figures
+    alert = Alert(
+        alert_key="churn_risk:org_decline:2026-03-18",
+        alert_type="churn_risk",
+        organization_id="org_decline",
+        threshold=None,
+        detail=decline,
+        as_of_date=None,
+    )
+    assert alert_title(alert) == "org_decline: calls fell 92.9% in 7 days (140 -> 10)"
+    assert "to 10 in the last 7, most of the drop on /v1/items (105 -> 10)." in drafted_note(alert)[1]
     dormant = details["churn_risk:org_dormant:2026-02-27"]
     assert (dormant["trend"], dormant["days_since_last_call"]) == ("dormant", 28)
+    assert dormant["top_endpoint_drops"] is None
 
 
 def _refresh_and_deliver(instance: dg.DagsterInstance) -> None:

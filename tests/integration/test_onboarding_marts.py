@@ -1,5 +1,6 @@
 """The onboarding marts (docs/contract.md section 2) on a small landing folder, against hand-computed
-values: onboarding_funnel, onboarding_funnel_summary and cohort_retention.
+values: onboarding_funnel, onboarding_funnel_summary, onboarding_funnel_weekly and
+cohort_retention.
 
 The story (all 2026, UTC; the as-of date is Wednesday 03-25, the last day with calls, so the
 as-of week starts Monday 03-23):
@@ -27,7 +28,7 @@ import pytest
 
 from tests.support import api_request, build_warehouse, key_issued, query, quota_set
 
-ONBOARDING_MODELS = "+onboarding_funnel_summary +cohort_retention"
+ONBOARDING_MODELS = "+onboarding_funnel_summary +onboarding_funnel_weekly +cohort_retention"
 
 
 def onboarding_events() -> list[dict]:
@@ -145,6 +146,25 @@ def test_onboarding_funnel_summary_per_cohort_week_and_plan(warehouse: Path) -> 
         (d("2026-03-09"), "pro", 2, 1, 0, 0, 0.5, 0.0, 0.0, 0.5),
         (d("2026-03-09"), None, 1, 1, 0, 0, 1.0, 0.0, 0.0, 1.0),
     ]  # fmt: skip
+
+
+def test_onboarding_funnel_weekly_counts_every_plan_with_its_own_median(warehouse: Path) -> None:
+    rows = query(
+        warehouse,
+        """
+        select
+            cohort_week, keys_issued, reached_first_success, reached_hundred_calls,
+            reached_error_free_day, first_success_rate, median_hours_to_first_success
+        from marts.onboarding_funnel_weekly
+        order by cohort_week
+        """,
+    )
+    # 2026-03-09 over every plan: key_a2 (pro, no call), key_d1 (1.0 h), key_f1 (pro, 0.5 h):
+    # the week's own median 0.75 h, where the per-plan rows say 0.5 and 1.0.
+    assert rows == [
+        (d("2026-03-02"), 3, 2, 1, 1, pytest.approx(2 / 3), 4.0),
+        (d("2026-03-09"), 3, 2, 0, 0, pytest.approx(2 / 3), 0.75),
+    ]
 
 
 def test_cohort_retention_triangle(warehouse: Path) -> None:

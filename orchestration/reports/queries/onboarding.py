@@ -1,5 +1,5 @@
-"""The onboarding marts as rows: the funnel (`marts.onboarding_funnel`, `onboarding_funnel_summary`)
-and the retention triangle (`marts.cohort_retention`)."""
+"""The onboarding marts as rows: the funnel (`marts.onboarding_funnel_weekly` over every plan,
+`onboarding_funnel_summary` per plan) and the retention triangle (`marts.cohort_retention`)."""
 
 from __future__ import annotations
 
@@ -36,23 +36,18 @@ class RetentionCell:
     is_complete_week: bool
 
 
-# The overall view needs its own median over all keys of a week (medians do not add up), so it
-# reads the per-key mart; the per-plan view is exactly the summary mart.
+# Both views read the counts as the marts hold them (counted once, in dbt): the week over
+# every plan has its own mart, since medians over plans do not add up.
 _FUNNEL_ALL_PLANS_SQL = """
 select
     cohort_week,
     null as plan_id,
-    count(*) as keys_issued,
-    count(*) filter (
-        where furthest_step in ('first_success', 'hundred_calls', 'error_free_day')
-    ) as reached_first_success,
-    count(*) filter (
-        where furthest_step in ('hundred_calls', 'error_free_day')
-    ) as reached_hundred_calls,
-    count(*) filter (where furthest_step = 'error_free_day') as reached_error_free_day,
-    quantile_cont(hours_to_first_success, 0.5) as median_hours_to_first_success
-from marts.onboarding_funnel
-group by cohort_week
+    keys_issued,
+    reached_first_success,
+    reached_hundred_calls,
+    reached_error_free_day,
+    median_hours_to_first_success
+from marts.onboarding_funnel_weekly
 order by cohort_week
 """
 

@@ -85,7 +85,7 @@ def render_customer_endpoints(
 
 
 def render_incidents(incidents: Sequence[Incident], *, as_of: dt.date, days: int, scope: str | None) -> str:
-    which = f"{scope} incidents" if scope else "Incidents"
+    which = f"{scope.capitalize()} incidents" if scope else "Incidents"
     title = f"{which} (routes degraded against their 28-day baseline), {_span(as_of, days)}"
     if not incidents:
         return f"{title}\nNo route degraded in that window."

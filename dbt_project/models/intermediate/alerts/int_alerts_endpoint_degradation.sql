@@ -25,37 +25,22 @@ api_requests as (
 
 ),
 
-{# Consecutive widespread days share a run id (day number minus their rank). #}
-number_incident_runs as (
+flag_widespread_days as (
 
     select
         endpoint_incidents.route,
         endpoint_incidents.method,
         endpoint_incidents.usage_date,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'endpoint_incidents.usage_date', 'day') }}
-        - row_number() over (
-            partition by endpoint_incidents.route, endpoint_incidents.method
-            order by endpoint_incidents.usage_date
-        ) as run_id
+        endpoint_incidents.scope = 'widespread' as is_widespread
     from endpoint_incidents
     cross join as_of
-    where
-        endpoint_incidents.scope = 'widespread'
-        and endpoint_incidents.usage_date <= as_of.as_of_date
+    where endpoint_incidents.usage_date <= as_of.as_of_date
 
 ),
 
 find_episodes as (
 
-    select
-        route,
-        method,
-        run_id,
-        min(usage_date) as episode_start_date,
-        max(usage_date) as episode_last_date,
-        count(*) as incident_days
-    from number_incident_runs
-    group by all
+    {{ flag_episodes('flag_widespread_days', ['route', 'method'], 'is_widespread') }}
 
 ),
 
@@ -65,7 +50,7 @@ incidents_on_as_of_date as (
         endpoint_incidents.*,
         as_of.as_of_date,
         find_episodes.episode_start_date,
-        find_episodes.incident_days
+        find_episodes.episode_days as incident_days
     from endpoint_incidents
     inner join as_of
         on endpoint_incidents.usage_date = as_of.as_of_date
@@ -102,23 +87,29 @@ count_hits_per_organization as (
 
 ),
 
+rank_affected_organizations as (
+
+    select
+        *,
+        row_number() over (
+            partition by route, method
+            order by server_errors + slow_calls desc, organization_id asc
+        ) as hit_rank
+    from count_hits_per_organization
+    where server_errors > 0 or slow_calls > 0
+
+),
+
 collect_affected_organizations as (
 
     select
         route,
         method,
-        list(
-            {
-                'organization_id': organization_id,
-                'calls': calls,
-                'server_errors': server_errors,
-                'slow_calls': slow_calls
-            }
-            order by server_errors + slow_calls desc, organization_id asc
-        ) as affected_organizations
-    from count_hits_per_organization
-    where server_errors > 0 or slow_calls > 0
-    group by all
+        {{ json_figures(
+            ['organization_id', 'calls', 'server_errors', 'slow_calls'], ordered_by='hit_rank'
+        ) }} as affected_organizations
+    from rank_affected_organizations
+    group by route, method
 
 ),
 
@@ -126,27 +117,30 @@ final as (
 
     select
         concat_ws(
-            ':', 'endpoint_degradation', incidents_on_as_of_date.method, incidents_on_as_of_date.route,
-            strftime(incidents_on_as_of_date.episode_start_date, '%Y-%m-%d')
+            ':',
+            'endpoint_degradation',
+            incidents_on_as_of_date.method,
+            incidents_on_as_of_date.route,
+            cast(incidents_on_as_of_date.episode_start_date as string)
         ) as alert_key,
         'endpoint_degradation' as alert_type,
-        cast(null as varchar) as organization_id,
+        cast(null as string) as organization_id,
         cast(null as integer) as threshold,
         incidents_on_as_of_date.as_of_date,
-        json_object(
-            'route', incidents_on_as_of_date.route,
-            'method', incidents_on_as_of_date.method,
-            'kind', incidents_on_as_of_date.kind,
-            'episode_start_date', incidents_on_as_of_date.episode_start_date,
-            'incident_days', incidents_on_as_of_date.incident_days,
-            'calls', incidents_on_as_of_date.calls,
-            'latency_p95_ms', round(incidents_on_as_of_date.latency_p95_ms, 1),
-            'baseline_latency_p95_ms', round(incidents_on_as_of_date.baseline_latency_p95_ms, 1),
-            'server_error_rate', round(incidents_on_as_of_date.server_error_rate, 4),
-            'baseline_server_error_rate', round(incidents_on_as_of_date.baseline_server_error_rate, 4),
-            'affected_customers', incidents_on_as_of_date.affected_customers,
-            'affected_organizations', coalesce(collect_affected_organizations.affected_organizations, [])
-        ) as detail
+        {{ json_figures([
+            ('route', 'incidents_on_as_of_date.route'),
+            ('method', 'incidents_on_as_of_date.method'),
+            ('kind', 'incidents_on_as_of_date.kind'),
+            ('episode_start_date', 'incidents_on_as_of_date.episode_start_date'),
+            ('incident_days', 'incidents_on_as_of_date.incident_days'),
+            ('calls', 'incidents_on_as_of_date.calls'),
+            ('latency_p95_ms', 'round(incidents_on_as_of_date.latency_p95_ms, 1)'),
+            ('baseline_latency_p95_ms', 'round(incidents_on_as_of_date.baseline_latency_p95_ms, 1)'),
+            ('server_error_rate', 'round(incidents_on_as_of_date.server_error_rate, 4)'),
+            ('baseline_server_error_rate', 'round(incidents_on_as_of_date.baseline_server_error_rate, 4)'),
+            ('affected_customers', 'incidents_on_as_of_date.affected_customers'),
+            ('affected_organizations', 'collect_affected_organizations.affected_organizations'),
+        ]) }} as detail
     from incidents_on_as_of_date
     left join collect_affected_organizations
         on

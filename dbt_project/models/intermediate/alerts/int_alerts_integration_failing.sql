@@ -28,6 +28,12 @@ endpoint_daily_performance as (
 
 ),
 
+error_breakdown_daily as (
+
+    select * from {{ ref('error_breakdown_daily') }}
+
+),
+
 api_requests as (
 
     select * from {{ ref('stg_api_requests') }}
@@ -78,28 +84,9 @@ flag_failing_days as (
 
 ),
 
-{# Consecutive failing days share a run id (day number minus their rank). #}
-number_failing_runs as (
-
-    select
-        organization_id,
-        usage_date,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'usage_date', 'day') }}
-        - row_number() over (partition by organization_id order by usage_date) as run_id
-    from flag_failing_days
-    where is_failing
-
-),
-
 find_episodes as (
 
-    select
-        organization_id,
-        run_id,
-        min(usage_date) as episode_start_date,
-        max(usage_date) as episode_last_date
-    from number_failing_runs
-    group by all
+    {{ flag_episodes('flag_failing_days', ['organization_id'], 'is_failing') }}
 
 ),
 
@@ -127,8 +114,7 @@ requests_last_7_days as (
         api_requests.method,
         api_requests.status_code,
         api_requests.is_client_error or api_requests.is_server_error as is_failed,
-        case when api_requests.is_server_error then '5xx' else '4xx' end as status_class,
-        coalesce(nullif(lower(trim(api_requests.error_type)), ''), 'unspecified') as error_type
+        {{ failure_error_type('api_requests') }} as error_type
     from api_requests
     inner join failing_on_as_of_date
         on api_requests.organization_id = failing_on_as_of_date.organization_id
@@ -234,70 +220,54 @@ collect_failing_routes as (
 
     select
         organization_id,
-        list(
-            {
-                'route': route,
-                'method': method,
-                'calls': calls,
-                'failed_calls': failed_calls,
-                'error_rate': round(error_rate, 4),
-                'top_error_type': top_error_type,
-                'top_status_code': top_status_code,
-                'other_customers_calls': other_customers_calls,
-                'other_customers_error_rate': round(other_customers_error_rate, 4)
-            }
-            order by route_rank
-        ) as failing_routes
+        {{ json_figures([
+            'route',
+            'method',
+            'calls',
+            'failed_calls',
+            ('error_rate', 'round(error_rate, 4)'),
+            'top_error_type',
+            'top_status_code',
+            'other_customers_calls',
+            ('other_customers_error_rate', 'round(other_customers_error_rate, 4)'),
+        ], ordered_by='route_rank') }} as failing_routes
     from rank_failing_routes
     where route_rank <= 5
-    group by all
+    group by organization_id
 
 ),
 
-count_error_type_status_codes as (
+{# The error types over the same 7 days, from the daily breakdown. #}
+sum_error_types as (
 
     select
-        organization_id,
-        status_class,
-        error_type,
-        status_code,
-        count(*) as status_code_calls
-    from requests_last_7_days
-    where is_failed
-    group by all
+        error_breakdown_daily.organization_id,
+        error_breakdown_daily.status_class,
+        error_breakdown_daily.error_type,
+        sum(error_breakdown_daily.failed_calls) as failed_calls
+    from error_breakdown_daily
+    inner join failing_on_as_of_date
+        on error_breakdown_daily.organization_id = failing_on_as_of_date.organization_id
+    cross join as_of
+    where
+        {{ dbt.datediff('error_breakdown_daily.usage_date', 'as_of.as_of_date', 'day') }}
+        between 0 and 6
+    group by
+        error_breakdown_daily.organization_id,
+        error_breakdown_daily.status_class,
+        error_breakdown_daily.error_type
 
 ),
 
-rank_error_type_status_codes as (
+rank_error_types as (
 
     select
         *,
         row_number() over (
-            partition by organization_id, status_class, error_type
-            order by status_code_calls desc, status_code asc
-        ) as status_code_rank
-    from count_error_type_status_codes
-
-),
-
-count_error_types as (
-
-    select
-        requests_last_7_days.organization_id,
-        requests_last_7_days.status_class,
-        requests_last_7_days.error_type,
-        count(*) as failed_calls,
-        count(distinct requests_last_7_days.route) as distinct_routes,
-        any_value(rank_error_type_status_codes.status_code) as top_status_code
-    from requests_last_7_days
-    inner join rank_error_type_status_codes
-        on
-            requests_last_7_days.organization_id = rank_error_type_status_codes.organization_id
-            and requests_last_7_days.status_class = rank_error_type_status_codes.status_class
-            and requests_last_7_days.error_type = rank_error_type_status_codes.error_type
-            and rank_error_type_status_codes.status_code_rank = 1
-    where requests_last_7_days.is_failed
-    group by all
+            partition by organization_id
+            order by failed_calls desc, status_class asc, error_type asc
+        ) as error_type_rank
+    from sum_error_types
 
 ),
 
@@ -305,18 +275,13 @@ collect_error_types as (
 
     select
         organization_id,
-        list(
-            {
-                'status_class': status_class,
-                'error_type': error_type,
-                'failed_calls': failed_calls,
-                'distinct_routes': distinct_routes,
-                'top_status_code': top_status_code
-            }
-            order by failed_calls desc, status_class asc, error_type asc
-        ) as error_types
-    from count_error_types
-    group by all
+        {{ json_figures(
+            ['status_class', 'error_type', 'failed_calls'],
+            ordered_by='error_type_rank'
+        ) }} as error_types
+    from rank_error_types
+    where error_type_rank <= 5
+    group by organization_id
 
 ),
 
@@ -324,28 +289,28 @@ final as (
 
     select
         concat_ws(
-            ':', 'integration_failing', failing_on_as_of_date.organization_id,
-            strftime(failing_on_as_of_date.episode_start_date, '%Y-%m-%d')
+            ':',
+            'integration_failing',
+            failing_on_as_of_date.organization_id,
+            cast(failing_on_as_of_date.episode_start_date as string)
         ) as alert_key,
         'integration_failing' as alert_type,
         failing_on_as_of_date.organization_id,
         cast(null as integer) as threshold,
         failing_on_as_of_date.usage_date as as_of_date,
-        json_object(
-            'episode_start_date', failing_on_as_of_date.episode_start_date,
-            'plan_id', failing_on_as_of_date.plan_id,
-            'calls_7d', failing_on_as_of_date.calls_7d,
-            'failed_calls_7d', failing_on_as_of_date.failed_calls_7d,
-            'client_errors_7d', failing_on_as_of_date.client_errors_7d,
-            'server_errors_7d', failing_on_as_of_date.server_errors_7d,
-            'error_rate_7d', round(failing_on_as_of_date.failed_calls_7d / failing_on_as_of_date.calls_7d, 4),
-            'calls_prior_7d', coalesce(failing_on_as_of_date.calls_prior_7d, 0),
-            'error_rate_prior_7d', round(
-                failing_on_as_of_date.failed_calls_prior_7d / nullif(failing_on_as_of_date.calls_prior_7d, 0), 4
-            ),
-            'failing_routes', coalesce(collect_failing_routes.failing_routes, []),
-            'error_types', list_slice(coalesce(collect_error_types.error_types, []), 1, 5)
-        ) as detail
+        {{ json_figures([
+            ('episode_start_date', 'failing_on_as_of_date.episode_start_date'),
+            ('plan_id', 'failing_on_as_of_date.plan_id'),
+            ('calls_7d', 'failing_on_as_of_date.calls_7d'),
+            ('failed_calls_7d', 'failing_on_as_of_date.failed_calls_7d'),
+            ('client_errors_7d', 'failing_on_as_of_date.client_errors_7d'),
+            ('server_errors_7d', 'failing_on_as_of_date.server_errors_7d'),
+            ('error_rate_7d', 'round(failing_on_as_of_date.failed_calls_7d / failing_on_as_of_date.calls_7d, 4)'),
+            ('calls_prior_7d', 'coalesce(failing_on_as_of_date.calls_prior_7d, 0)'),
+            ('error_rate_prior_7d', 'round(failing_on_as_of_date.failed_calls_prior_7d / nullif(failing_on_as_of_date.calls_prior_7d, 0), 4)'),
+            ('failing_routes', 'collect_failing_routes.failing_routes'),
+            ('error_types', 'collect_error_types.error_types'),
+        ]) }} as detail
     from failing_on_as_of_date
     left join collect_failing_routes
         on failing_on_as_of_date.organization_id = collect_failing_routes.organization_id

@@ -22,35 +22,18 @@ api_requests as (
 
 ),
 
-{# Consecutive spread days share a run id (day number minus their rank). #}
-number_spread_runs as (
+flag_spread_days as (
 
-    select
-        key_daily_activity.api_key_id,
-        key_daily_activity.usage_date,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'key_daily_activity.usage_date', 'day') }}
-        - row_number() over (
-            partition by key_daily_activity.api_key_id
-            order by key_daily_activity.usage_date
-        ) as run_id
+    select key_daily_activity.*
     from key_daily_activity
     cross join as_of
-    where
-        key_daily_activity.is_ip_spread
-        and key_daily_activity.usage_date <= as_of.as_of_date
+    where key_daily_activity.usage_date <= as_of.as_of_date
 
 ),
 
 find_episodes as (
 
-    select
-        api_key_id,
-        run_id,
-        min(usage_date) as episode_start_date,
-        max(usage_date) as episode_last_date,
-        count(*) as spread_days
-    from number_spread_runs
-    group by all
+    {{ flag_episodes('flag_spread_days', ['api_key_id'], 'is_ip_spread') }}
 
 ),
 
@@ -60,7 +43,7 @@ spreads_on_as_of_date as (
         key_daily_activity.*,
         as_of.as_of_date,
         find_episodes.episode_start_date,
-        find_episodes.spread_days
+        find_episodes.episode_days as spread_days
     from key_daily_activity
     inner join as_of
         on key_daily_activity.usage_date = as_of.as_of_date
@@ -89,16 +72,23 @@ count_countries as (
 
 ),
 
+rank_countries as (
+
+    select
+        *,
+        row_number() over (partition by api_key_id order by calls desc, country asc) as country_rank
+    from count_countries
+
+),
+
 collect_countries as (
 
     select
         api_key_id,
-        list(
-            { 'country': country, 'calls': calls, 'distinct_ip_hashes': distinct_ip_hashes }
-            order by calls desc, country asc
-        ) as countries
-    from count_countries
-    group by all
+        {{ json_figures(['country', 'calls', 'distinct_ip_hashes'], ordered_by='country_rank') }} as countries
+    from rank_countries
+    where country_rank <= 5
+    group by api_key_id
 
 ),
 
@@ -106,25 +96,27 @@ final as (
 
     select
         concat_ws(
-            ':', 'key_sharing_suspect', spreads_on_as_of_date.api_key_id,
-            strftime(spreads_on_as_of_date.episode_start_date, '%Y-%m-%d')
+            ':',
+            'key_sharing_suspect',
+            spreads_on_as_of_date.api_key_id,
+            cast(spreads_on_as_of_date.episode_start_date as string)
         ) as alert_key,
         'key_sharing_suspect' as alert_type,
         spreads_on_as_of_date.organization_id,
         cast(null as integer) as threshold,
         spreads_on_as_of_date.as_of_date,
-        json_object(
-            'api_key_id', spreads_on_as_of_date.api_key_id,
-            'episode_start_date', spreads_on_as_of_date.episode_start_date,
-            'spread_days', spreads_on_as_of_date.spread_days,
-            'calls', spreads_on_as_of_date.calls,
-            'distinct_ip_hashes', spreads_on_as_of_date.distinct_ip_hashes,
-            'median_ip_hashes_prior_28d', spreads_on_as_of_date.median_ip_hashes_prior_28d,
-            'distinct_countries', spreads_on_as_of_date.distinct_countries,
-            'auth_errors', spreads_on_as_of_date.auth_errors,
-            'new_routes', spreads_on_as_of_date.new_routes,
-            'top_countries', list_slice(coalesce(collect_countries.countries, []), 1, 5)
-        ) as detail
+        {{ json_figures([
+            ('api_key_id', 'spreads_on_as_of_date.api_key_id'),
+            ('episode_start_date', 'spreads_on_as_of_date.episode_start_date'),
+            ('spread_days', 'spreads_on_as_of_date.spread_days'),
+            ('calls', 'spreads_on_as_of_date.calls'),
+            ('distinct_ip_hashes', 'spreads_on_as_of_date.distinct_ip_hashes'),
+            ('median_ip_hashes_prior_28d', 'spreads_on_as_of_date.median_ip_hashes_prior_28d'),
+            ('distinct_countries', 'spreads_on_as_of_date.distinct_countries'),
+            ('auth_errors', 'spreads_on_as_of_date.auth_errors'),
+            ('new_routes', 'spreads_on_as_of_date.new_routes'),
+            ('top_countries', 'collect_countries.countries'),
+        ]) }} as detail
     from spreads_on_as_of_date
     left join collect_countries
         on spreads_on_as_of_date.api_key_id = collect_countries.api_key_id

@@ -22,35 +22,18 @@ api_requests as (
 
 ),
 
-{# Consecutive spike days share a run id (day number minus their rank). #}
-number_spike_runs as (
+flag_spike_days as (
 
-    select
-        key_daily_activity.api_key_id,
-        key_daily_activity.usage_date,
-        {{ dbt.datediff("cast('2000-01-01' as date)", 'key_daily_activity.usage_date', 'day') }}
-        - row_number() over (
-            partition by key_daily_activity.api_key_id
-            order by key_daily_activity.usage_date
-        ) as run_id
+    select key_daily_activity.*
     from key_daily_activity
     cross join as_of
-    where
-        key_daily_activity.is_usage_spike
-        and key_daily_activity.usage_date <= as_of.as_of_date
+    where key_daily_activity.usage_date <= as_of.as_of_date
 
 ),
 
 find_episodes as (
 
-    select
-        api_key_id,
-        run_id,
-        min(usage_date) as episode_start_date,
-        max(usage_date) as episode_last_date,
-        count(*) as spike_days
-    from number_spike_runs
-    group by all
+    {{ flag_episodes('flag_spike_days', ['api_key_id'], 'is_usage_spike') }}
 
 ),
 
@@ -60,7 +43,7 @@ spikes_on_as_of_date as (
         key_daily_activity.*,
         as_of.as_of_date,
         find_episodes.episode_start_date,
-        find_episodes.spike_days
+        find_episodes.episode_days as spike_days
     from key_daily_activity
     inner join as_of
         on key_daily_activity.usage_date = as_of.as_of_date
@@ -101,7 +84,9 @@ rank_routes as (
 
     select
         *,
-        row_number() over (partition by api_key_id order by calls desc, route asc, method asc) as route_rank
+        row_number() over (partition by api_key_id order by calls desc, route asc, method asc) as route_rank,
+        sum(rate_limited_calls) over (partition by api_key_id) as key_rate_limited_calls,
+        sum(server_errors) over (partition by api_key_id) as key_server_errors
     from compare_routes
     where calls > 0
 
@@ -111,21 +96,19 @@ collect_top_routes as (
 
     select
         api_key_id,
-        list(
-            {
-                'route': route,
-                'method': method,
-                'calls': calls,
-                'avg_daily_calls_prior_28d': round(avg_daily_calls_prior_28d, 1),
-                'rate_limited_calls': rate_limited_calls,
-                'server_errors': server_errors
-            }
-            order by route_rank
-        ) as top_routes,
-        sum(rate_limited_calls) as rate_limited_calls,
-        sum(server_errors) as server_errors
+        {{ json_figures([
+            'route',
+            'method',
+            'calls',
+            ('avg_daily_calls_prior_28d', 'round(avg_daily_calls_prior_28d, 1)'),
+            'rate_limited_calls',
+            'server_errors',
+        ], ordered_by='route_rank') }} as top_routes,
+        max(key_rate_limited_calls) as rate_limited_calls,
+        max(key_server_errors) as server_errors
     from rank_routes
-    group by all
+    where route_rank <= 3
+    group by api_key_id
 
 ),
 
@@ -133,28 +116,30 @@ final as (
 
     select
         concat_ws(
-            ':', 'usage_spike', spikes_on_as_of_date.api_key_id,
-            strftime(spikes_on_as_of_date.episode_start_date, '%Y-%m-%d')
+            ':',
+            'usage_spike',
+            spikes_on_as_of_date.api_key_id,
+            cast(spikes_on_as_of_date.episode_start_date as string)
         ) as alert_key,
         'usage_spike' as alert_type,
         spikes_on_as_of_date.organization_id,
         cast(null as integer) as threshold,
         spikes_on_as_of_date.as_of_date,
-        json_object(
-            'api_key_id', spikes_on_as_of_date.api_key_id,
-            'episode_start_date', spikes_on_as_of_date.episode_start_date,
-            'spike_days', spikes_on_as_of_date.spike_days,
-            'calls', spikes_on_as_of_date.calls,
-            'median_calls_prior_28d', spikes_on_as_of_date.median_calls_prior_28d,
-            'spike_ratio', round(spikes_on_as_of_date.spike_ratio, 1),
-            'failed_calls', spikes_on_as_of_date.failed_calls,
-            'error_rate', round(spikes_on_as_of_date.failed_calls / spikes_on_as_of_date.calls, 4),
-            'rate_limited_calls', coalesce(collect_top_routes.rate_limited_calls, 0),
-            'server_errors', coalesce(collect_top_routes.server_errors, 0),
-            'distinct_routes', spikes_on_as_of_date.distinct_routes,
-            'new_routes', spikes_on_as_of_date.new_routes,
-            'top_routes', list_slice(coalesce(collect_top_routes.top_routes, []), 1, 3)
-        ) as detail
+        {{ json_figures([
+            ('api_key_id', 'spikes_on_as_of_date.api_key_id'),
+            ('episode_start_date', 'spikes_on_as_of_date.episode_start_date'),
+            ('spike_days', 'spikes_on_as_of_date.spike_days'),
+            ('calls', 'spikes_on_as_of_date.calls'),
+            ('median_calls_prior_28d', 'spikes_on_as_of_date.median_calls_prior_28d'),
+            ('spike_ratio', 'round(spikes_on_as_of_date.spike_ratio, 1)'),
+            ('failed_calls', 'spikes_on_as_of_date.failed_calls'),
+            ('error_rate', 'round(spikes_on_as_of_date.failed_calls / spikes_on_as_of_date.calls, 4)'),
+            ('rate_limited_calls', 'coalesce(collect_top_routes.rate_limited_calls, 0)'),
+            ('server_errors', 'coalesce(collect_top_routes.server_errors, 0)'),
+            ('distinct_routes', 'spikes_on_as_of_date.distinct_routes'),
+            ('new_routes', 'spikes_on_as_of_date.new_routes'),
+            ('top_routes', 'collect_top_routes.top_routes'),
+        ]) }} as detail
     from spikes_on_as_of_date
     left join collect_top_routes
         on spikes_on_as_of_date.api_key_id = collect_top_routes.api_key_id

@@ -1,34 +1,16 @@
 {#- One row per cohort week and plan: how many keys were issued and how many reached each
-    funnel step (strict, as furthest_step in onboarding_funnel). -#}
+    funnel step (strict, as furthest_step in onboarding_funnel), counted in
+    int_onboarding_funnel_counts. -#}
 
 with
 
-onboarding_funnel as (
+funnel_counts as (
 
-    select * from {{ ref('onboarding_funnel') }}
-
-),
-
-count_steps as (
-
-    select
-        cohort_week,
-        plan_id,
-        count(*) as keys_issued,
-        count(*) filter (
-            where furthest_step in ('first_success', 'hundred_calls', 'error_free_day')
-        ) as reached_first_success,
-        count(*) filter (
-            where furthest_step in ('hundred_calls', 'error_free_day')
-        ) as reached_hundred_calls,
-        count(*) filter (where furthest_step = 'error_free_day') as reached_error_free_day,
-        quantile_cont(hours_to_first_success, 0.5) as median_hours_to_first_success
-    from onboarding_funnel
-    group by all
+    select * from {{ ref('int_onboarding_funnel_counts') }}
 
 ),
 
-compute_rates as (
+keep_plan_rows as (
 
     select
         cohort_week,
@@ -37,12 +19,13 @@ compute_rates as (
         reached_first_success,
         reached_hundred_calls,
         reached_error_free_day,
-        reached_first_success / keys_issued as first_success_rate,
-        reached_hundred_calls / keys_issued as hundred_calls_rate,
-        reached_error_free_day / keys_issued as error_free_day_rate,
+        first_success_rate,
+        hundred_calls_rate,
+        error_free_day_rate,
         median_hours_to_first_success
-    from count_steps
+    from funnel_counts
+    where not is_all_plans
 
 )
 
-select * from compute_rates
+select * from keep_plan_rows

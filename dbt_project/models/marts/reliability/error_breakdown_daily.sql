@@ -29,8 +29,8 @@ failed_requests as (
         api_requests.request_date,
         api_requests.route,
         api_requests.status_code,
-        case when api_requests.is_server_error then '5xx' else '4xx' end as status_class,
-        coalesce(nullif(lower(trim(api_requests.error_type)), ''), 'unspecified') as error_type
+        {{ failure_status_class('api_requests') }} as status_class,
+        {{ failure_error_type('api_requests') }} as error_type
     from api_requests
     cross join as_of
     where

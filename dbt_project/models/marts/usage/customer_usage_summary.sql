@@ -1,5 +1,6 @@
 {#- One row per organization with a call on or before the as-of date: its 7/30-day windows
-    ending on the as-of date, rank and trend (docs/contract.md, first matching trend wins). -#}
+    ending on the as-of date, rank, and the trend of int_customer_daily_trend on the as-of date
+    (the rule's one home). -#}
 
 with
 
@@ -12,6 +13,12 @@ daily_calls as (
 daily_plans as (
 
     select * from {{ ref('int_organization_daily_plan') }}
+
+),
+
+daily_trends as (
+
+    select * from {{ ref('int_customer_daily_trend') }}
 
 ),
 
@@ -40,16 +47,25 @@ sum_windows as (
         ), 0) as bigint) as calls_30d,
         count(*) filter (
             where daily_calls.usage_date > as_of.as_of_date - 30
-        ) as active_days_30d,
-        cast(coalesce(sum(daily_calls.calls) filter (
-            where daily_calls.usage_date > as_of.as_of_date - 7
-        ), 0) as bigint) as calls_7d,
-        cast(coalesce(sum(daily_calls.calls) filter (
-            where daily_calls.usage_date between as_of.as_of_date - 13 and as_of.as_of_date - 7
-        ), 0) as bigint) as calls_prior_7d
+        ) as active_days_30d
     from daily_calls
     cross join as_of
     group by all
+
+),
+
+add_trend as (
+
+    select
+        sum_windows.*,
+        daily_trends.calls_7d,
+        daily_trends.calls_prior_7d,
+        daily_trends.trend
+    from sum_windows
+    inner join daily_trends
+        on
+            sum_windows.organization_id = daily_trends.organization_id
+            and daily_trends.is_as_of_date
 
 ),
 
@@ -68,51 +84,34 @@ compare_windows as (
         end as usage_change_7d_pct,
         cast(as_of_date - last_call_date as integer) as days_since_last_call,
         row_number() over (order by calls_30d desc, organization_id asc) as rank_30d
-    from sum_windows
-
-),
-
-classify_trend as (
-
-    select
-        *,
-        case
-            when calls_7d = 0 then 'dormant'
-            when as_of_date - first_call_date < 14 then 'new'
-            -- calls_7d < 0.5 * calls_prior_7d, in integers
-            when calls_prior_7d >= 100 and 2 * calls_7d < calls_prior_7d then 'declining'
-            -- calls_7d >= 1.3 * calls_prior_7d, in integers
-            when 10 * calls_7d >= 13 * calls_prior_7d then 'growing'
-            else 'steady'
-        end as trend
-    from compare_windows
+    from add_trend
 
 ),
 
 final as (
 
     select
-        classify_trend.organization_id,
+        compare_windows.organization_id,
         daily_plans.plan_id,
-        classify_trend.calls_30d,
-        classify_trend.active_days_30d,
-        classify_trend.last_call_at,
-        classify_trend.calls_7d,
-        classify_trend.calls_prior_7d,
-        cast(classify_trend.usage_change_7d_pct as double) as usage_change_7d_pct,
-        classify_trend.days_since_last_call,
-        classify_trend.rank_30d,
-        classify_trend.trend,
-        classify_trend.first_call_date,
-        classify_trend.as_of_date,
+        compare_windows.calls_30d,
+        compare_windows.active_days_30d,
+        compare_windows.last_call_at,
+        compare_windows.calls_7d,
+        compare_windows.calls_prior_7d,
+        cast(compare_windows.usage_change_7d_pct as double) as usage_change_7d_pct,
+        compare_windows.days_since_last_call,
+        compare_windows.rank_30d,
+        compare_windows.trend,
+        compare_windows.first_call_date,
+        compare_windows.as_of_date,
         endpoint_changes.top_endpoint_changes
-    from classify_trend
+    from compare_windows
     left join daily_plans
         on
-            classify_trend.organization_id = daily_plans.organization_id
-            and classify_trend.as_of_date = daily_plans.plan_date
+            compare_windows.organization_id = daily_plans.organization_id
+            and compare_windows.as_of_date = daily_plans.plan_date
     left join endpoint_changes
-        on classify_trend.organization_id = endpoint_changes.organization_id
+        on compare_windows.organization_id = endpoint_changes.organization_id
 
 )
 
