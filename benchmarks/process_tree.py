@@ -1,4 +1,6 @@
-"""Run a command and measure its wall time and the peak resident memory of its whole tree.
+"""Run a command and measure its wall time, its CPU time and the peak resident memory of its
+whole tree. CPU seconds are what a shared machine distorts least: other work slows the wall
+clock, not the CPU a step needs.
 
 Linux only: /proc is polled every 50 ms, summing the RSS of the process and all descendants
 (dagster runs dbt in a child process, so the parent's own peak would understate it).
@@ -22,8 +24,7 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     returncode: int
-    # User + system CPU of the whole tree: what a shared machine distorts least.
-    cpu_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # user + system of the process and every descendant it waited for
 
 
 def _children(pid: int) -> list[int]:
@@ -49,10 +50,15 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_measured(command: list[str], *, env: dict[str, str], log: Path) -> Measured:
     """Run `command` to completion with output to `log`; never raises on a failed command."""
     peak = 0
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = _children_cpu_seconds()
     with log.open("w") as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -70,6 +76,4 @@ def run_measured(command: list[str], *, env: dict[str, str], log: Path) -> Measu
         seconds = time.perf_counter() - start
         done.set()
         poller.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(seconds, peak / 1e6, returncode, cpu)
+    return Measured(seconds, peak / 1e6, returncode, _children_cpu_seconds() - cpu_before)

@@ -187,6 +187,7 @@ def main() -> None:
         "ratios": {
             "full_over_floor": round(full / floor, 2),
             "load_over_floor": round(load / floor, 2),
+            "load_over_floor_cpu": round(steps["load"].cpu_seconds / steps["floor"].cpu_seconds, 2),
             "one_day_marginal_share": round((one_day - noop) / (full - noop), 3) if full > noop else None,
         },
     }
@@ -196,42 +197,31 @@ def main() -> None:
         results["ratios"]["one_day_long_over_short_cpu"] = round(
             long_one_day.cpu_seconds / steps["one_day"].cpu_seconds, 2
         )
-    rows = [
-        ("1 floor: DuckDB read_json into a table", floor, None),
-        ("2 apiwh load (empty warehouse)", load, steps["load"].peak_rss_mb),
-        ("3 full refresh from empty", full, steps["full"].peak_rss_mb),
-        ("4 refresh after one more day", one_day, steps["one_day"].peak_rss_mb),
-        ("5 refresh with nothing new", noop, steps["nothing_new"].peak_rss_mb),
-    ]
+    labels = {
+        "floor": "1 floor: DuckDB read_json into a table",
+        "load": "2 apiwh load (empty warehouse)",
+        "full": "3 full refresh from empty",
+        "one_day": "4 refresh after one more day",
+        "nothing_new": "5 refresh with nothing new",
+    }
     if args.history_days:
-        rows += [
-            (
-                f"6 full refresh of {args.history_days} days",
-                steps["long_full"].seconds,
-                steps["long_full"].peak_rss_mb,
-            ),
-            (
-                f"7 one more day on {args.history_days} days",
-                steps["long_one_day"].seconds,
-                steps["long_one_day"].peak_rss_mb,
-            ),
-        ]
-    cpu = {label: steps[key].cpu_seconds for (label, *_), key in zip(rows, steps, strict=False)}
+        labels["long_full"] = f"6 full refresh of {args.history_days} days"
+        labels["long_one_day"] = f"7 one more day on {args.history_days} days"
     print(
         f"\n{args.events:,} events, {args.days} days, {args.format}, {data_mb:,.0f} MB, {os.cpu_count()} CPUs"
     )
-    print(f"| {'step':<40} | {'seconds':>8} | {'CPU-s':>8} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 42}|{'-' * 10}|{'-' * 10}|{'-' * 13}|")
-    for label, seconds, rss in rows:
-        print(
-            f"| {label:<40} | {seconds:>8.1f} | {cpu.get(label, 0.0):>8.1f} | "
-            f"{'' if rss is None else f'{rss:,.0f}':>11} |"
-        )
+    print(f"| {'step':<40} | {'seconds':>8} | {'CPU seconds':>11} | {'peak RSS MB':>11} |")
+    print(f"|{'-' * 42}|{'-' * 9}:|{'-' * 12}:|{'-' * 12}:|")
+    for key, label in labels.items():
+        m = steps[key]
+        rss = "" if key == "floor" else f"{m.peak_rss_mb:,.0f}"
+        print(f"| {label:<40} | {m.seconds:>8.1f} | {m.cpu_seconds:>11.1f} | {rss:>11} |")
     ratios = results["ratios"]
     print(
         f"\nload {results['load_events_per_second']:,} events/s "
         f"(floor {results['floor_events_per_second']:,}/s); "
-        f"3/1 = {ratios['full_over_floor']}, 2/1 = {ratios['load_over_floor']}, "
+        f"3/1 = {ratios['full_over_floor']}, 2/1 = {ratios['load_over_floor']} "
+        f"(in CPU seconds {ratios['load_over_floor_cpu']}), "
         f"(4-5)/(3-5) = {ratios['one_day_marginal_share']}"
         + (f", 7/4 = {ratios['one_day_long_over_short']}" if args.history_days else "")
     )

@@ -62,20 +62,59 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR, plans_file: Path | 
     return digest.hexdigest()
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()[0][0]
+        > 0
+    )
+
+
 def current_inputs(
     con: duckdb.DuckDBPyConnection, as_of: dt.date | None, plans_file: Path | None = None
 ) -> BuildInputs:
     con.execute(_DDL)
-    has_events = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'events'"
-    ).fetchall()[0][0]
+    return _inputs(con, as_of, plans_file)
+
+
+def _inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | None, plans_file: Path | None) -> BuildInputs:
+    has_events = _has_table(con, "raw", "events")
     load_id = con.execute("select max(load_id) from raw.events").fetchall()[0][0] if has_events else None
     return BuildInputs(load_id, as_of, project_fingerprint(plans_file=plans_file))
 
 
-def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs) -> bool:
+def nothing_new(warehouse: Path, raw_data_dir: Path, as_of: dt.date | None, plans_file: Path | None) -> bool:
+    """A cheap look before a refresh, reading nothing but file names, sizes and times: every
+    landed file is one the manifest knows unchanged, and the newest build, published, had the
+    inputs the models would have now. Any doubt (no warehouse, a busy one, a file the manifest
+    does not know by its size and time) answers False, and the refresh runs in full."""
+    from orchestration.loading.discovery import Manifest, discover_files
+
+    if not warehouse.exists() or not raw_data_dir.is_dir():
+        return False
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        if not (_has_table(con, "meta", "model_builds") and _has_table(con, "raw", "loaded_files")):
+            return False
+        manifest = Manifest(con)
+        candidates, _ = discover_files(raw_data_dir)
+        if any(manifest.hash_if_unchanged(candidate) is None for candidate in candidates):
+            return False
+        return is_up_to_date(con, _inputs(con, as_of, plans_file), read_only=True)
+    finally:
+        con.close()
+
+
+def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, *, read_only: bool = False) -> bool:
     """True when the newest build had these inputs and went all the way to the snapshot."""
-    con.execute(_DDL)
+    if not read_only:
+        con.execute(_DDL)
     rows = con.execute(
         """
         select raw_load_id, as_of, project_fingerprint, published_at is not null

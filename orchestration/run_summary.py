@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -127,11 +127,13 @@ def execute_job(
     *,
     dagster_home: Path,
     run_config: Mapping[str, Any] | None = None,
+    subset: Callable[[Any], Any] | None = None,
 ) -> JobOutcome:
     """Execute `job_name` of the code location in this process, recorded in `dagster_home`.
 
-    The one place outside orchestration/defs/ that imports Dagster, inside this function only,
-    so the rest of the CLI starts without it (tests/unit/test_layout.py holds the rule).
+    `subset` narrows the job definition to the steps this run needs (it gets and returns a
+    dg.JobDefinition). The one place outside orchestration/defs/ that imports Dagster, inside
+    this function only, so the rest of the CLI starts without it (tests/unit/test_layout.py).
     """
     import dagster as dg
 
@@ -155,7 +157,10 @@ def execute_job(
             log.handlers = [file_handler, progress]
             return log
 
-        job = defs.resolve_job_def(job_name).with_logger_defs({"run_log": run_log})
+        job = defs.resolve_job_def(job_name)
+        if subset is not None:
+            job = subset(job)
+        job = job.with_logger_defs({"run_log": run_log})
         config = {**(run_config or {}), "loggers": {"run_log": {}}}
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)

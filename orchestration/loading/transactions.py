@@ -6,8 +6,12 @@ not at all. Per file, lines = events + rejects + blank lines.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -30,6 +34,10 @@ from orchestration.loading.validation import (
     insert_events_sql,
     plausible_window,
 )
+
+# Files read and checked side by side (each DuckDB gzip reader keeps one core busy); they are
+# still stored one at a time, in order.
+FILES_READ_AT_ONCE = 2
 
 _EXACT_COUNTS_SQL = f"""
 select
@@ -107,30 +115,61 @@ def load_file(
     salt: str,
     now: dt.datetime,
     exact_only: bool = False,
+    turn: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> FileResult:
     """Load one file in one transaction and record it in the manifest.
 
+    The file is read and checked first, outside any transaction; `turn()` is then held while
+    it is stored, so files read side by side still commit one at a time, in order.
     `exact_only` sends every line through the exact reader: the reference the fast path is
     tested against, and a way to rule the fast path out when investigating a file.
     """
     path, relative = candidate.path, candidate.relative
     result = FileResult(relative, sha256, "loaded")
-    load_id = next_load_id(con)
-    params = {"load_id": load_id, "source_file": relative, "sha256": sha256, "loaded_at": now, "salt": salt}
+    params = {"source_file": relative, "sha256": sha256, "loaded_at": now, "salt": salt}
     load = _FileLoad(con, result, params, now)
-    if candidate.size:
-        result.file_format = sniff_format(path)
-    # Read before the transaction: a reader error would otherwise abort it.
+    # Read before the transaction: a reader error would otherwise abort it. An unexpected
+    # error waits for this file's turn, so the files before it are still committed.
     read_fast = False
     rejected: FileRejectedError | None = None
-    if result.file_format == "parquet":
-        try:
-            fast_path.check_parquet(con, path, load.window, exact_only=exact_only)
-            read_fast = True
-        except FileRejectedError as exc:
-            rejected = exc
-    elif candidate.size and not exact_only:
-        read_fast = fast_path.check_ndjson(con, path, result.file_format, load.window)
+    read_error: Exception | None = None
+    try:
+        if candidate.size:
+            result.file_format = sniff_format(path)
+        if result.file_format == "parquet":
+            try:
+                fast_path.check_parquet(con, path, load.window, exact_only=exact_only)
+                read_fast = True
+            except FileRejectedError as exc:
+                rejected = exc
+        elif candidate.size and not exact_only:
+            read_fast = fast_path.check_ndjson(con, path, result.file_format, load.window)
+    except Exception as exc:
+        read_error = exc
+    with turn():
+        if read_error is not None:
+            _drop_temp_tables(con)
+            raise read_error
+        return _store(con, candidate, load, read_fast=read_fast, rejected=rejected)
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    candidate: Candidate,
+    load: _FileLoad,
+    *,
+    read_fast: bool,
+    rejected: FileRejectedError | None,
+) -> FileResult:
+    """The file's transaction: its events, its rejects and its manifest row, or nothing."""
+    result, relative, sha256, now = (
+        load.result,
+        candidate.relative,
+        load.params["sha256"],
+        load.params["loaded_at"],
+    )
+    load_id = next_load_id(con)
+    load.params["load_id"] = load_id
     con.execute("begin transaction")
     try:
         if rejected is not None:
@@ -141,7 +180,7 @@ def load_file(
             if read_fast:
                 load.load_checked_lines()
             else:
-                load.load_lines_exactly(path)
+                load.load_lines_exactly(candidate.path)
             if result.lines == result.blank_lines:
                 result.status = "empty"
     except FileRejectedError as exc:
@@ -182,6 +221,55 @@ def load_file(
     return result
 
 
+class _Abandoned(Exception):
+    """A file that was read while an earlier one failed: it is left for the next run."""
+
+
+class _CommitOrder:
+    """Files are read side by side but stored one at a time, in discovery order.
+
+    DuckDB's reader of a gzip file uses one core; reading the next file while one is stored
+    keeps both busy. Committing in order keeps the sequential semantics: a failure stops every
+    file after it, and load ids follow the files' order.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._next = 0
+        self._failed = False
+
+    def fail(self) -> None:
+        with self._changed:
+            self._failed = True
+            self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def turn(self, position: int) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._next == position or self._failed)
+            if self._failed:
+                raise _Abandoned
+        try:
+            yield
+        except BaseException:
+            self.fail()
+            raise
+        with self._changed:
+            self._next += 1
+            self._changed.notify_all()
+
+
+def _load_in_worker(
+    con: duckdb.DuckDBPyConnection, candidate: Candidate, sha256: str, turn: Callable, **options
+) -> FileResult:
+    cursor = con.cursor()  # its own temp tables; the same database and transactions' rules
+    try:
+        cursor.execute("set TimeZone = 'UTC'")
+        return load_file(cursor, candidate, sha256, turn=turn, **options)
+    finally:
+        cursor.close()
+
+
 def load_directory(
     con: duckdb.DuckDBPyConnection,
     root: Path,
@@ -197,14 +285,34 @@ def load_directory(
     candidates, ignored = discover_files(root)
     report = LoadReport(files=list(ignored))
     manifest = Manifest(con)
-    for index, candidate in enumerate(candidates, start=1):
-        sha256 = manifest.hash_if_unchanged(candidate) or file_sha256(candidate.path)
-        if manifest.has(sha256):
-            result = FileResult(candidate.relative, sha256, "skipped")
-        else:
-            result = load_file(con, candidate, sha256, salt=salt, now=now, exact_only=exact_only)
-            manifest.add(sha256, candidate)
-        report.files.append(result)
-        if progress is not None:
-            progress(index, len(candidates), result)
+    order = _CommitOrder()
+    outcomes: list[FileResult | Future[FileResult]] = []
+    with ThreadPoolExecutor(max_workers=FILES_READ_AT_ONCE) as pool:
+        stopped_early: Exception | None = None
+        try:
+            try:
+                for candidate in candidates:
+                    # Hashed here, so a content seen twice in one run is loaded once.
+                    sha256 = manifest.hash_if_unchanged(candidate) or file_sha256(candidate.path)
+                    if manifest.has(sha256):
+                        outcomes.append(FileResult(candidate.relative, sha256, "skipped"))
+                        continue
+                    manifest.add(sha256, candidate)
+                    position = sum(isinstance(o, Future) for o in outcomes)
+                    options = {"salt": salt, "now": now, "exact_only": exact_only}
+                    turn = functools.partial(order.turn, position)
+                    outcomes.append(pool.submit(_load_in_worker, con, candidate, sha256, turn, **options))
+            except Exception as exc:  # e.g. a file gone before it was hashed: the ones before it load
+                stopped_early = exc
+            for index, outcome in enumerate(outcomes, start=1):
+                result = outcome.result() if isinstance(outcome, Future) else outcome
+                report.files.append(result)
+                if progress is not None:
+                    progress(index, len(candidates), result)
+        except BaseException:
+            order.fail()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    if stopped_early is not None:
+        raise stopped_early
     return report
