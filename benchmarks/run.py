@@ -8,8 +8,11 @@ Generates the data (benchmarks/generate.py), then measures, each as a fresh proc
   3. a full daily_refresh (`apiwh run`, the job in-process) from an empty warehouse;
   4. the same refresh after one more day of files;
   5. a refresh with nothing new;
-and the peak RSS of the whole process tree for 3 and 4. Prints a table, the ratios 3/1, 2/1
-and (4 - 5)/(3 - 5), and the same as JSON. It asserts nothing: targets are read, not tested.
+  6. with --history-days N: a full refresh of N days at the same events per day, then
+  7. one more day on top of those N days (cost follows new data: 7 against 4);
+and the wall and CPU seconds and peak RSS of each process tree. Prints a table, the ratios
+3/1, 2/1, (4 - 5)/(3 - 5) and 7/4, and the same as JSON. It asserts nothing: targets are
+read, not tested.
 """
 
 from __future__ import annotations
@@ -84,6 +87,11 @@ def main() -> None:
     parser.add_argument("--format", choices=sorted(FORMATS), default="gzip")
     parser.add_argument("--workdir", type=Path, help="keep data and logs here (default: a temp folder)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        help="also time one more day on this many days of history, at the same events per day",
+    )
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="apiwh-bench-"))
@@ -115,6 +123,7 @@ def main() -> None:
         print(f"{label} ...", flush=True)
         log = logs / f"{key}.log"
         steps[key] = _check(label, run_measured(command, env=env, log=log), log)
+        print(f"  {steps[key].seconds:.1f} s, {steps[key].cpu_seconds:.1f} CPU-s", flush=True)
 
     floor_db = work / "floor" / "floor.duckdb"
     shutil.rmtree(floor_db.parent, ignore_errors=True)
@@ -133,6 +142,27 @@ def main() -> None:
         shutil.copy(path, landing / path.name)
     step("one_day", "4 refresh after one more day", refresh, env)
     step("nothing_new", "5 refresh with nothing new", refresh, env)
+    if args.history_days:
+        long_landing, long_extra = work / "long_landing", work / "long_extra_day"
+        for folder in (long_landing, long_extra):
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+        print(
+            f"generating {per_day * args.history_days:,} events over {args.history_days} days ...", flush=True
+        )
+        write_days(
+            long_landing, events=per_day * args.history_days, days=args.history_days, file_format=args.format
+        )
+        write_days(
+            long_extra, events=per_day, days=1, first_day_index=args.history_days, file_format=args.format
+        )
+        long_warehouse = work / "long_warehouse" / "warehouse.duckdb"
+        shutil.rmtree(long_warehouse.parent, ignore_errors=True)
+        long_env = _env(long_warehouse, long_landing, dagster_home)
+        step("long_full", f"6 full refresh of {args.history_days} days", refresh, long_env)
+        for path in long_extra.iterdir():
+            shutil.copy(path, long_landing / path.name)
+        step("long_one_day", f"7 one more day on {args.history_days} days", refresh, long_env)
 
     floor, load, full, one_day, noop = (
         steps[k].seconds for k in ("floor", "load", "full", "one_day", "nothing_new")
@@ -161,6 +191,12 @@ def main() -> None:
             "one_day_marginal_share": round((one_day - noop) / (full - noop), 3) if full > noop else None,
         },
     }
+    if args.history_days:
+        long_one_day = steps["long_one_day"]
+        results["ratios"]["one_day_long_over_short"] = round(long_one_day.seconds / one_day, 2)
+        results["ratios"]["one_day_long_over_short_cpu"] = round(
+            long_one_day.cpu_seconds / steps["one_day"].cpu_seconds, 2
+        )
     labels = {
         "floor": "1 floor: DuckDB read_json into a table",
         "load": "2 apiwh load (empty warehouse)",
@@ -168,6 +204,9 @@ def main() -> None:
         "one_day": "4 refresh after one more day",
         "nothing_new": "5 refresh with nothing new",
     }
+    if args.history_days:
+        labels["long_full"] = f"6 full refresh of {args.history_days} days"
+        labels["long_one_day"] = f"7 one more day on {args.history_days} days"
     print(
         f"\n{args.events:,} events, {args.days} days, {args.format}, {data_mb:,.0f} MB, {os.cpu_count()} CPUs"
     )
@@ -184,6 +223,7 @@ def main() -> None:
         f"3/1 = {ratios['full_over_floor']}, 2/1 = {ratios['load_over_floor']} "
         f"(in CPU seconds {ratios['load_over_floor_cpu']}), "
         f"(4-5)/(3-5) = {ratios['one_day_marginal_share']}"
+        + (f", 7/4 = {ratios['one_day_long_over_short']}" if args.history_days else "")
     )
     print(json.dumps(results, indent=2))
     if args.json:

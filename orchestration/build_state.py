@@ -29,6 +29,9 @@ create table if not exists meta.model_builds (
     built_at timestamp not null,
     published_at timestamp
 );
+-- full (from raw) or incremental (touched days only), and why (docs/design.md).
+alter table meta.model_builds add column if not exists build_kind varchar;
+alter table meta.model_builds add column if not exists build_reason varchar;
 """
 # Folders of the dbt project whose files decide what a build produces.
 _PROJECT_INPUTS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
@@ -124,14 +127,88 @@ def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, *, read_o
     return published and BuildInputs(load_id, as_of, fingerprint) == inputs
 
 
-def record_built(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, now: dt.datetime) -> None:
+@dataclass(frozen=True)
+class BuildKind:
+    """Which build a refresh runs: `full` rebuilds every model from raw, `incremental` replaces
+    only the days new loads touch (dbt_project/macros/incremental_days.sql)."""
+
+    full: bool
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return "full" if self.full else "incremental"
+
+
+def _effective_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date | None:
+    """The as-of date the models will use: AS_OF, else the last UTC day with an api_request."""
+    if as_of is not None:
+        return as_of
+    return con.execute(
+        "select max(cast(event_time as date)) from raw.events where event_type = 'api_request'"
+    ).fetchall()[0][0]
+
+
+def choose_build_kind(
+    con: duckdb.DuckDBPyConnection, inputs: BuildInputs, *, full_refresh_requested: bool
+) -> BuildKind:
+    """Full when asked, on a first build, after a model or price-list change (old rows were made
+    by other code), or when the as-of date moved backwards (rows after it would stay): never a
+    silently mixed state. Otherwise incremental."""
+    con.execute(_DDL)
+    if full_refresh_requested:
+        return BuildKind(True, "full refresh requested")
+    last = con.execute(
+        "select project_fingerprint from meta.model_builds order by build_id desc limit 1"
+    ).fetchall()
+    if not last:
+        return BuildKind(True, "first build")
+    if last[0][0] != inputs.project_fingerprint:
+        return BuildKind(True, "the models or the plan catalogue changed since the last build")
+    has_state = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'meta' and table_name = 'incremental_state'"
+    ).fetchall()[0][0]
+    if not has_state:
+        return BuildKind(True, "no incremental state recorded yet")
+    built_as_of = con.execute("select max(as_of_date) from meta.incremental_state").fetchall()[0][0]
+    as_of = _effective_as_of(con, inputs.as_of)
+    if built_as_of is not None and as_of is not None and as_of < built_as_of:
+        return BuildKind(True, f"the as-of date moved back from {built_as_of} to {as_of}")
+    return BuildKind(False, "only the days touched by new loads (and a later as-of date) are rebuilt")
+
+
+def rebuilt_days(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> dict[str, int]:
+    """Days each incremental model replaced in the build that started at `since` (-1: all)."""
+    rows = con.execute(
+        """
+        select model_name, arg_max(rebuilt_days, recorded_at)
+        from meta.incremental_state where recorded_at >= ? group by all order by 1
+        """,
+        [since],
+    ).fetchall()
+    return dict(rows)
+
+
+def record_built(
+    con: duckdb.DuckDBPyConnection, inputs: BuildInputs, now: dt.datetime, kind: BuildKind | None = None
+) -> None:
     con.execute(_DDL)
     con.execute(
         """
         insert into meta.model_builds
-        select coalesce(max(build_id), 0) + 1, ?, ?, ?, ?, null from meta.model_builds
+            (build_id, raw_load_id, as_of, project_fingerprint, built_at, published_at,
+             build_kind, build_reason)
+        select coalesce(max(build_id), 0) + 1, ?, ?, ?, ?, null, ?, ? from meta.model_builds
         """,
-        [inputs.raw_load_id, inputs.as_of, inputs.project_fingerprint, now],
+        [
+            inputs.raw_load_id,
+            inputs.as_of,
+            inputs.project_fingerprint,
+            now,
+            kind.name if kind else None,
+            kind.reason if kind else None,
+        ],
     )
 
 

@@ -97,6 +97,7 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             inputs = build_state.current_inputs(con, settings.as_of, settings.plans_file)
             whole_project = context.selected_asset_keys == set(context.assets_def.keys)
             skip = whole_project and not config.full_refresh and build_state.is_up_to_date(con, inputs)
+            kind = build_state.choose_build_kind(con, inputs, full_refresh_requested=config.full_refresh)
         if skip:
             # Nothing new: no dbt run; the assets stay unmaterialized, so the alerts and the
             # snapshot downstream are skipped too, and each model says why in its history.
@@ -106,20 +107,33 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
                 yield dg.AssetObservation(asset_key=key, metadata={"skipped": reason})
             return
         prune_run_targets()
+        # A full build from raw when asked, on a changed model or an as-of date that moved back;
+        # otherwise incremental models replace only the touched days (docs/design.md).
+        context.log.info(f"dbt build: {kind.name} ({kind.reason})")
+        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         # Unit tests prove the model code, not the data: they run in `make test` and CI.
-        args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+        args = ["build", "--full-refresh"] if kind.full else ["build"]
         # This run's warehouse file, as-of date and plans reach dbt as vars, not through os.environ.
         args += ["--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()]
         args += ["--target", settings.dbt_target]
         if settings.warehouse_engine == "spark":
             yield from dbt.cli(args, context=context).stream()
             return
+        build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
         # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
         try:
-            yield from dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata()
+            for event in dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata():
+                if isinstance(event, dg.Output):
+                    event = event.with_metadata({**event.metadata, **build_metadata})
+                yield event
         finally:
             release_dbt_duckdb_connection()
         with warehouse.connect() as con:
-            build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None), kind)
+            days = build_state.rebuilt_days(con, started)
+        context.log.info(
+            f"dbt build was {kind.name}: "
+            + ", ".join(f"{model} {'all days' if n < 0 else f'{n} day(s)'}" for model, n in days.items())
+        )
 
     return warehouse_dbt_models

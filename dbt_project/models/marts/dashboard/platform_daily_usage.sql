@@ -3,43 +3,15 @@
 
 with
 
-api_requests as (
+aggregate_per_day as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_platform_daily_calls') }}
 
 ),
 
 as_of as (
 
     select * from {{ ref('int_as_of_date') }}
-
-),
-
-requests_to_as_of as (
-
-    select api_requests.*
-    from api_requests
-    cross join as_of
-    where api_requests.request_date <= as_of.as_of_date
-
-),
-
-aggregate_per_day as (
-
-    select
-        request_date as usage_date,
-        count(*) as calls,
-        count(*) filter (where status_code between 200 and 299) as calls_2xx,
-        count(*) filter (where status_code between 300 and 399) as calls_3xx,
-        count(*) filter (where is_client_error) as client_errors,
-        count(*) filter (where is_server_error) as server_errors,
-        count(*) filter (where status_code < 200) as calls_1xx,
-        count(distinct organization_id) as distinct_customers,
-        percentile_cont(0.5) within group (order by request_duration_ms) as latency_p50_ms,
-        percentile_cont(0.95) within group (order by request_duration_ms) as latency_p95_ms,
-        percentile_cont(0.99) within group (order by request_duration_ms) as latency_p99_ms
-    from requests_to_as_of
-    group by all
 
 ),
 

@@ -1,7 +1,8 @@
 {#- One row per cohort week, plan and week offset (docs/contract.md cohort_retention). An
     organization signs up at its first key_issued, with the plan it had then; it is active in a
     week when it made a successful call (status < 400) in that ISO week. Weeks run from the
-    cohort week to the as-of week; activity after the as-of date is not seen. -#}
+    cohort week to the as-of week; activity after the as-of date is not seen. Activity comes from
+    the daily facts (int_customer_daily_calls): the cost follows organizations and weeks, not calls. -#}
 
 with
 
@@ -11,9 +12,9 @@ key_issuances as (
 
 ),
 
-api_requests as (
+daily_calls as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_customer_daily_calls') }}
 
 ),
 
@@ -76,16 +77,14 @@ spread_week_offsets as (
 
 ),
 
+{# From the daily facts (days up to the as-of date), never from all the calls. #}
 find_active_weeks as (
 
     select distinct
-        api_requests.organization_id,
-        cast(date_trunc('week', api_requests.request_date) as date) as active_week
-    from api_requests
-    cross join as_of
-    where
-        api_requests.is_successful
-        and api_requests.request_date <= as_of.as_of_date
+        organization_id,
+        cast(date_trunc('week', usage_date) as date) as active_week
+    from daily_calls
+    where successful_calls > 0
 
 ),
 

@@ -1,11 +1,18 @@
 {#- One row per day from the first call to the as-of date: organizations and keys with at least
-    one successful call (status < 400) in the day, the 7 and the 28 days ending on it. -#}
+    one successful call (status < 400) in the day, the 7 and the 28 days ending on it. Read from
+    the daily facts (int_customer_daily_calls, int_key_daily_calls), never from the calls. -#}
 
 with
 
-api_requests as (
+daily_calls as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_customer_daily_calls') }}
+
+),
+
+key_daily_calls as (
+
+    select * from {{ ref('int_key_daily_calls') }}
 
 ),
 
@@ -15,30 +22,28 @@ as_of as (
 
 ),
 
-requests_to_as_of as (
-
-    select api_requests.*
-    from api_requests
-    cross join as_of
-    where api_requests.request_date <= as_of.as_of_date
-
-),
-
 find_successful_days as (
 
-    select distinct
-        organization_id,
-        api_key_id,
-        request_date
-    from requests_to_as_of
-    where is_successful
+    select
+        'organization' as member_kind,
+        organization_id as member_id,
+        usage_date
+    from daily_calls
+    where successful_calls > 0
+    union all
+    select
+        'key' as member_kind,
+        api_key_id as member_id,
+        usage_date
+    from key_daily_calls
+    where successful_calls > 0
 
 ),
 
 find_first_day as (
 
-    select min(request_date) as first_call_date
-    from requests_to_as_of
+    select min(usage_date) as first_call_date
+    from daily_calls
 
 ),
 
@@ -51,19 +56,19 @@ day_spine as (
 
 ),
 
-{# Each day against the successful calls of the 28 days ending on it (0 = that day). #}
+{# Each day against the successful days of the 28 days ending on it (0 = that day). #}
 pair_with_window as (
 
     select
         day_spine.usage_date,
-        find_successful_days.organization_id,
-        find_successful_days.api_key_id,
-        {{ dbt.datediff('find_successful_days.request_date', 'day_spine.usage_date', 'day') }}
+        find_successful_days.member_kind,
+        find_successful_days.member_id,
+        {{ dbt.datediff('find_successful_days.usage_date', 'day_spine.usage_date', 'day') }}
             as days_before
     from day_spine
     left join find_successful_days
         on
-            {{ dbt.datediff('find_successful_days.request_date', 'day_spine.usage_date', 'day') }}
+            {{ dbt.datediff('find_successful_days.usage_date', 'day_spine.usage_date', 'day') }}
             between 0 and 27
 
 ),
@@ -72,12 +77,19 @@ count_active as (
 
     select
         usage_date,
-        count(distinct case when days_before = 0 then organization_id end) as active_customers_1d,
-        count(distinct case when days_before < 7 then organization_id end) as active_customers_7d,
-        count(distinct organization_id) as active_customers_28d,
-        count(distinct case when days_before = 0 then api_key_id end) as active_keys_1d,
-        count(distinct case when days_before < 7 then api_key_id end) as active_keys_7d,
-        count(distinct api_key_id) as active_keys_28d
+        count(distinct case
+            when member_kind = 'organization' and days_before = 0 then member_id
+        end) as active_customers_1d,
+        count(distinct case
+            when member_kind = 'organization' and days_before < 7 then member_id
+        end) as active_customers_7d,
+        count(distinct case when member_kind = 'organization' then member_id end)
+            as active_customers_28d,
+        count(distinct case when member_kind = 'key' and days_before = 0 then member_id end)
+            as active_keys_1d,
+        count(distinct case when member_kind = 'key' and days_before < 7 then member_id end)
+            as active_keys_7d,
+        count(distinct case when member_kind = 'key' then member_id end) as active_keys_28d
     from pair_with_window
     group by all
 

@@ -1,12 +1,13 @@
 {#- One row per organization and API version with a call in the 30 days ending on the as-of date:
     who still depends on an old version, and how much. first_call_at and last_call_at are over
-    all history up to the as-of date. -#}
+    all history up to the as-of date. Read from the daily facts (int_customer_version_daily),
+    never from all the calls. -#}
 
 with
 
-api_requests as (
+version_days as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_customer_version_daily') }}
 
 ),
 
@@ -16,28 +17,18 @@ as_of as (
 
 ),
 
-label_versions as (
-
-    select
-        api_requests.organization_id,
-        api_requests.requested_at,
-        coalesce(nullif(trim(api_requests.api_version), ''), 'unversioned') as api_version,
-        {{ dbt.datediff('api_requests.request_date', 'as_of.as_of_date', 'day') }} < 30 as is_in_window
-    from api_requests
-    cross join as_of
-    where api_requests.request_date <= as_of.as_of_date
-
-),
-
 aggregate_per_version as (
 
     select
-        organization_id,
-        api_version,
-        count(*) filter (where is_in_window) as calls_30d,
-        min(requested_at) as first_call_at,
-        max(requested_at) as last_call_at
-    from label_versions
+        version_days.organization_id,
+        version_days.api_version,
+        coalesce(sum(version_days.calls) filter (
+            where {{ dbt.datediff('version_days.usage_date', 'as_of.as_of_date', 'day') }} < 30
+        ), 0) as calls_30d,
+        min(version_days.first_call_at) as first_call_at,
+        max(version_days.last_call_at) as last_call_at
+    from version_days
+    cross join as_of
     group by all
 
 ),
@@ -47,7 +38,7 @@ add_shares as (
     select
         organization_id,
         api_version,
-        calls_30d,
+        cast(calls_30d as bigint) as calls_30d,
         calls_30d / sum(calls_30d) over (partition by organization_id) as share_of_org_calls_30d,
         first_call_at,
         last_call_at

@@ -1,5 +1,12 @@
 {#- One row per day, API version and SDK version with a call, up to the as-of date: who calls
     which version of the API with which client (`unversioned` / `unknown` when absent). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='usage_date',
+    on_schema_change='fail',
+    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
+) }}
 
 with
 
@@ -25,7 +32,9 @@ label_versions as (
         coalesce(nullif(trim(api_requests.sdk_version), ''), 'unknown') as sdk_version
     from api_requests
     cross join as_of
-    where api_requests.request_date <= as_of.as_of_date
+    where
+        api_requests.request_date <= as_of.as_of_date
+        and {{ rebuild_days('api_requests.request_date', ref('int_as_of_date')) }}
 
 ),
 

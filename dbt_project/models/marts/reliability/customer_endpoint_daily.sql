@@ -1,5 +1,12 @@
 {#- One row per organization, route template, method and day with a call, up to the as-of date:
     the customer's own view of each endpoint (docs/contract.md 2b). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='usage_date',
+    on_schema_change='fail',
+    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
+) }}
 
 with
 
@@ -20,7 +27,9 @@ requests_to_as_of as (
     select api_requests.*
     from api_requests
     cross join as_of
-    where api_requests.request_date <= as_of.as_of_date
+    where
+        api_requests.request_date <= as_of.as_of_date
+        and {{ rebuild_days('api_requests.request_date', ref('int_as_of_date')) }}
 
 ),
 

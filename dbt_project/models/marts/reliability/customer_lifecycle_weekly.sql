@@ -7,9 +7,9 @@
 
 with
 
-api_requests as (
+daily_calls as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_customer_daily_calls') }}
 
 ),
 
@@ -25,16 +25,14 @@ as_of as (
 
 ),
 
+{# From the daily facts (days up to the as-of date), never from all the calls. #}
 find_active_weeks as (
 
     select distinct
-        api_requests.organization_id,
-        cast(date_trunc('week', api_requests.request_date) as date) as active_week
-    from api_requests
-    cross join as_of
-    where
-        api_requests.request_date <= as_of.as_of_date
-        and api_requests.is_successful
+        organization_id,
+        cast(date_trunc('week', usage_date) as date) as active_week
+    from daily_calls
+    where successful_calls > 0
 
 ),
 

@@ -1,5 +1,12 @@
 {#- One row per organization, day, status class (4xx, 5xx) and error type with a failed call, up
     to the as-of date. The error type is result.error_type lower-cased, `unspecified` when absent. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='usage_date',
+    on_schema_change='fail',
+    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
+) }}
 
 with
 
@@ -28,6 +35,7 @@ failed_requests as (
     cross join as_of
     where
         api_requests.request_date <= as_of.as_of_date
+        and {{ rebuild_days('api_requests.request_date', ref('int_as_of_date')) }}
         and (api_requests.is_client_error or api_requests.is_server_error)
 
 ),

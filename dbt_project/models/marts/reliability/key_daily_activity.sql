@@ -10,9 +10,15 @@
 
 with
 
-api_requests as (
+key_daily_calls as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_key_daily_calls') }}
+
+),
+
+key_route_days as (
+
+    select * from {{ ref('int_key_route_daily') }}
 
 ),
 
@@ -22,24 +28,14 @@ as_of as (
 
 ),
 
-requests_with_key as (
-
-    select api_requests.*
-    from api_requests
-    cross join as_of
-    where
-        api_requests.request_date <= as_of.as_of_date
-        and api_requests.api_key_id is not null
-
-),
-
+{# Read from the daily facts (up to the as-of date), never from the calls themselves. #}
 find_route_first_days as (
 
     select
         api_key_id,
         route,
-        min(request_date) as first_route_date
-    from requests_with_key
+        min(usage_date) as first_route_date
+    from key_route_days
     group by all
 
 ),
@@ -59,16 +55,15 @@ aggregate_per_key_day as (
 
     select
         api_key_id,
-        request_date as usage_date,
-        max_by(organization_id, requested_at) as organization_id,
-        count(*) as calls,
-        count(distinct network_ip_hash) as distinct_ip_hashes,
-        count(distinct network_country) as distinct_countries,
-        count(*) filter (where status_code in (401, 403)) as auth_errors,
-        count(*) filter (where is_client_error or is_server_error) as failed_calls,
-        count(distinct route) as distinct_routes
-    from requests_with_key
-    group by all
+        usage_date,
+        organization_id,
+        calls,
+        distinct_ip_hashes,
+        distinct_countries,
+        auth_errors,
+        failed_calls,
+        distinct_routes
+    from key_daily_calls
 
 ),
 

@@ -1,4 +1,11 @@
 {#- One row per route template, method and day with at least one call, up to the as-of date. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='usage_date',
+    on_schema_change='fail',
+    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
+) }}
 
 with
 
@@ -19,7 +26,9 @@ requests_to_as_of as (
     select api_requests.*
     from api_requests
     cross join as_of
-    where api_requests.request_date <= as_of.as_of_date
+    where
+        api_requests.request_date <= as_of.as_of_date
+        and {{ rebuild_days('api_requests.request_date', ref('int_as_of_date')) }}
 
 ),
 

@@ -1,12 +1,24 @@
-{#- One row per event_id: the copy loaded first wins (docs/contract.md). Materialized as a table
-    because every other model reads it and the dedup window would otherwise rerun per model. -#}
-{{ config(materialized='table') }}
+{#- One row per event_id: the copy loaded first wins (docs/contract.md). Incremental by touched
+    days (macros/incremental_days.sql): a run re-deduplicates only the UTC days its new loads
+    touch, so a new event is compared with the events of its own day, never with all history
+    (a redelivery keeps its event_time, hence its day). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_date',
+    on_schema_change='fail',
+    post_hook="{{ record_incremental_state() }}",
+) }}
 
 with
 
 source_events as (
 
-    select * from {{ source('raw', 'events') }}
+    select
+        *,
+        cast(event_time as date) as event_date
+    from {{ source('raw', 'events') }}
+    where {{ rebuild_days('cast(event_time as date)') }}
 
 ),
 
@@ -15,13 +27,13 @@ rank_copies as (
     select
         *,
         row_number() over (
-            partition by event_id
+            partition by event_date, event_id
             order by load_id, source_line
         ) as copy_number,
-        count(*) over (partition by event_id) as delivered_copies,
+        count(*) over (partition by event_date, event_id) as delivered_copies,
         -- Two payloads differ when the smallest and largest fingerprint of the id differ.
-        min(payload_md5) over (partition by event_id)
-        != max(payload_md5) over (partition by event_id) as has_conflicting_copies
+        min(payload_md5) over (partition by event_date, event_id)
+        != max(payload_md5) over (partition by event_date, event_id) as has_conflicting_copies
     from source_events
 
 ),
@@ -33,7 +45,7 @@ first_copies as (
     select
         {{ source_columns_except('raw', 'events', ['method', 'route', 'loaded_at', 'payload_md5']) }},
         delivered_copies,
-        cast(event_time as date) as event_date,
+        event_date,
         upper(method) as method,
         route as gateway_route,
         event_type in ('api_request', 'quota_set', 'key_issued', 'key_revoked') as is_known_event_type,
