@@ -63,9 +63,9 @@ DASHBOARD_PORT ?= 8000
 dashboard: install
 	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
-## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, pytest, then the sample
-## on local Spark against DuckDB (spark-check)
-test: install lint dbt-unit pytest spark-check
+## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, then pytest.
+## spark-check is not part of it yet: the incremental models have no Spark strategy (README).
+test: install lint dbt-unit pytest
 
 lint: install
 	$(BIN)/ruff check .
