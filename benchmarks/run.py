@@ -30,6 +30,7 @@ from pathlib import Path
 from benchmarks.generate import FORMATS, parse_count, write_days
 from benchmarks.process_tree import Measured, run_measured
 from orchestration.loading.schema import FIELDS
+from orchestration.pipeline_commands import DAGSTER_YAML
 from orchestration.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -102,7 +103,7 @@ def main() -> None:
         folder.mkdir(parents=True)
     dagster_home = work / "dagster_home"
     dagster_home.mkdir(exist_ok=True)
-    shutil.copy(PROJECT_ROOT / "orchestration" / "dagster_home" / "dagster.yaml", dagster_home)
+    shutil.copy(DAGSTER_YAML, dagster_home)
 
     print(
         f"generating {args.events:,} events over {args.days} days ({args.format}) in {landing} ...",
