@@ -31,7 +31,6 @@ from benchmarks.generate import FORMATS, parse_count, write_days
 from benchmarks.process_tree import Measured, run_measured
 from orchestration.loading.schema import FIELDS
 from orchestration.pipeline_commands import DAGSTER_YAML
-from orchestration.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 
