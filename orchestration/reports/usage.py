@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from orchestration.readers import open_marts_connection, require_known_organization
-from orchestration.reports import upgrades
+from orchestration.reports.queries import upgrades
 from orchestration.reports.queries.reliability import fetch_customer_endpoints, fetch_error_types
 from orchestration.reports.queries.usage import (
     SORT_ORDERS,

@@ -13,12 +13,8 @@ import pytest
 from orchestration import cli
 from orchestration.alerts.render import upgrade_offer
 from orchestration.plans import Plan, PlanCatalogueError, read_plan_catalogue
-from orchestration.reports.upgrades import (
-    OpportunityTotals,
-    UpgradeOpportunity,
-    opportunity_row,
-    render_opportunity_footer,
-)
+from orchestration.reports.queries.upgrades import OpportunityTotals, UpgradeOpportunity
+from orchestration.reports.render.upgrades import opportunity_row, render_opportunity_footer
 from orchestration.sample_data import catalogue
 from orchestration.settings import PROJECT_ROOT
 

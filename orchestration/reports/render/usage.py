@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Sequence
 
 from orchestration.quota_outlook import QuotaOutlook, quota_outlook
-from orchestration.reports import upgrades
 from orchestration.reports.formatting import (
     NONE_TEXT,
     format_count,
@@ -20,7 +19,9 @@ from orchestration.reports.formatting import (
     sparkline,
     truncate,
 )
+from orchestration.reports.queries.upgrades import OpportunityTotals, UpgradeOpportunity
 from orchestration.reports.queries.usage import SPARK_DAYS, TRENDS, EndpointStats, QuotaAccount, TopCustomer
+from orchestration.reports.render import upgrades
 from orchestration.reports.table import render_table
 
 SORT_TITLES = {
@@ -120,8 +121,8 @@ def render_quota(
     as_of: dt.date,
     min_pct: float,
     org: str | None = None,
-    opportunities: dict[str, upgrades.UpgradeOpportunity] | None = None,
-    opportunity_totals: upgrades.OpportunityTotals | None = None,
+    opportunities: dict[str, UpgradeOpportunity] | None = None,
+    opportunity_totals: OpportunityTotals | None = None,
 ) -> str:
     days_in_month = calendar.monthrange(as_of.year, as_of.month)[1]
     title = (
