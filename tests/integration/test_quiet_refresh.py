@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration import build_state
 from orchestration.definitions import defs
 from tests.support import api_request, query, write_ndjson
 
 APIWH = str(Path(sys.executable).parent / "apiwh")
+
+pytestmark = pytest.mark.usefixtures("dbt_manifest")
 
 
 def _nothing_new(env: dict[str, Path], as_of=None) -> bool:
@@ -26,7 +29,7 @@ def test_a_run_with_nothing_new_records_the_load_and_up_to_date_models_only(pipe
     write_ndjson(landing / "day1.ndjson", [api_request("org_a", f"2026-10-01T09:0{i}:00Z") for i in range(3)])
     assert not _nothing_new(pipeline_env)  # no warehouse yet
     with dg.DagsterInstance.get() as instance:
-        assert defs.resolve_job_def("daily_refresh").execute_in_process(instance=instance).success
+        assert defs().resolve_job_def("daily_refresh").execute_in_process(instance=instance).success
     usage = query(warehouse, "select * from marts.customer_daily_usage order by all")
     assert _nothing_new(pipeline_env)
 
