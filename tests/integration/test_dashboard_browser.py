@@ -140,17 +140,20 @@ def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[st
 
 
 def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, Path]) -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
-        env=built["env"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # The server's stderr goes to a file: an unread pipe that fills up would block the server.
+    server_log = built["tmp"] / "dashboard-server.log"
+    with server_log.open("w") as server_stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
+            env=built["env"],
+            stdout=subprocess.PIPE,
+            stderr=server_stderr,
+            text=True,
+        )
     try:
         first_line = server.stdout.readline()
         port = re.search(r"http://127\.0\.0\.1:(\d+)/", first_line)
-        assert port, first_line + server.stderr.read() if server.poll() is not None else first_line
+        assert port, first_line + server_log.read_text() if server.poll() is not None else first_line
         dom = ds.chromium(
             f"http://127.0.0.1:{port.group(1)}/customer/{ds.TARGET}.html",
             screenshot=ds.ARTIFACTS / "dashboard-customer.png",
