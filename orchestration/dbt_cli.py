@@ -14,8 +14,9 @@ from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
 
-# dagster-dbt looks for `dbt` on PATH; the one beside this interpreter is the one we installed.
-DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+# dagster-dbt looks for `dbt` on PATH; ours is beside this interpreter and is dbt that dies with
+# the run that started it (orchestration/dbt_child.py).
+DBT_EXECUTABLE = Path(sys.executable).parent / "apiwh-dbt"
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 

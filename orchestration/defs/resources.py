@@ -140,7 +140,7 @@ class AlertSinksResource(dg.ConfigurableResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # dagster-dbt looks for `dbt` on PATH: hand it the one installed beside this interpreter.
+    # dagster-dbt looks for `dbt` on PATH: hand it ours, which dies with the run (dbt_child.py).
     return DbtCliResource(project_dir=str(DBT_PROJECT_DIR), dbt_executable=str(DBT_EXECUTABLE))
 
 

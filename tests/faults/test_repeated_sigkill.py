@@ -55,9 +55,28 @@ def _newest_log(logs: Path, since: float) -> Path | None:
     return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    except OSError:  # the process has just ended
+        return []
+
+
+def _wait_gone(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+        if not alive:
+            return []
+        time.sleep(0.05)
+    return alive
+
+
 def _run_and_kill(rng: random.Random, logs: Path, phase: str) -> int:
     """Start `apiwh run`, wait until it is in `phase` (its log says so), kill it a random moment
-    later. Returns the exit code (-9 when the kill landed, 0 when the run had already ended)."""
+    later. Returns the exit code (-9 when the kill landed, 0 when the run had already ended).
+    A killed run leaves nothing behind: its dbt child dies with it and frees the warehouse."""
     # Both lines are the run's own log (orchestration/defs): the load starts, the dbt step starts.
     marker = "loading new files from" if phase == "load" else "dbt build: incremental"
     started = time.time()
@@ -72,7 +91,11 @@ def _run_and_kill(rng: random.Random, logs: Path, phase: str) -> int:
             break
         time.sleep(0.05)
     if process.poll() is None:
+        children = _children(process.pid)
         process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        left = _wait_gone(children, 10)
+        assert not left, f"a killed run left {left} running"
     return process.wait(timeout=60)
 
 

@@ -1,0 +1,35 @@
+"""`apiwh-dbt`: dbt as a child of a pipeline run, which dies with the run.
+
+dagster-dbt starts dbt as a subprocess. When the run's process is killed (SIGKILL, the OOM
+killer), a plain `dbt` child would go on building and hold the DuckDB writer lock, so the next
+run fails with "in use by process N". Linux lets a child ask to be killed when its parent dies
+(prctl PR_SET_PDEATHSIG); elsewhere this is plain dbt.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent exits (Linux only; else no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # The parent may have died before prctl took effect: then we were re-parented already.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def main() -> None:
+    die_with_parent()
+    from dbt.cli.main import cli  # imported after prctl: dbt's import takes seconds
+
+    sys.exit(cli())
