@@ -283,6 +283,7 @@ def write_days(
     per_day = max(1, events // days)
     con = duckdb.connect()  # in memory: the workers' cursors share its tables
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")  # the benchmark prints its own progress
     templates = load_templates(con)
     others = con.execute("select count(*) from other_templates").fetchall()[0][0]
     replicas = max(1, -(-per_day * days // templates))
@@ -299,6 +300,7 @@ def write_days(
         path = out_dir / f"events-{day.isoformat()}{FORMATS[file_format]}"
         with con.cursor() as cursor:
             cursor.execute("set TimeZone = 'UTC'")
+            cursor.execute("set enable_progress_bar = false")
             _write(cursor, select_lines, params, path, file_format)
 
     with ThreadPoolExecutor(max_workers=2) as pool:

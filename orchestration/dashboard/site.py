@@ -8,7 +8,6 @@ half a site.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 from pathlib import Path
@@ -18,14 +17,14 @@ import duckdb
 from markupsafe import Markup
 
 from orchestration.alerts.render import upgrade_offer
-from orchestration.dashboard import charts, customer_queries, queries, words
-from orchestration.dashboard.customer_view import page_name, period_context
+from orchestration.dashboard import charts, queries, words
+from orchestration.dashboard.customer_pages import CUSTOMER_DIR, render_customer_pages
+from orchestration.dashboard.customer_view import page_name
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
 from orchestration.readers import WarehouseNotBuiltError
 
 TOP_CUSTOMERS = 20
-CUSTOMER_DIR = "customer"
 
 
 def _customer_rows(rows: list[dict[str, Any]], directory: Directory, root: str) -> list[dict[str, Any]]:
@@ -185,58 +184,6 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
     )
 
 
-def _customer_page(
-    con, row: dict[str, Any], as_of: dt.date, directory: Directory, common: dict[str, Any]
-) -> str:
-    organization_id = row["organization_id"]
-    name = directory.name(organization_id)
-    start = queries.window_start(as_of)
-    context = period_context(con, organization_id, start, as_of, directory)
-    keys = customer_queries.customer_keys(con, organization_id, as_of)
-    alerts = []
-    for alert in customer_queries.customer_alerts(con, organization_id):
-        detail = alert["detail"]
-        if isinstance(detail, str):
-            try:
-                detail = json.loads(detail)
-            except ValueError:
-                detail = {}
-        alerts.append(
-            {
-                "as_of_date": alert["as_of_date"],
-                "alert_type": alert["alert_type"],
-                "title": words.alert_title({**alert, "detail": detail}),
-                "delivered": words.format_day(alert["delivered_at"]) if alert["delivered_at"] else "pending",
-            }
-        )
-    return render_page(
-        "customer.html.j2",
-        title=name,
-        heading=name if name == organization_id else f"{name} ({organization_id})",
-        root="../",
-        organization_id=organization_id,
-        summary_text=words.customer_summary(row, name=name),
-        contact=directory.contact(organization_id),
-        flag=words.action_flag(row["action_flag"]),
-        start=start.isoformat(),
-        keys=[
-            {
-                **key,
-                "key_issued_at": words.format_day(key["key_issued_at"]),
-                "first_success_at": words.format_day(key["first_success_at"]),
-                "calls_30d": words.format_count(key.get("calls_30d")),
-                "last_active_date": words.format_day(key.get("last_active_date")),
-                "flags": words.key_flags(key),
-            }
-            for key in keys
-        ],
-        keys_have_activity=queries.has_mart(con, "key_daily_activity"),
-        alerts=alerts,
-        **context,
-        **common,
-    )
-
-
 def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) -> str:
     heat = queries.endpoint_heatmap(con, as_of)
     slowest = queries.top_endpoints(con, as_of, limit=10, by="p95")
@@ -322,10 +269,8 @@ def build_site(
         "onboarding.html": _onboarding(con, common),
     }
     pages["customers.html"], pages["customers-all.html"] = _customers(con, as_of, directory, common)
-    for row in queries.customers(con, as_of):
-        pages[f"{CUSTOMER_DIR}/{page_name(row['organization_id'])}"] = _customer_page(
-            con, row, as_of, directory, common
-        )
+    customers = queries.customers(con, as_of)
+    pages.update(render_customer_pages(con, customers, as_of, directory, common))
     _write_folder(out_dir, pages)
     return {"pages": len(pages), "customer_pages": len(pages) - 6}
 

@@ -345,3 +345,31 @@ def test_dashboard_asset_skips_when_nothing_changed(site: Path, built: dict[str,
     metadata = result.asset_materializations_for_node("reports__dashboard")[0].metadata
     assert metadata["rebuilt"].value is False
     assert (site / "index.html").stat().st_mtime_ns == before
+
+
+def test_customer_pages_from_worker_processes_equal_the_ones_drawn_in_process(
+    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many customers are drawn by worker processes (orchestration/dashboard/customer_pages.py),
+    each with its own read-only connection: the pages must be the very same."""
+    from orchestration.dashboard import customer_pages, queries
+    from orchestration.dashboard.organizations import load_directory
+    from orchestration.dashboard.render import header
+    from orchestration.warehouse import connect
+
+    directory = load_directory(built["organizations"])
+    with connect(built["snapshot"], read_only=True) as con:
+        health = queries.data_health(con)
+        common = header(health, generated_at=dt.datetime(2026, 3, 11))
+        customers = queries.customers(con, health["as_of_date"])
+        assert len(customers) >= 3  # one share per customer with PARALLEL_FROM = 2
+        monkeypatch.setattr(customer_pages, "PARALLEL_FROM", 10**9)
+        in_process = customer_pages.render_customer_pages(
+            con, customers, health["as_of_date"], directory, common
+        )
+        monkeypatch.setattr(customer_pages, "PARALLEL_FROM", 2)
+        by_workers = customer_pages.render_customer_pages(
+            con, customers, health["as_of_date"], directory, common
+        )
+    assert len(in_process) == len(customers)
+    assert by_workers == in_process
