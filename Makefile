@@ -63,9 +63,10 @@ DASHBOARD_PORT ?= 8000
 dashboard: install
 	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
-## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, then pytest.
-## spark-check is not part of it yet: the incremental models have no Spark strategy (README).
+## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, pytest, then spark-check
+## (the sample on local Spark, Java 17: README "Scaling out").
 test: install lint dbt-unit pytest
+	$(MAKE) --no-print-directory spark-check
 
 lint: install
 	$(BIN)/ruff check .
@@ -79,8 +80,8 @@ dbt-unit: install
 pytest: install dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest -q
 
-## spark-check: the sample built on DuckDB and on local Spark (Java 17), every mart compared
-## (README "Scaling out"); a scratch folder, the real warehouse is untouched
+## spark-check: the sample built on DuckDB and on local Spark (Java 17), fully then incrementally,
+## every mart compared (README "Scaling out"); a scratch folder, the real warehouse is untouched
 spark-check: install
 	$(BIN)/python scripts/spark_check.py
 

@@ -1,10 +1,16 @@
 """`make spark-check`: the sample built on DuckDB and on local Spark, every mart compared.
 
-Loads the sample (seeds/, or RAW_DATA_DIR) into a scratch DuckDB file with the Python loader,
-lands the raw tables as Parquet (orchestration/loading/landing.py), then runs `dbt build`
-against the `local` (DuckDB) target (models, data tests, unit tests) and the `spark` target
-(models and unit tests), and compares every mart row for row: exact for whole numbers, text, dates and
-booleans, within 1e-9 for doubles. Prints one line per mart and exits 1 on any difference.
+Two rounds, as the pipeline runs: the sample (seeds/, or RAW_DATA_DIR) but its last files is
+loaded into a scratch DuckDB file with the Python loader and landed as Parquet
+(orchestration/loading/landing.py), then built from scratch on both engines: `dbt run` against
+the `local` (DuckDB) target, `dbt build` against the `spark` target (models, plus the unit tests
+of the models whose SQL differs by engine: they call a dispatched macro). Then the held-back
+files are loaded and landed, and both engines run the incremental models again: they replace
+only the days the new loads touch and the new as-of day (delete+insert on DuckDB,
+insert_overwrite of day partitions on Spark). Every mart and incremental intermediate table is
+then compared row for row: exact for whole numbers, text, dates and booleans, within 1e-9 for
+doubles. Prints one line per table and exits 1 on any difference. The DuckDB data and unit
+tests run in `make test` itself (dbt-unit, pytest).
 The models scripts/check_portable_sql.py still lists as DuckDB-only (and what depends on them)
 are not built on Spark; their marts are listed as such, never silently left out.
 Everything lives in a scratch folder; the real warehouse is never touched.
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import shutil
@@ -38,12 +45,12 @@ def not_yet_portable_models() -> list[str]:
     return sorted(Path(path).stem for path in NOT_YET_PORTABLE if path.endswith(".sql"))
 
 
-def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, exclude: list[str]) -> float:
-    """`dbt build` against one target; returns its wall time in seconds."""
+def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, selection: list[str]) -> float:
+    """One dbt command against one target; returns its wall time in seconds."""
     started = time.monotonic()
     command = [
         str(bin_dir / "dbt"),
-        "build",
+        *selection,
         "--target",
         target,
         "--target-path",
@@ -51,16 +58,50 @@ def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, excl
         "--log-path",
         str(scratch / f"logs-{target}"),
     ]
-    if exclude:
-        command += ["--exclude", *(f"{model}+" for model in exclude)]
-    if target == "spark":
-        # Models and unit tests: the data tests ran on DuckDB, whose marts these must equal.
-        command += ["--exclude-resource-type", "test"]
     done = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         failures = [line for line in done.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
-        sys.exit(f"spark-check: dbt build --target {target} failed:\n" + "\n".join(failures[-30:]))
+        sys.exit(f"spark-check: dbt {selection[0]} --target {target} failed:\n" + "\n".join(failures[-30:]))
     return time.monotonic() - started
+
+
+# Dispatched macros that decide how or which days are written, not what a model computes: a
+# unit test renders the same SQL through them on both engines.
+WRITE_ONLY_MACROS = {"incremental_by_day", "create_incremental_state", "days_to_rebuild"}
+
+
+def engine_specific_unit_tests(manifest_path: Path) -> tuple[list[str], list[str]]:
+    """(unit tests to run on Spark, the others): a unit test runs there when its model calls,
+    directly or through other macros, a macro dispatched by adapter (one with a default__
+    implementation: the project's portable macros, dbt.datediff, ...). The rest is SQL both
+    engines read alike, already unit-tested on DuckDB."""
+    manifest = json.loads(manifest_path.read_text())
+    macros = manifest["macros"]
+    dispatched = {
+        m["name"].removeprefix("default__") for m in macros.values() if m["name"].startswith("default__")
+    }
+    differs: dict[str, bool] = {}
+
+    def macro_differs(unique_id: str) -> bool:
+        if unique_id not in differs:
+            differs[unique_id] = False  # a cycle stops here
+            macro = macros.get(unique_id)
+            if macro is not None and macro["name"] not in WRITE_ONLY_MACROS:
+                differs[unique_id] = macro["name"] in dispatched or any(
+                    macro_differs(called) for called in macro["depends_on"]["macros"]
+                )
+        return differs[unique_id]
+
+    nodes = manifest["nodes"]
+    selected, skipped = [], []
+    for unit_test in manifest["unit_tests"].values():
+        model = nodes[unit_test["depends_on"]["nodes"][0]]
+        engine_specific = any(macro_differs(called) for called in model["depends_on"]["macros"])
+        (selected if engine_specific else skipped).append(unit_test["name"])
+    clashes = {node["name"] for node in nodes.values()} & set(skipped)
+    if clashes:
+        sys.exit(f"spark-check: unit tests named like a model cannot be left out by name: {sorted(clashes)}")
+    return sorted(selected), sorted(skipped)
 
 
 def mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -96,12 +137,24 @@ def _sort_key(row: tuple) -> tuple:
     return tuple((value is None, repr(type(value)), value if value is not None else 0) for value in row)
 
 
-def spark_rows(spark, table: str, columns: list[str]) -> list[tuple]:
+def spark_rows(spark, relation: str, columns: list[str]) -> list[tuple]:
     selected = ", ".join(f"`{c}`" for c in columns)
-    return [tuple(row) for row in spark.sql(f"select {selected} from marts.{table}").collect()]
+    return [tuple(row) for row in spark.sql(f"select {selected} from {relation}").collect()]
 
 
-def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str]) -> int:
+def incremental_intermediates(manifest_path: Path) -> list[str]:
+    """The intermediate tables built incrementally (schema.table): compared besides the marts."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return sorted(
+        f"{node['schema']}.{node['alias']}"
+        for node in nodes
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and node["schema"] == "intermediate"
+    )
+
+
+def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str], extra: list[str]) -> int:
     from pyspark.sql import SparkSession
 
     spark = (
@@ -121,19 +174,19 @@ def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str]) -> int:
     con = duckdb.connect(str(warehouse), read_only=True)
     con.execute("set TimeZone = 'UTC'")
     differences = 0
-    print(f"{'mart':<34} {'rows':>8}  result")
-    for table in mart_names(con):
-        columns = [row[0] for row in con.execute(f"describe marts.{table}").fetchall()]
-        duck = sorted(con.execute(f"select * from marts.{table}").fetchall(), key=_sort_key)
-        if table in not_built:
-            print(f"{table:<34} {len(duck):>8}  not built on Spark: DuckDB-only SQL left ({PENDING_LIST})")
+    print(f"{'table':<44} {'rows':>8}  result")
+    for relation in [f"marts.{table}" for table in mart_names(con)] + extra:
+        columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
+        duck = sorted(con.execute(f"select * from {relation}").fetchall(), key=_sort_key)
+        if relation.split(".")[1] in not_built:
+            print(f"{relation:<44} {len(duck):>8}  not built on Spark: DuckDB-only SQL left ({PENDING_LIST})")
             continue
-        if not spark.catalog.tableExists(f"marts.{table}"):
+        if not spark.catalog.tableExists(relation):
             problem = "missing on Spark"
         else:
-            problem = rows_differ(duck, sorted(spark_rows(spark, table, columns), key=_sort_key))
+            problem = rows_differ(duck, sorted(spark_rows(spark, relation, columns), key=_sort_key))
         differences += problem is not None
-        print(f"{table:<34} {len(duck):>8}  {'equal' if problem is None else 'DIFFERENT: ' + problem}")
+        print(f"{relation:<44} {len(duck):>8}  {'equal' if problem is None else 'DIFFERENT: ' + problem}")
     spark.stop()
     return differences
 
@@ -156,25 +209,47 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check(raw_data_dir: Path, scratch: Path) -> int:
+# The newest files are held back for the second, incremental round (the last days and the late
+# events they carry); with fewer files than this there is one round only.
+HELD_BACK_FILES = 2
+
+
+def first_round_files(raw_data_dir: Path, scratch: Path) -> Path | None:
+    """A copy of the raw folder without its newest data files; None when too few to split."""
+    from orchestration.loading.discovery import discover_files
+
+    candidates, _ = discover_files(raw_data_dir)
+    if len(candidates) <= HELD_BACK_FILES:
+        return None
+    first = scratch / "raw-first-round"
+    for candidate in candidates[:-HELD_BACK_FILES]:
+        target = first / candidate.relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(candidate.path, target)
+    return first
+
+
+def load_and_land(warehouse: Path, raw_dir: Path, landing: Path) -> str:
     from orchestration.loading import load_directory
     from orchestration.loading.landing import land_raw_tables
     from orchestration.settings import DEFAULT_IP_HASH_SALT
     from orchestration.warehouse import connect
 
+    started = time.monotonic()
+    con = connect(warehouse)
+    try:
+        report = load_directory(con, raw_dir, salt=DEFAULT_IP_HASH_SALT)
+        land_raw_tables(con, landing)
+    finally:
+        con.close()
+    return f"{report.events:,} events ({report.rejects:,} rejected) in {time.monotonic() - started:.1f} s"
+
+
+def check(raw_data_dir: Path, scratch: Path) -> int:
     warehouse = scratch / "duckdb" / "warehouse.duckdb"
     landing = scratch / "landing"
     spark_dir = scratch / "spark"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    con = connect(warehouse)
-    try:
-        report = load_directory(con, raw_data_dir, salt=DEFAULT_IP_HASH_SALT)
-        land_raw_tables(con, landing)
-    finally:
-        con.close()
-    load_seconds = time.monotonic() - started
-    print(f"loaded {report.events:,} events ({report.rejects:,} rejected) in {load_seconds:.1f} s")
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
@@ -183,12 +258,34 @@ def check(raw_data_dir: Path, scratch: Path) -> int:
         "SPARK_DIR": str(spark_dir),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    duck_seconds = run_dbt(bin_dir, env, scratch, "local", exclude=[])
-    print(f"dbt build on DuckDB: {duck_seconds:.1f} s")
     pending = not_yet_portable_models()
-    spark_seconds = run_dbt(bin_dir, env, scratch, "spark", exclude=pending)
-    print(f"dbt build on Spark:  {spark_seconds:.1f} s (models and unit tests)")
-    differences = compare_marts(warehouse, spark_dir, not_built=set(pending))
+    not_built = [f"{model}+" for model in pending]
+    first = first_round_files(raw_data_dir, scratch)
+    rounds = [("full build", first or raw_data_dir)] + ([("incremental", raw_data_dir)] if first else [])
+    for number, (kind, raw_dir) in enumerate(rounds, start=1):
+        print(f"round {number} ({kind}): loaded {load_and_land(warehouse, raw_dir, landing)}")
+        # Round 2 runs the incremental models (and the as-of date, which moves on) only, on both
+        # engines: the other marts stay as round 1 built them on both, so one comparison at the
+        # end covers both rounds.
+        incremental = ["--select", "int_as_of_date", "config.materialized:incremental"]
+        selection = ["run"] if number == 1 else ["run", *incremental]
+        duck_seconds = run_dbt(bin_dir, env, scratch, "local", selection)
+        print(f"  dbt {' '.join(selection)} on DuckDB: {duck_seconds:.1f} s")
+        if number == 1:
+            manifest = scratch / "target-local" / "manifest.json"
+            unit_tests, skipped = engine_specific_unit_tests(manifest)
+            # Models and the engine-specific unit tests: the data tests run on DuckDB (make test).
+            selection = ["build", "--exclude-resource-type", "test"]
+            excluded = not_built + skipped
+            what = f"models and {len(unit_tests)} of {len(unit_tests) + len(skipped)} unit tests"
+        else:
+            excluded, what = not_built, "insert_overwrite of the touched days"
+        selection += ["--exclude", *excluded] if excluded else []
+        spark_seconds = run_dbt(bin_dir, env, scratch, "spark", selection)
+        print(f"  dbt {selection[0]} on Spark: {spark_seconds:.1f} s ({what})")
+    started = time.monotonic()
+    differences = compare_marts(warehouse, spark_dir, set(pending), incremental_intermediates(manifest))
+    print(f"compared in {time.monotonic() - started:.1f} s")
     if differences:
         print(f"spark-check: {differences} mart(s) differ between DuckDB and Spark", file=sys.stderr)
         return 1

@@ -29,8 +29,23 @@
     {%- endfor -%}
 {%- endmacro %}
 
+{#- The on-run-start hook: the state table, created once. One statement per hook on Spark, so
+    its schema is created first there. -#}
 {% macro create_incremental_state() -%}
+    {{ return(adapter.dispatch('create_incremental_state')()) }}
+{%- endmacro %}
+
+{% macro default__create_incremental_state() -%}
     create schema if not exists meta;
+    {{ incremental_state_table_sql() }}
+{%- endmacro %}
+
+{% macro spark__create_incremental_state() -%}
+    {%- do run_query('create schema if not exists meta') -%}
+    {{ incremental_state_table_sql() }} using parquet
+{%- endmacro %}
+
+{% macro incremental_state_table_sql() -%}
     create table if not exists {{ incremental_state_relation() }} (
         model_name {{ dbt.type_string() }},
         raw_load_id bigint,
@@ -39,6 +54,45 @@
         rebuilt_days integer,
         recorded_at timestamp
     )
+{%- endmacro %}
+
+{#- The config of every incremental model, the one place the engines differ on how a day is
+    replaced: `{{ config(**incremental_by_day('usage_date')) }}`. Both replace exactly the days
+    present in the model's new rows, and the model emits every row of each day it rebuilds:
+    - DuckDB: delete+insert keyed on the day column (dbt-duckdb deletes the days the new rows
+      have, then inserts them, in one transaction with the post_hook);
+    - Spark: insert_overwrite of the day partitions (partition_by the day, Parquet), with
+      dynamic partition overwrite, so partitions absent from the new rows are kept. dbt-spark
+      inserts by the table's column order (the partition column last), selecting by name.
+    A day never loses all its rows (raw.events is append-only), so "days present in the new
+    rows" is "days rebuilt" on both. Staging models (as_of_bound false) are not cut at the
+    as-of date and record no as-of date. -#}
+{% macro incremental_by_day(day_column, as_of_bound=true) -%}
+    {%- set common = {
+        'materialized': 'incremental',
+        'on_schema_change': 'fail',
+        'post_hook': incremental_state_hook(as_of_bound),
+    } -%}
+    {%- do common.update(adapter.dispatch('incremental_by_day')(day_column)) -%}
+    {{ return(common) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_day(day_column) -%}
+    {{ return({'incremental_strategy': 'delete+insert', 'unique_key': day_column}) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_day(day_column) -%}
+    {{ return({'incremental_strategy': 'insert_overwrite', 'partition_by': [day_column], 'file_format': 'parquet'}) }}
+{%- endmacro %}
+
+{#- The post_hook text (rendered when the model runs, not here). -#}
+{% macro incremental_state_hook(as_of_bound) -%}
+    {%- if as_of_bound -%}
+        {%- set hook -%}{% raw %}{{ record_incremental_state(ref('int_as_of_date')) }}{% endraw %}{%- endset -%}
+    {%- else -%}
+        {%- set hook -%}{% raw %}{{ record_incremental_state() }}{% endraw %}{%- endset -%}
+    {%- endif -%}
+    {{ return(hook) }}
 {%- endmacro %}
 
 {#- The days to rebuild for the model being compiled: a list of 'YYYY-MM-DD' strings, or none

@@ -4,7 +4,7 @@
     is one JSON object per row. With `ordered_by` (an integer rank column), it is an aggregate:
     the JSON-ready array of those objects in rank order, null when the group has none.
     DuckDB spells it json_object / list(struct_pack), Spark to_json(named_struct) /
-    collect_list; the keys and their order are the same on both. -#}
+    collect_list; the keys and their order, nulls and timestamps are spelt the same on both. -#}
 {% macro json_figures(fields, ordered_by=none) -%}
     {{ return(adapter.dispatch('json_figures')(fields, ordered_by)) }}
 {%- endmacro %}
@@ -44,11 +44,20 @@
 {% macro spark__json_figures(fields, ordered_by) -%}
     {%- set pairs = _json_figure_pairs(fields) -%}
     {%- if ordered_by is none -%}
-        to_json(named_struct(
-            {%- for key, value in pairs %}
-            '{{ key }}', {{ value }}{{ ',' if not loop.last }}
-            {%- endfor %}
-        ))
+        {#- The same text as DuckDB's: null fields kept, timestamps as `2026-10-07 14:28:29.346`
+            (DuckDB prints the fraction without its trailing zeros, and none when it is zero). -#}
+        regexp_replace(regexp_replace(
+            to_json(
+                named_struct(
+                    {%- for key, value in pairs %}
+                    '{{ key }}', {{ value }}{{ ',' if not loop.last }}
+                    {%- endfor %}
+                ),
+                map('ignoreNullFields', 'false', 'timestampFormat', 'yyyy-MM-dd HH:mm:ss.SSSSSS')
+            ),
+            '([0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]*?)0+"', '$1"'),
+            '([0-9]{2}:[0-9]{2}:[0-9]{2})[.]"', '$1"'
+        )
     {%- else -%}
         transform(
             array_sort(collect_list(named_struct(

@@ -1,7 +1,8 @@
 """Stand-in for dbt's `adapter`, so sqlfluff's jinja templater can render the macros that
 dispatch per engine (docs/design.md "Two engines"). A dispatched expression lints as a plain
 function call with the same arguments; a lateral row source (days_through, integers_through)
-as DuckDB's generate_series join with the same alias. The SQL only needs to parse."""
+as DuckDB's generate_series join with the same alias; an incremental model's engine config as
+no extra setting. The SQL only needs to parse."""
 
 
 def _row_source(macro_name: str, args: tuple) -> str:
@@ -24,9 +25,16 @@ def _json_figures(fields: list | tuple = (), *args: object, **kwargs: object) ->
     return f"json_figures({', '.join(values)})"
 
 
+def _incremental_by_day(*args: object) -> dict:
+    # A model's engine-specific config: nothing that changes how its SQL lints.
+    return {}
+
+
 def dispatch(macro_name: str, macro_namespace: str | None = None):
     if macro_name == "json_figures":
         return _json_figures
+    if macro_name == "incremental_by_day":
+        return _incremental_by_day
 
     def render(*args: object) -> str:
         if macro_name in ("days_through", "integers_through"):

@@ -1,12 +1,6 @@
 {#- One row per organization and UTC day with at least one call, up to the as-of date: the
     single pass over the calls that every usage and quota mart reuses. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

@@ -1,13 +1,7 @@
 {#- One row per organization, API version (`unversioned` when absent) and UTC day with a call,
     up to the as-of date: calls and the first and last call of the day. Incremental by touched
     days (macros/incremental_days.sql); api_version_exposure reads it instead of the calls. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

@@ -3,13 +3,7 @@
     call and first 2xx). Incremental by touched days (macros/incremental_days.sql); the key
     marts (key_daily_activity, active_customers_daily, onboarding_funnel) read it instead of
     the calls. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

@@ -1,13 +1,7 @@
 {#- One row per API key, route template and UTC day with a call, up to the as-of date: what
     tells a route the key calls for the first time. Incremental by touched days
     (macros/incremental_days.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

@@ -1,13 +1,7 @@
 {#- One row per UTC day with at least one call, up to the as-of date: the whole platform's calls,
     status classes and exact latency percentiles of that day. Incremental by touched days
     (macros/incremental_days.sql); platform_daily_usage zero-fills it. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

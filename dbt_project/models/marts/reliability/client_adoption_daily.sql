@@ -1,12 +1,6 @@
 {#- One row per day, API version and SDK version with a call, up to the as-of date: who calls
     which version of the API with which client (`unversioned` / `unknown` when absent). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

@@ -1,12 +1,6 @@
 {#- One row per organization, route template, method and day with a call, up to the as-of date:
     the customer's own view of each endpoint (docs/contract.md 2b). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

@@ -1,12 +1,6 @@
 {#- One row per organization, day, status class (4xx, 5xx) and error type with a failed call, up
     to the as-of date. The error type is result.error_type lower-cased, `unspecified` when absent. -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='usage_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state(ref('int_as_of_date')) }}",
-) }}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 

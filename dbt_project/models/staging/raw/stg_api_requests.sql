@@ -1,12 +1,6 @@
 {#- A table, not a view: the route-template regex would otherwise rerun in every model that
     reads the calls. Incremental by touched days, as stg_events (macros/incremental_days.sql). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='request_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state() }}",
-) }}
+{{ config(**incremental_by_day('request_date', as_of_bound=false)) }}
 
 with
 

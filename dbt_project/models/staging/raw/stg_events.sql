@@ -2,13 +2,7 @@
     days (macros/incremental_days.sql): a run re-deduplicates only the UTC days its new loads
     touch, so a new event is compared with the events of its own day, never with all history
     (a redelivery keeps its event_time, hence its day). -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='event_date',
-    on_schema_change='fail',
-    post_hook="{{ record_incremental_state() }}",
-) }}
+{{ config(**incremental_by_day('event_date', as_of_bound=false)) }}
 
 with
 
