@@ -3,6 +3,7 @@ with the project's loader, and a real `dbt build` in a subprocess against a temp
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -179,3 +180,12 @@ def resources_from_env() -> dict:
 
     settings = load_settings()
     return build_resources(settings, load_alert_settings(settings))
+
+
+def load_script(name: str):
+    """A module of scripts/ (they are run as files, not imported as a package)."""
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "check_portable_sql.py"
 
 
 def _checker():
-    spec = importlib.util.spec_from_file_location("check_portable_sql", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_portable_sql")
 
 
 def _project_with(tmp_path: Path, sql: str, name: str = "m.sql") -> Path:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "spark_check.py"
+from tests.support import load_script
 
 
 def _spark_check():
-    spec = importlib.util.spec_from_file_location("spark_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("spark_check")
 
 
 def test_doubles_agree_within_1e_9_and_no_further() -> None:

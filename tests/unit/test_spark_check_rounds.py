@@ -3,20 +3,16 @@ SQL differs by engine), and which raw files wait for the incremental round."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "spark_check.py"
+from tests.support import load_script
 
 
 def _spark_check():
-    spec = importlib.util.spec_from_file_location("spark_check", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("spark_check")
 
 
 def _macro(name: str, calls: tuple[str, ...] = ()) -> tuple[str, dict]:
