@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -28,10 +30,17 @@ CUSTOMER_DIR = "customer"
 # Below this many customers, starting workers (about a second each) costs more than it saves.
 PARALLEL_FROM = 40
 MAX_WORKERS = 4
+# customer_page with the as-of date, names and header bound: (connection, row) -> HTML.
+PageWriter = Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], str]
 
 
 def customer_page(
-    con, row: dict[str, Any], as_of: dt.date, directory: Directory, common: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    row: dict[str, Any],
+    *,
+    as_of: dt.date,
+    directory: Directory,
+    common: dict[str, Any],
 ) -> str:
     organization_id = row["organization_id"]
     name = directory.name(organization_id)
@@ -91,26 +100,15 @@ def _database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def _render_pages(
-    con: duckdb.DuckDBPyConnection,
-    rows: list[dict[str, Any]],
-    as_of: dt.date,
-    directory: Directory,
-    common: dict[str, Any],
+    con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], page: PageWriter
 ) -> dict[str, str]:
-    return {
-        f"{CUSTOMER_DIR}/{page_name(row['organization_id'])}": customer_page(
-            con, row, as_of, directory, common
-        )
-        for row in rows
-    }
+    return {f"{CUSTOMER_DIR}/{page_name(row['organization_id'])}": page(con, row) for row in rows}
 
 
-def _render_share(
-    database: Path, rows: list[dict[str, Any]], as_of: dt.date, directory: Directory, common: dict[str, Any]
-) -> dict[str, str]:
+def _render_share(database: Path, rows: list[dict[str, Any]], page: PageWriter) -> dict[str, str]:
     """A worker's share of the pages, from its own read-only connection."""
     with connect(database, read_only=True) as con:
-        return _render_pages(con, rows, as_of, directory, common)
+        return _render_pages(con, rows, page)
 
 
 def render_customer_pages(
@@ -122,18 +120,19 @@ def render_customer_pages(
 ) -> dict[str, str]:
     """Every customer's page by relative path; in parallel when there are many customers and
     `con` is a read-only file (the snapshot), else here, one after another."""
+    # A partial of a module-level function pickles, so it travels to the workers as it is.
+    page = partial(customer_page, as_of=as_of, directory=directory, common=common)
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     database = _database_file(con)
     read_only = con.execute("select current_setting('access_mode')").fetchall()[0][0] == "read_only"
     if len(rows) < PARALLEL_FROM or workers < 2 or database is None or not read_only:
-        return _render_pages(con, rows, as_of, directory, common)
+        return _render_pages(con, rows, page)
     # Small shares, so a worker that gets the big customers does not finish last by far.
     share = max(1, len(rows) // (workers * 4))
     shares = [rows[i : i + share] for i in range(0, len(rows), share)]
     pages: dict[str, str] = {}
     # spawn, not fork: the parent has DuckDB's and Dagster's threads running.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_render_share, database, part, as_of, directory, common) for part in shares]
-        for future in futures:
+        for future in [pool.submit(_render_share, database, part, page) for part in shares]:
             pages.update(future.result())
     return pages

@@ -23,6 +23,7 @@ from orchestration.dashboard.customer_view import page_name
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
 from orchestration.readers import WarehouseNotBuiltError
+from orchestration.reports.formatting import format_money
 
 TOP_CUSTOMERS = 20
 
@@ -155,8 +156,8 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
                 "action_text": words.QUOTA_ACTIONS[account["action_label"]],
                 "note": note,
                 "next_plan_id": upgrade.get("next_plan_id") or "-",
-                "upgrade_mrr_delta": words.format_money(upgrade.get("upgrade_mrr_delta")),
-                "overage_cost_at_pace": words.format_money(upgrade.get("overage_cost_at_pace")),
+                "upgrade_mrr_delta": format_money(upgrade.get("upgrade_mrr_delta")),
+                "overage_cost_at_pace": format_money(upgrade.get("overage_cost_at_pace")),
             }
         )
     chart_accounts = [

@@ -147,11 +147,6 @@ def latency_summary(totals: dict[str, Any]) -> str:
     )
 
 
-def format_money(value: float | None) -> str:
-    """A monthly amount from the plan catalogue ("$1,250.00"); "-" when unknown."""
-    return "-" if value is None else f"${value:,.2f}"
-
-
 def customer_summary(row: dict[str, Any], *, name: str) -> str:
     """One sentence about a customer's last 30 days, from marts.customer_usage_summary."""
     change = row.get("usage_change_7d_pct")

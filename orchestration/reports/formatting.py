@@ -18,6 +18,14 @@ def format_count(value: int | None) -> str:
     return NONE_TEXT if value is None else f"{value:,}"
 
 
+def format_money(value: float | None, *, signed: bool = False) -> str:
+    """Dollars with cents ("$1,234.50", "+$450.00", "-$12.00"); "-" for none."""
+    if value is None:
+        return NONE_TEXT
+    sign = ("+" if value > 0 else "-" if value < 0 else "") if signed else ("-" if value < 0 else "")
+    return f"{sign}${abs(value):,.2f}"
+
+
 def format_pct(value: float | None, *, signed: bool = False) -> str:
     """A percent already in percent units, one decimal ("82.4%", "+3.1%"); "-" for none."""
     if value is None:

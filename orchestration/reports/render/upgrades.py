@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from orchestration.reports.formatting import NONE_TEXT, format_count, format_money, truncate
 from orchestration.reports.queries.upgrades import OpportunityTotals, UpgradeOpportunity
 
-NONE_TEXT = "-"
 COLUMN_TITLES = ("NEXT PLAN", "MRR DELTA", "OVERAGE AT PACE")
 COLUMN_ALIGN = "lrr"
 
@@ -25,30 +25,15 @@ TABLE_HEADER = (
     "UPGRADE NET",
 )
 TABLE_ALIGN = "lllrrrrr"
-MAX_ID_WIDTH = 32
-
-
-def format_money(value: float | None, *, signed: bool = False) -> str:
-    """Dollars with cents ("$1,234.50", "+$450.00", "-$12.00"); "-" for none."""
-    if value is None:
-        return NONE_TEXT
-    sign = ("+" if value > 0 else "-" if value < 0 else "") if signed else ("-" if value < 0 else "")
-    return f"{sign}${abs(value):,.2f}"
-
-
-def _count(value: int | None) -> str:
-    return NONE_TEXT if value is None else f"{value:,}"
 
 
 def _short(text: str | None) -> str:
-    if text is None:
-        return NONE_TEXT
-    return text if len(text) <= MAX_ID_WIDTH else text[: MAX_ID_WIDTH - 1] + "…"
+    return NONE_TEXT if text is None else truncate(text)
 
 
 def opportunity_row(organization_id: str, plan_id: str | None, opportunity: UpgradeOpportunity) -> list[str]:
     """One row: next plan (* when even it is too small at this pace) and the money."""
-    overage_calls = _count(opportunity.overage_calls_at_pace)
+    overage_calls = format_count(opportunity.overage_calls_at_pace)
     if not opportunity.is_plan_in_catalogue:
         return [_short(organization_id), _short(plan_id), "not in catalogue", NONE_TEXT, NONE_TEXT] + [
             overage_calls,
@@ -62,7 +47,7 @@ def opportunity_row(organization_id: str, plan_id: str | None, opportunity: Upgr
         _short(organization_id),
         _short(plan_id),
         next_plan,
-        _count(opportunity.next_plan_call_limit),
+        format_count(opportunity.next_plan_call_limit),
         format_money(opportunity.upgrade_mrr_delta, signed=True),
         overage_calls,
         format_money(opportunity.overage_cost_at_pace),
