@@ -168,6 +168,8 @@ def chromium(url: str, *, screenshot: Path, profile: Path) -> str:
             *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--window-size=1200,2400",
+            # Lets the page's scripts finish (customer pages draw their charts in the browser).
+            "--virtual-time-budget=15000",
             f"--screenshot={screenshot}",
             "--dump-dom",
             url,

@@ -1,8 +1,13 @@
-"""Charts as Vega-Lite specifications rendered to SVG in-process (vl-convert, no network).
+"""Charts as Vega-Lite specifications, drawn as SVG in-process (vl-convert, no network) or in
+the reader's browser.
 
-Static SVG rather than a JavaScript charting library: the pages open from a folder or an email
-attachment, print to PDF as they look, need no script, and carry only the marks drawn (no data
-blob beside them). Each function takes plain rows and returns SVG markup.
+Each builder takes plain rows and returns a specification. `svg` draws it here: the overview
+pages and the customer report open from a folder or an email attachment, print to PDF as they
+look and need no script. `embedded` leaves it to the browser: a customer page carries its three
+specifications and the site's `vega-charts.js` (Vega, Vega-Lite and vega-embed, the bundle
+vl-convert ships) draws them when the page opens. vl-convert draws about 0.1 CPU-s per chart,
+one at a time, so drawing every customer's charts here would be most of a daily refresh with
+thousands of customers; in the browser it costs nothing until someone opens the page.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import vl_convert
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
+Spec = dict[str, Any]
+# Written beside the pages by the site builder; customer pages load it from the site's root.
+BUNDLE_FILE = "vega-charts.js"
 WIDTH = 620
 HEIGHT = 160
 PALETTE = {
@@ -49,28 +59,43 @@ def _values(rows: Sequence[dict[str, Any]], fields: dict[str, str]) -> list[dict
     return [{name: _plain(row[source]) for name, source in fields.items()} for row in rows]
 
 
-def render(spec: dict[str, Any]) -> str:
-    full = {
+def _chart(spec: Spec) -> Spec:
+    """The specification with the look every chart shares."""
+    return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "config": _CONFIG,
         "background": "white",
         **spec,
     }
-    return vl_convert.vegalite_to_svg(full)
+
+
+def svg(spec: Spec) -> Markup:
+    """The chart drawn here, as SVG markup."""
+    return Markup(vl_convert.vegalite_to_svg(spec))
+
+
+def embedded(spec: Spec) -> Markup:
+    """The specification as a JSON script element, for the page's vega-charts.js to draw."""
+    return Markup(f'<script type="application/json" class="chart-spec">{htmlsafe_json_dumps(spec)}</script>')
+
+
+def javascript_bundle() -> str:
+    """Vega, Vega-Lite and vega-embed in one script, from the installed vl-convert (offline)."""
+    return vl_convert.javascript_bundle()
 
 
 def _colors(names: Sequence[str]) -> dict[str, Any]:
     return {"domain": list(names), "range": [PALETTE[name] for name in names]}
 
 
-def stacked_daily_calls(rows: Sequence[dict[str, Any]], classes: dict[str, str], *, title: str) -> str:
+def stacked_daily_calls(rows: Sequence[dict[str, Any]], classes: dict[str, str], *, title: str) -> Spec:
     """Calls per day as bars stacked by status class; classes maps a label to a column."""
     values = [
         {"day": _plain(row["usage_date"]), "class": label, "calls": int(row[column] or 0)}
         for row in rows
         for label, column in classes.items()
     ]
-    return render(
+    return _chart(
         {
             "title": title,
             "width": WIDTH,
@@ -89,7 +114,7 @@ def stacked_daily_calls(rows: Sequence[dict[str, Any]], classes: dict[str, str],
 
 def daily_line(
     rows: Sequence[dict[str, Any]], series: dict[str, str], *, title: str, y_title: str, percent: bool = False
-) -> str:
+) -> Spec:
     """One line per series over the days (null days leave a gap)."""
     values = [
         {"day": _plain(row["usage_date"]), "series": label, "value": _plain(row[column])}
@@ -106,7 +131,7 @@ def daily_line(
             "type": "nominal",
             "scale": _colors(list(series)) if all(s in PALETTE for s in series) else {},
         }
-    return render(
+    return _chart(
         {
             "title": title,
             "width": WIDTH,
@@ -118,9 +143,9 @@ def daily_line(
     )
 
 
-def sparkline(rows: Sequence[dict[str, Any]]) -> str:
+def sparkline(rows: Sequence[dict[str, Any]]) -> Spec:
     """Daily calls as a small area, no axes (the customers table)."""
-    return render(
+    return _chart(
         {
             "width": 120,
             "height": 22,
@@ -135,7 +160,7 @@ def sparkline(rows: Sequence[dict[str, Any]]) -> str:
     )
 
 
-def quota_projection(month_rows: Sequence[dict[str, Any]], *, month_end: dt.date, title: str) -> str:
+def quota_projection(month_rows: Sequence[dict[str, Any]], *, month_end: dt.date, title: str) -> Spec:
     """Calls used this month by day, a dashed projection to the month's end, the cap as a rule."""
     used = [
         {"day": _plain(row["usage_date"]), "calls": int(row["used_mtd"]), "kind": "used"}
@@ -147,7 +172,7 @@ def quota_projection(month_rows: Sequence[dict[str, Any]], *, month_end: dt.date
         {"day": month_end.isoformat(), "calls": int(last["projected_eom"]), "kind": "projected"},
     ]
     cap = [{"cap": int(last["monthly_call_limit"])}]
-    return render(
+    return _chart(
         {
             "title": title,
             "width": WIDTH,
@@ -181,7 +206,7 @@ def quota_projection(month_rows: Sequence[dict[str, Any]], *, month_end: dt.date
     )
 
 
-def cap_bars(accounts: Sequence[dict[str, Any]], *, label: str, title: str) -> str:
+def cap_bars(accounts: Sequence[dict[str, Any]], *, label: str, title: str) -> Spec:
     """Per account, % of the cap used now and projected at the month's end."""
     values = []
     for account in accounts:
@@ -189,7 +214,7 @@ def cap_bars(accounts: Sequence[dict[str, Any]], *, label: str, title: str) -> s
         values.append(
             {"account": account[label], "when": "projected", "pct": _plain(account["projected_pct_of_cap"])}
         )
-    return render(
+    return _chart(
         {
             "title": title,
             "width": WIDTH,
@@ -226,11 +251,11 @@ def heatmap(
     color: dict[str, Any],
     title: str,
     width: int = WIDTH,
-) -> str:
+) -> Spec:
     """Cells coloured by a value; callers pass the encodings (fields already plain)."""
     x = {**x, "axis": {**(x.get("axis") or {}), "grid": False}}
     y = {**y, "axis": {**(y.get("axis") or {}), "grid": False}}
-    return render(
+    return _chart(
         {
             "title": title,
             "width": width,
@@ -241,7 +266,9 @@ def heatmap(
     )
 
 
-def endpoint_heatmap(rows: Sequence[dict[str, Any]], *, field: str, title: str, percent: bool = False) -> str:
+def endpoint_heatmap(
+    rows: Sequence[dict[str, Any]], *, field: str, title: str, percent: bool = False
+) -> Spec:
     values = _values(rows, {"endpoint": "endpoint", "day": "usage_date", "value": field})
     legend = {"format": ".0%"} if percent else {}
     return heatmap(
@@ -259,7 +286,7 @@ def endpoint_heatmap(rows: Sequence[dict[str, Any]], *, field: str, title: str, 
     )
 
 
-def retention_heatmap(rows: Sequence[dict[str, Any]], *, title: str) -> str:
+def retention_heatmap(rows: Sequence[dict[str, Any]], *, title: str) -> Spec:
     values = _values(
         rows,
         {"cohort": "cohort_week", "week": "weeks_since_signup", "rate": "retention_rate"},
@@ -280,14 +307,14 @@ def retention_heatmap(rows: Sequence[dict[str, Any]], *, title: str) -> str:
     )
 
 
-def funnel_bars(rows: Sequence[dict[str, Any]], steps: dict[str, str], *, title: str) -> str:
+def funnel_bars(rows: Sequence[dict[str, Any]], steps: dict[str, str], *, title: str) -> Spec:
     """Per cohort week, how many keys reached each step (grouped bars)."""
     values = [
         {"cohort": _plain(row["cohort_week"]), "step": label, "keys": int(row[column] or 0)}
         for row in rows
         for label, column in steps.items()
     ]
-    return render(
+    return _chart(
         {
             "title": title,
             "width": WIDTH,

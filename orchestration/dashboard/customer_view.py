@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -17,6 +18,8 @@ from markupsafe import Markup
 from orchestration.dashboard import charts, customer_queries, queries, words
 from orchestration.dashboard.organizations import Directory
 
+# How a chart reaches the page: charts.svg (drawn here) or charts.embedded (drawn by the browser).
+Draw = Callable[[charts.Spec], Markup]
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
@@ -61,16 +64,20 @@ def _endpoint_row(row: dict[str, Any]) -> dict[str, str]:
     return shown
 
 
-def _quota(con: duckdb.DuckDBPyConnection, organization_id: str, on_date: dt.date) -> tuple[dict | None, str]:
+def _quota(
+    con: duckdb.DuckDBPyConnection, organization_id: str, on_date: dt.date, draw: Draw
+) -> tuple[dict | None, Markup]:
     accounts = queries.quota_accounts(con, on_date, organization_id)
     if not accounts:
-        return None, ""
+        return None, Markup("")
     account = accounts[0]
     month_rows = queries.quota_month(con, organization_id, on_date)
-    chart = charts.quota_projection(
-        month_rows,
-        month_end=account["month_end_date"],
-        title=f"Calls this month against the quota, projected to {account['month_end_date']:%B %-d}",
+    chart = draw(
+        charts.quota_projection(
+            month_rows,
+            month_end=account["month_end_date"],
+            title=f"Calls this month against the quota, projected to {account['month_end_date']:%B %-d}",
+        )
     )
     shown = {
         "usage_date": account["usage_date"].isoformat(),
@@ -94,6 +101,7 @@ def period_context(
     start: dt.date,
     end: dt.date,
     directory: Directory,
+    draw: Draw,
 ) -> dict[str, Any]:
     """Figures, tables and charts of one organization from start through end."""
     daily = queries.customer_daily(con, organization_id, start, end)
@@ -101,7 +109,7 @@ def period_context(
     as_of = queries.data_health(con)["as_of_date"]
     endpoints = customer_queries.customer_endpoints(con, organization_id, start, end, as_of=as_of)
     errors = customer_queries.errors_by_type(con, organization_id, start, end)
-    quota, quota_chart = _quota(con, organization_id, end)
+    quota, quota_chart = _quota(con, organization_id, end, draw)
     name = directory.name(organization_id)
     calls_chart = charts.stacked_daily_calls(
         daily,
@@ -137,8 +145,8 @@ def period_context(
         "quota": quota,
         "plans": customer_queries.plan_history(con, organization_id, end),
         "charts": {
-            "calls": Markup(calls_chart),
-            "latency": Markup(latency_chart),
-            "quota": Markup(quota_chart),
+            "calls": draw(calls_chart),
+            "latency": draw(latency_chart),
+            "quota": quota_chart,
         },
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dashboard import customer_view, queries, words
+from orchestration.dashboard import charts, customer_view, queries, words
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
 
@@ -116,7 +116,10 @@ def write_report(
     period = choose_period(as_of, month=month, days=days)
     own = directory.only(organization_id)
     name = own.name(organization_id)
-    context = customer_view.period_context(con, organization_id, period.start, period.end, own)
+    # Drawn here: the report is sent as a file and must show its charts without a script.
+    context = customer_view.period_context(
+        con, organization_id, period.start, period.end, own, draw=charts.svg
+    )
     stem = customer_view.page_name(organization_id).removesuffix(".html") + f"-usage-{period.label}"
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
     # Only the as-of date and refresh time from the header: the health figures are everyone's.

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from markupsafe import Markup
 
 from orchestration.alerts.render import upgrade_offer
 from orchestration.dashboard import charts, queries, words
@@ -74,19 +73,19 @@ def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any])
             "p99": words.format_ms(totals["median_day_p99_ms"]),
         },
         charts={
-            "calls": Markup(
+            "calls": charts.svg(
                 charts.stacked_daily_calls(
                     daily,
                     {"2xx": "calls_2xx", "3xx": "calls_3xx", "4xx": "client_errors", "5xx": "server_errors"},
                     title="Calls per day by status class",
                 )
             ),
-            "error_rate": Markup(
+            "error_rate": charts.svg(
                 charts.daily_line(
                     daily, {"error rate": "error_rate"}, title="Error rate per day", y_title="", percent=True
                 )
             ),
-            "latency": Markup(
+            "latency": charts.svg(
                 charts.daily_line(
                     daily,
                     {"p50": "latency_p50_ms", "p95": "latency_p95_ms", "p99": "latency_p99_ms"},
@@ -108,7 +107,7 @@ def _customers(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
     daily = queries.daily_calls_for(con, [row["organization_id"] for row in top], as_of)
     rows = _customer_rows(top, directory, "")
     for row in rows:
-        row["sparkline"] = Markup(charts.sparkline(daily[row["organization_id"]]))
+        row["sparkline"] = charts.svg(charts.sparkline(daily[row["organization_id"]]))
     top_page = render_page(
         "customers.html.j2",
         title="Customers",
@@ -166,8 +165,10 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
         if account["action_label"] != "ok"
     ]
     chart = (
-        charts.cap_bars(
-            chart_accounts, label="label", title="Share of the monthly cap: used now and projected"
+        charts.svg(
+            charts.cap_bars(
+                chart_accounts, label="label", title="Share of the monthly cap: used now and projected"
+            )
         )
         if chart_accounts
         else ""
@@ -177,7 +178,7 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
         "quota.html.j2",
         title="Quota",
         accounts=rows,
-        chart=Markup(chart),
+        chart=chart,
         has_money=any(upgrades.get(a["organization_id"], {}).get("upgrade_mrr_delta") for a in accounts),
         day_of_month=first["day_of_month"],
         days_in_month=first["days_in_month"],
@@ -211,10 +212,10 @@ def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
         start=queries.window_start(as_of).isoformat(),
         heat_routes=len({row["endpoint"] for row in heat}),
         charts={
-            "latency": Markup(
+            "latency": charts.svg(
                 charts.endpoint_heatmap(heat, field="latency_p95_ms", title="p95 latency (ms) by day")
             ),
-            "errors": Markup(
+            "errors": charts.svg(
                 charts.endpoint_heatmap(heat, field="error_rate", title="Error rate by day", percent=True)
             ),
         },
@@ -243,8 +244,10 @@ def _onboarding(con, common: dict[str, Any]) -> str:
             {key: words.format_count(v) if isinstance(v, int) else v for key, v in f.items()} for f in funnel
         ],
         charts={
-            "funnel": Markup(charts.funnel_bars(funnel, words.FUNNEL_STEPS, title="Keys reaching each step")),
-            "retention": Markup(charts.retention_heatmap(retention, title="Retention by cohort week")),
+            "funnel": charts.svg(
+                charts.funnel_bars(funnel, words.FUNNEL_STEPS, title="Keys reaching each step")
+            ),
+            "retention": charts.svg(charts.retention_heatmap(retention, title="Retention by cohort week")),
         },
         **common,
     )
@@ -272,8 +275,10 @@ def build_site(
     pages["customers.html"], pages["customers-all.html"] = _customers(con, as_of, directory, common)
     customers = queries.customers(con, as_of)
     pages.update(render_customer_pages(con, customers, as_of, directory, common))
-    _write_folder(out_dir, pages)
-    return {"pages": len(pages), "customer_pages": len(pages) - 6}
+    # The script that draws the customer pages' charts in the browser (not a page).
+    scripts = {charts.BUNDLE_FILE: charts.javascript_bundle()}
+    _write_folder(out_dir, {**pages, **scripts})
+    return {"pages": len(pages), "customer_pages": len(customers)}
 
 
 def _write_folder(out_dir: Path, pages: dict[str, str]) -> None:
