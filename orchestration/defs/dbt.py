@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import build_state
-from orchestration.dbt_cli import prune_run_targets, release_dbt_duckdb_connection
+from orchestration.dbt_cli import keep_parse_state, prune_run_targets, release_dbt_duckdb_connection
 from orchestration.defs.resources import WarehouseResource
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
@@ -121,13 +121,15 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             return
         build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
         # Row counts and column types on every model, as the UI shows them (DuckDB supports both).
+        invocation = dbt.cli(args, context=context)
         try:
-            for event in dbt.cli(args, context=context).stream().fetch_row_counts().fetch_column_metadata():
+            for event in invocation.stream().fetch_row_counts().fetch_column_metadata():
                 if isinstance(event, dg.Output):
                     event = event.with_metadata({**event.metadata, **build_metadata})
                 yield event
         finally:
             release_dbt_duckdb_connection()
+        keep_parse_state(invocation.target_path)
         with warehouse.connect() as con:
             build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None), kind)
             days = build_state.rebuilt_days(con, started)

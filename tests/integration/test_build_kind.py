@@ -41,6 +41,14 @@ def _build_kinds(result: dg.ExecuteInProcessResult) -> set[tuple[str, str]]:
     return kinds
 
 
+def _newest_dbt_log() -> str:
+    """dbt's log of the latest build (dagster-dbt gives each build its own target folder)."""
+    from orchestration.dbt_cli import DBT_TARGET_DIR
+
+    runs = [path for path in DBT_TARGET_DIR.iterdir() if (path / "dbt.log").is_file()]
+    return max(runs, key=lambda path: path.stat().st_mtime).joinpath("dbt.log").read_text()
+
+
 def _calls(day: int, n: int, prefix: str) -> list[dict]:
     return [
         api_request("org_a", f"2026-10-{day:02d}T10:{i:02d}:00Z", event_id=f"{prefix}-{day}-{i}")
@@ -65,6 +73,11 @@ def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_b
     second = _refresh()
     assert second.success
     assert {kind for kind, _ in _build_kinds(second)} == {"incremental"}
+    # The first build's parse state was kept (orchestration/dbt_cli.py keep_parse_state): this
+    # test's warehouse path is not the one `dbt parse` saw, yet the second build parses partially.
+    second_log = _newest_dbt_log()
+    assert "Completed successfully" in second_log
+    assert "Unable to do partial parsing" not in second_log
     rebuilt = query(
         warehouse,
         "select model_name, arg_max(rebuilt_days, recorded_at) from meta.incremental_state group by 1",
