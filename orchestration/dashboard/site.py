@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from orchestration.alerts.render import upgrade_offer
-from orchestration.dashboard import charts, queries, words
+from orchestration.dashboard import charts, portfolio_queries, queries, words
 from orchestration.dashboard.customer_pages import CUSTOMER_DIR, render_customer_pages
 from orchestration.dashboard.customer_view import page_name
 from orchestration.dashboard.organizations import Directory
@@ -97,8 +97,20 @@ def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any])
         top_customers=_customer_rows(queries.customers(con, as_of, limit=10), directory, ""),
         top_endpoints=_endpoint_rows(queries.top_endpoints(con, as_of, limit=10)),
         trends=queries.trend_counts(con),
+        active=_counts(portfolio_queries.active_customers(con, as_of)),
+        lifecycle=[_counts(week) for week in portfolio_queries.lifecycle_weeks(con) or []],
         **common,
     )
+
+
+def _counts(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Whole numbers with thousands separators; other values as they are."""
+    if row is None:
+        return None
+    return {
+        name: words.format_count(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        for name, value in row.items()
+    }
 
 
 def _customers(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) -> tuple[str, str]:

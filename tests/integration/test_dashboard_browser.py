@@ -139,6 +139,27 @@ def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[st
     assert "1 rejected line(s), 1 late event(s), 0 failed file(s)" in health
     # Names from the organizations file, never the bare id, in the top-customers table.
     assert ds.TARGET_NAME in dom and ds.OTHER_NAME in dom
+    # Active customers (marts.active_customers_daily): the three organizations call every day.
+    active = query(
+        built["snapshot"],
+        "select active_customers_1d, active_customers_7d, active_customers_28d"
+        " from marts.active_customers_daily where usage_date = ?",
+        [AS_OF],
+    )[0]
+    assert active == (3, 3, 3)
+    assert [_field(dom, f"active-{n}") for n in ("1d", "7d", "28d")] == ["3", "3", "3"]
+    # By ISO week, newest first: all three new in the week of Sunday March 1, returning since.
+    lifecycle = re.search(r'<table data-table="lifecycle">(.*?)</table>', dom, re.S)
+    assert lifecycle, "no lifecycle table"
+    weeks = [
+        [unescape(cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", lifecycle.group(1), re.S)[1:]
+    ]
+    assert weeks == [
+        ["2026-03-09 (so far)", "3", "0", "3", "0", "0"],
+        ["2026-03-02", "3", "0", "3", "0", "0"],
+        ["2026-02-23", "3", "3", "0", "0", "0"],
+    ]
 
 
 def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, Path]) -> None:
