@@ -244,7 +244,7 @@ def test_the_readme_layout_names_every_module_and_top_level_entry() -> None:
     """README "Project layout" is the map a newcomer reads: every module of the package, every
     shared test helper and every top-level file or folder has its line."""
     layout = _readme_layout()
-    named = set(re.findall(r"[\w.-]+(?:\.py|\.md|/)|\.ci/run|\.sqlfluff|Makefile|requirements\.lock", layout))
+    named = set(re.findall(r"\.ci/run|\.sqlfluff|Makefile|[\w.-]+(?:\.py|\.md|\.toml|\.lock|/)", layout))
     modules = {path.name for path in _modules() if path.name != "__init__.py"}
     modules |= {path.name for path in (PROJECT_ROOT / "tests").glob("*.py") if path.name != "__init__.py"}
     modules.add("README.md")  # orchestration/alerts/README.md
