@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.warehouse import table_exists
 
 _DDL = """
 create schema if not exists meta;
@@ -62,16 +63,6 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR, plans_file: Path | 
     return digest.hexdigest()
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return (
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0]
-        > 0
-    )
-
-
 def current_inputs(
     con: duckdb.DuckDBPyConnection, as_of: dt.date | None, plans_file: Path | None = None
 ) -> BuildInputs:
@@ -80,7 +71,7 @@ def current_inputs(
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | None, plans_file: Path | None) -> BuildInputs:
-    has_events = _has_table(con, "raw", "events")
+    has_events = table_exists(con, "raw", "events")
     load_id = con.execute("select max(load_id) from raw.events").fetchall()[0][0] if has_events else None
     return BuildInputs(load_id, as_of, project_fingerprint(plans_file=plans_file))
 
@@ -98,17 +89,15 @@ def nothing_new(warehouse: Path, raw_data_dir: Path, as_of: dt.date | None, plan
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error:
         return False
-    try:
+    with con:
         con.execute("set TimeZone = 'UTC'")
-        if not (_has_table(con, "meta", "model_builds") and _has_table(con, "raw", "loaded_files")):
+        if not (table_exists(con, "meta", "model_builds") and table_exists(con, "raw", "loaded_files")):
             return False
         manifest = Manifest(con)
         candidates, _ = discover_files(raw_data_dir)
         if any(manifest.hash_if_unchanged(candidate) is None for candidate in candidates):
             return False
         return is_up_to_date(con, _inputs(con, as_of, plans_file), read_only=True)
-    finally:
-        con.close()
 
 
 def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, *, read_only: bool = False) -> bool:
@@ -165,11 +154,7 @@ def choose_build_kind(
         return BuildKind(True, "first build")
     if last[0][0] != inputs.project_fingerprint:
         return BuildKind(True, "the models or the plan catalogue changed since the last build")
-    has_state = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'meta' and table_name = 'incremental_state'"
-    ).fetchall()[0][0]
-    if not has_state:
+    if not table_exists(con, "meta", "incremental_state"):
         return BuildKind(True, "no incremental state recorded yet")
     built_as_of = con.execute("select max(as_of_date) from meta.incremental_state").fetchall()[0][0]
     as_of = _effective_as_of(con, inputs.as_of)

@@ -40,13 +40,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         # Checked before connecting, which would create an empty warehouse file.
         raise UsageError(f"RAW_DATA_DIR {settings.raw_data_dir} is not a folder: nothing loaded")
     print(f"Loading new files from {settings.raw_data_dir} into {settings.warehouse_path}")
-    con = connect(settings.warehouse_path)
-    try:
+    with connect(settings.warehouse_path) as con:
         report = load_directory(
             con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=_print_progress
         )
-    finally:
-        con.close()
     print(report.summary())
     return 0
 
@@ -59,8 +56,7 @@ def _open_live_read_only(settings: Settings):
 
 def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    con = _open_live_read_only(settings)
-    try:
+    with _open_live_read_only(settings) as con:
         files = con.execute(
             """
             select status, count(*), sum(events), sum(rejects), sum(blank_lines)
@@ -128,8 +124,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
             if as_of:
                 print(f"As-of date of the live warehouse: {as_of[0][0]}")
-    finally:
-        con.close()
     print(describe_snapshot(settings))
     return 0
 
@@ -138,12 +132,9 @@ def describe_snapshot(settings: Settings) -> str:
     """One line on what readers (top, quota, sql, ...) see, and whether it is behind."""
     if not settings.snapshot_path.exists():
         return "Published snapshot: none yet (`apiwh run` or `apiwh publish` writes it)"
-    con = connect(settings.snapshot_path, read_only=True)
-    try:
+    with connect(settings.snapshot_path, read_only=True) as con:
         as_of, published_at = read_as_of(con), read_published_at(con)
         stale = live_changed_since(con, settings.warehouse_path)
-    finally:
-        con.close()
     line = f"Published snapshot (what readers see): as-of date {as_of or 'unknown'}"
     if published_at:
         line += f", published {published_at:%Y-%m-%d %H:%M} UTC"
@@ -154,8 +145,7 @@ def describe_snapshot(settings: Settings) -> str:
 
 def cmd_rejects(args: argparse.Namespace) -> int:
     settings = load_settings()
-    con = _open_live_read_only(settings)
-    try:
+    with _open_live_read_only(settings) as con:
         by_reason = con.execute(
             "select reason, count(*) from raw.event_rejects group by reason order by 2 desc, 1"
         ).fetchall()
@@ -171,8 +161,6 @@ def cmd_rejects(args: argparse.Namespace) -> int:
         failed = con.execute(
             "select path, error from raw.loaded_files where status = 'failed' order by path"
         ).fetchall()
-    finally:
-        con.close()
     print(f"{sum(n for _, n in by_reason):,} rejected line(s)")
     for reason, n in by_reason:
         print(f"  {n:>8,}  {reason}")

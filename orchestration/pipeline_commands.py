@@ -20,7 +20,7 @@ from orchestration.alerts.config import AlertSettings
 from orchestration.dbt_cli import DBT_EXECUTABLE, MANIFEST_PATH, parse_project
 from orchestration.errors import UsageError, UserError
 from orchestration.plans import read_plan_catalogue
-from orchestration.run_summary import JobOutcome, execute_job, render_delivery, render_refresh
+from orchestration.run_summary import JobOutcome, render_delivery, render_refresh
 from orchestration.settings import (
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
@@ -83,6 +83,9 @@ def _prepare(settings: Settings) -> tuple[AlertSettings, Path]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # Here, not at the top: the other commands start without loading Dagster.
+    from orchestration.defs.execution import execute_job
+
     settings = load_settings()
     if settings.plans_file is not None:
         # A bad catalogue is one line naming the file and the line, before any work.
@@ -136,6 +139,8 @@ def load_and_models_only(job: Any) -> Any:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
+    from orchestration.defs.execution import execute_job
+
     settings = load_settings()
     alerts = load_alert_settings(settings)
     home = ensure_dagster_home()

@@ -80,6 +80,11 @@ def _path_from_env(name: str, default: Path) -> Path:
     return path
 
 
+def raw_data_dir_setting() -> Path:
+    """RAW_DATA_DIR, else the sample in seeds/: where new raw files are read from."""
+    return _path_from_env("RAW_DATA_DIR", PROJECT_ROOT / "seeds")
+
+
 def load_settings() -> Settings:
     as_of_text = os.environ.get("AS_OF", "").strip()
     as_of = None
@@ -103,7 +108,7 @@ def load_settings() -> Settings:
         if not plans_file.is_file():
             raise SettingsError(f"PLANS_FILE {plans_file}: no such file")
     return Settings(
-        raw_data_dir=_path_from_env("RAW_DATA_DIR", PROJECT_ROOT / "seeds"),
+        raw_data_dir=raw_data_dir_setting(),
         warehouse_path=warehouse_path,
         as_of=as_of,
         ip_hash_salt=os.environ.get("IP_HASH_SALT", DEFAULT_IP_HASH_SALT),

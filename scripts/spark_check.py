@@ -22,7 +22,6 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -171,30 +170,33 @@ def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str], extra: 
         .enableHiveSupport()
         .getOrCreate()
     )
-    con = duckdb.connect(str(warehouse), read_only=True)
-    con.execute("set TimeZone = 'UTC'")
     differences = 0
     print(f"{'table':<44} {'rows':>8}  result")
-    for relation in [f"marts.{table}" for table in mart_names(con)] + extra:
-        columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
-        duck = sorted(con.execute(f"select * from {relation}").fetchall(), key=_sort_key)
-        if relation.split(".")[1] in not_built:
-            print(f"{relation:<44} {len(duck):>8}  not built on Spark: DuckDB-only SQL left ({PENDING_LIST})")
-            continue
-        if not spark.catalog.tableExists(relation):
-            problem = "missing on Spark"
-        else:
-            problem = rows_differ(duck, sorted(spark_rows(spark, relation, columns), key=_sort_key))
-        differences += problem is not None
-        print(f"{relation:<44} {len(duck):>8}  {'equal' if problem is None else 'DIFFERENT: ' + problem}")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        for relation in [f"marts.{table}" for table in mart_names(con)] + extra:
+            columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()]
+            duck = sorted(con.execute(f"select * from {relation}").fetchall(), key=_sort_key)
+            if relation.split(".")[1] in not_built:
+                pending = f"not built on Spark: DuckDB-only SQL left ({PENDING_LIST})"
+                print(f"{relation:<44} {len(duck):>8}  {pending}")
+                continue
+            if not spark.catalog.tableExists(relation):
+                problem = "missing on Spark"
+            else:
+                problem = rows_differ(duck, sorted(spark_rows(spark, relation, columns), key=_sort_key))
+            differences += problem is not None
+            result = "equal" if problem is None else f"DIFFERENT: {problem}"
+            print(f"{relation:<44} {len(duck):>8}  {result}")
     spark.stop()
     return differences
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration.settings import raw_data_dir_setting
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_raw = Path(os.environ.get("RAW_DATA_DIR", ROOT / "seeds"))
-    parser.add_argument("--raw-data-dir", type=Path, default=default_raw)
+    parser.add_argument("--raw-data-dir", type=Path, default=raw_data_dir_setting())
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temp folder)")
     args = parser.parse_args(argv)
     if shutil.which("java") is None:
@@ -236,28 +238,26 @@ def load_and_land(warehouse: Path, raw_dir: Path, landing: Path) -> str:
     from orchestration.warehouse import connect
 
     started = time.monotonic()
-    con = connect(warehouse)
-    try:
+    with connect(warehouse) as con:
         report = load_directory(con, raw_dir, salt=DEFAULT_IP_HASH_SALT)
         land_raw_tables(con, landing)
-    finally:
-        con.close()
     return f"{report.events:,} events ({report.rejects:,} rejected) in {time.monotonic() - started:.1f} s"
 
 
 def check(raw_data_dir: Path, scratch: Path) -> int:
+    from orchestration.settings import environment_with
+
     warehouse = scratch / "duckdb" / "warehouse.duckdb"
     landing = scratch / "landing"
     spark_dir = scratch / "spark"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "WAREHOUSE_PATH": str(warehouse),
-        "LANDING_DIR": str(landing),
-        "SPARK_DIR": str(spark_dir),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = environment_with(
+        WAREHOUSE_PATH=str(warehouse),
+        LANDING_DIR=str(landing),
+        SPARK_DIR=str(spark_dir),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+    )
     pending = not_yet_portable_models()
     not_built = [f"{model}+" for model in pending]
     first = first_round_files(raw_data_dir, scratch)

@@ -1,18 +1,15 @@
 """A warehouse built the way a newcomer builds one (`apiwh run` in a real subprocess), on data
-whose as-of date is the last day of a month, and a helper to run `apiwh` against it."""
+whose as-of date is the last day of a month, and the environment `apiwh` runs in against it."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support import api_request, key_issued, quota_set, write_ndjson
+from tests.support import api_request, apiwh, key_issued, quota_set, write_ndjson
 
-APIWH = str(Path(sys.executable).parent / "apiwh")
 AS_OF = "2026-10-31"  # the last day of October: the projection equals what was used
 
 
@@ -63,19 +60,6 @@ def apiwh_env(root: Path) -> dict[str, str]:
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
     return env
-
-
-def apiwh(
-    env: Mapping[str, str], *args: str, extra: Mapping[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [APIWH, *args],
-        env={**env, **(extra or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 def build_with_apiwh_run(root: Path) -> BuiltWarehouse:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from orchestration.snapshot import publish_snapshot
@@ -145,16 +144,6 @@ def cli_env(warehouse: Path, organizations: Path | None) -> dict[str, str]:
     if organizations is not None:
         env["ORGANIZATIONS_FILE"] = str(organizations)
     return env
-
-
-def apiwh(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def chromium(url: str, *, screenshot: Path, profile: Path) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +15,8 @@ from orchestration.dbt_cli import release_dbt_duckdb_connection
 from orchestration.loading import load_directory
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse import connect
-from tests.support import TEST_SALT
+from tests.support import APIWH, TEST_SALT
 
-APIWH = str(Path(sys.executable).parent / "apiwh")
 # Columns that say when a load ran, not what it loaded: they differ between any two warehouses.
 LOAD_TIME_COLUMNS = ("last_loaded_at",)
 SPLIT_DAY = "2026-10-20"

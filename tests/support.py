@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -19,6 +19,7 @@ from orchestration.settings import DBT_PROJECT_DIR, load_alert_settings, load_se
 from orchestration.warehouse import connect
 
 DBT = str(Path(sys.executable).parent / "dbt")
+APIWH = str(Path(sys.executable).parent / "apiwh")
 TEST_SALT = "test-salt"
 
 
@@ -103,6 +104,20 @@ def load_events(landing: Path, warehouse: Path) -> None:
         load_directory(con, landing, salt=TEST_SALT)
     finally:
         con.close()
+
+
+def apiwh(
+    env: Mapping[str, str], *args: str, extra: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """`apiwh <args>` in a real subprocess, as a user runs it, with `extra` added to `env`."""
+    return subprocess.run(
+        [APIWH, *args],
+        env={**env, **(extra or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def run_dbt(

@@ -27,11 +27,9 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = 
 
 
 def has_mart(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    (count,) = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?",
-        [table],
-    ).fetchall()[0]
-    return bool(count)
+    from orchestration.warehouse import table_exists
+
+    return table_exists(con, "marts", table)
 
 
 # ------------------------------------------------------------------ header of every page

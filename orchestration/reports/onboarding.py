@@ -17,24 +17,18 @@ from orchestration.settings import load_settings
 
 def cmd_funnel(args: argparse.Namespace) -> int:
     by_plan = args.by == "plan"
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         rows = fetch_funnel(con, by_plan=by_plan)
         as_of = read_as_of(con)
-    finally:
-        con.close()
     print(render_funnel(rows, by_plan=by_plan, as_of=as_of))
     return 0
 
 
 def cmd_retention(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         cells = fetch_retention(con, plan=args.plan)
         plans = fetch_plans(con) if args.plan and not cells else []
         as_of = read_as_of(con)
-    finally:
-        con.close()
     if args.plan and not cells:
         raise UnknownIdError("cohort plan", args.plan, plans)
     print(render_retention(cells, plan=args.plan, as_of=as_of))

@@ -32,21 +32,17 @@ SCOPES = ("widespread", "isolated")
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
             return no_data()
         incidents = fetch_incidents(con, as_of=as_of, days=args.days, scope=args.scope)
-    finally:
-        con.close()
     print(render_incidents(incidents, as_of=as_of, days=args.days, scope=args.scope))
     return 0
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
             return no_data()
@@ -58,22 +54,17 @@ def cmd_versions(args: argparse.Namespace) -> int:
                 raise UnknownIdError("API version", args.version, known)
             customers = fetch_version_customers(con, api_version=args.version, limit=args.limit)
             text = render_version_customers(customers, api_version=args.version, as_of=as_of)
-    finally:
-        con.close()
     print(text)
     return 0
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
             return no_data()
         require_known_organization(con, args.org)
         keys = fetch_keys(con, org=args.org, as_of=as_of)
-    finally:
-        con.close()
     print(render_keys(keys, org=args.org, as_of=as_of))
     return 0
 

@@ -54,8 +54,7 @@ def no_data() -> int:
 
 
 def cmd_top(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
             return no_data()
@@ -63,15 +62,12 @@ def cmd_top(args: argparse.Namespace) -> int:
             require_known_organization(con, args.org)
         customers = fetch_top(con, as_of=as_of, limit=args.limit, org=args.org, trend=args.trend)
         trend_counts = fetch_trend_counts(con) if args.org is None else None
-    finally:
-        con.close()
     print(render_top(customers, as_of=as_of, org=args.org, trend=args.trend, trend_counts=trend_counts))
     return 0
 
 
 def cmd_quota(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
             return no_data()
@@ -84,8 +80,6 @@ def cmd_quota(args: argparse.Namespace) -> int:
             con, as_of=as_of, organization_ids=[account.organization_id for account in accounts]
         )
         totals = upgrades.fetch_opportunity_totals(con, as_of=as_of, min_pct=min_pct, org=args.org)
-    finally:
-        con.close()
     print(
         render_quota(
             accounts,
@@ -100,8 +94,7 @@ def cmd_quota(args: argparse.Namespace) -> int:
 
 
 def cmd_endpoints(args: argparse.Namespace) -> int:
-    con = open_marts_connection(load_settings())
-    try:
+    with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
             return no_data()
@@ -122,8 +115,6 @@ def cmd_endpoints(args: argparse.Namespace) -> int:
                 con, as_of=as_of, days=days, limit=args.limit, sort=args.sort, org=args.org
             )
             text = render_endpoints(endpoints, as_of=as_of, days=days, sort=args.sort, org=args.org)
-    finally:
-        con.close()
     print(text)
     return 0
 

@@ -57,8 +57,7 @@ def _write_parquet(path: Path, bodies: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory(prefix="apiwh-gen-") as tmp:
         staging = Path(tmp) / "rows.ndjson"
         staging.write_text("".join(dumps(b) + "\n" for b in bodies), encoding="utf-8")
-        con = duckdb.connect()
-        try:
+        with duckdb.connect() as con:
             con.execute("set threads = 1")
             con.execute("set TimeZone = 'UTC'")
             struct_spec = "{" + ", ".join(f"'{n}': '{k}'" for n, k in PARQUET_COLUMNS.items()) + "}"
@@ -69,8 +68,6 @@ def _write_parquet(path: Path, bodies: list[dict[str, Any]]) -> None:
                 f"columns = {struct_spec})) to {target} (format parquet, compression zstd)",
                 [staging.as_posix()],
             )
-        finally:
-            con.close()
 
 
 def generate(out_dir: Path, *, orgs: int, days: int, seed: int, end_date: date) -> GenerationSummary:

@@ -13,9 +13,7 @@ from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.warehouse import WarehouseBusyError, connect
-from tests.support import DBT, api_request, load_events, query, run_dbt, write_ndjson
-
-APIWH = str(Path(sys.executable).parent / "apiwh")
+from tests.support import APIWH, DBT, api_request, apiwh, load_events, query, run_dbt, write_ndjson
 
 
 def _write_big_file(path: Path, n: int) -> None:
@@ -25,10 +23,6 @@ def _write_big_file(path: Path, n: int) -> None:
         for i in range(n):
             template["event_id"] = f"big-{i}"
             handle.write(json.dumps(template) + "\n")
-
-
-def _apiwh(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([APIWH, *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 def test_sigkill_during_a_load_then_rerun_loads_everything_once(pipeline_env) -> None:
@@ -58,14 +52,14 @@ def test_sigkill_during_a_load_then_rerun_loads_everything_once(pipeline_env) ->
         ("a_small.ndjson", 5)
     ]
 
-    rerun = _apiwh("load", env=env)
+    rerun = apiwh(env, "load")
     assert rerun.returncode == 0, rerun.stderr
     assert query(warehouse, "select source_file, count(*) from raw.events group by 1 order by 1") == [
         ("a_small.ndjson", 5),
         ("b_big.ndjson", 250_000),
     ]
     assert query(warehouse, "select count(*) from raw.loaded_files") == [(2,)]
-    again = _apiwh("load", env=env)
+    again = apiwh(env, "load")
     assert "0 file(s) loaded" in again.stdout and "2 already loaded" in again.stdout
 
 
@@ -74,14 +68,14 @@ def test_a_second_writer_fails_clearly_and_nothing_is_loaded_twice(pipeline_env)
     write_ndjson(landing / "day.ndjson", [api_request("o", "2026-10-01T00:00:00Z") for _ in range(3)])
     holder = connect(warehouse)  # e.g. a run in progress in another process
     try:
-        blocked = _apiwh("load", env=dict(os.environ))
+        blocked = apiwh(os.environ, "load")
     finally:
         holder.close()
     assert blocked.returncode == 1  # the input was fine; the file was busy
     assert f"is in use by process {os.getpid()} (" in blocked.stderr  # names the holder: this test
     assert "Traceback" not in blocked.stderr
 
-    assert _apiwh("load", env=dict(os.environ)).returncode == 0
+    assert apiwh(os.environ, "load").returncode == 0
     assert query(warehouse, "select count(*) from raw.events") == [(3,)]
 
 

@@ -23,7 +23,7 @@ from tests.incremental_support import (
     marts_rows,
     run_models,
 )
-from tests.support import api_request, query
+from tests.support import api_request, apiwh, query
 
 KILLS = 20
 SEED = 11
@@ -117,7 +117,7 @@ def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, 
 
     # A first complete run, so later runs build incrementally.
     land(landing, deliveries[:8])
-    assert subprocess.run([APIWH, "run", "--no-deliver"], capture_output=True).returncode == 0
+    assert apiwh(os.environ, "run", "--no-deliver").returncode == 0
     pending = deliveries[8:]
 
     kills = {"load": 0, "dbt": 0}
@@ -142,7 +142,7 @@ def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, 
     land(landing, pending)
     for name, content in bulk.items():
         (landing / name).write_bytes(content)
-    final = subprocess.run([APIWH, "run", "--no-deliver"], capture_output=True, text=True)
+    final = apiwh(os.environ, "run", "--no-deliver")
     assert final.returncode == 0, final.stdout + final.stderr
 
     # No event counted twice: the calls in the marts are the distinct api_request ids loaded.

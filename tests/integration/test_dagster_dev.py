@@ -7,15 +7,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from orchestration.settings import PROJECT_ROOT
+from tests.support import APIWH
 
-APIWH = str(Path(sys.executable).parent / "apiwh")
 ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName } }"
 REPOSITORIES_QUERY = (
     "{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }"

@@ -18,7 +18,7 @@ import pytest
 
 from orchestration.defs.dashboard import dashboard
 from tests import dashboard_support as ds
-from tests.support import query, resources_from_env
+from tests.support import apiwh, query, resources_from_env
 
 AS_OF = dt.date(2026, 3, 10)
 
@@ -219,7 +219,7 @@ def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, P
 
 def test_report_renders_offline_and_matches_the_marts(built: dict[str, Path]) -> None:
     out = built["tmp"] / "report-month"
-    completed = ds.apiwh(built["env"], "report", ds.TARGET, "--month", "2026-03", "--out", str(out))
+    completed = apiwh(built["env"], "report", ds.TARGET, "--month", "2026-03", "--out", str(out))
     assert completed.returncode == 0, completed.stderr
     html_path = out / f"{ds.TARGET}-usage-2026-03.html"
     csv_path = out / f"{ds.TARGET}-usage-2026-03.csv"
@@ -281,7 +281,7 @@ def test_report_renders_offline_and_matches_the_marts(built: dict[str, Path]) ->
 def test_report_never_carries_another_customers_data(built: dict[str, Path]) -> None:
     for args, folder in ((["--days", "30"], "report-days"), (["--month", "2026-03"], "report-privacy")):
         out = built["tmp"] / folder
-        completed = ds.apiwh(built["env"], "report", ds.TARGET, *args, "--out", str(out))
+        completed = apiwh(built["env"], "report", ds.TARGET, *args, "--out", str(out))
         assert completed.returncode == 0, completed.stderr
         written = list(out.iterdir())
         assert len(written) == 2
@@ -296,13 +296,13 @@ def test_report_never_carries_another_customers_data(built: dict[str, Path]) -> 
 
 
 def test_report_for_an_unknown_organization_suggests_the_closest_ids(built: dict[str, Path]) -> None:
-    completed = ds.apiwh(built["env"], "report", "acme_targte", "--out", str(built["tmp"] / "nothing"))
+    completed = apiwh(built["env"], "report", "acme_targte", "--out", str(built["tmp"] / "nothing"))
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1, completed.stderr
     assert "no organization 'acme_targte'" in lines[0] and "did you mean acme_target" in lines[0]
     assert not (built["tmp"] / "nothing").exists()
-    injected = ds.apiwh(built["env"], "report", "x' or '1'='1", "--out", str(built["tmp"] / "nothing"))
+    injected = apiwh(built["env"], "report", "x' or '1'='1", "--out", str(built["tmp"] / "nothing"))
     assert injected.returncode == 2 and "no organization" in injected.stderr
 
 

@@ -5,20 +5,16 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.support import apiwh
 
 
 def _apiwh(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """`apiwh` against a warehouse in tmp_path that does not exist yet."""
     environment = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "data" / "warehouse.duckdb"), **env}
     environment.pop("AS_OF", None)
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return apiwh(environment, *args)
 
 
 def _one_line_error(completed: subprocess.CompletedProcess, *needles: str) -> None:

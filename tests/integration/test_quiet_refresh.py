@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -13,9 +11,7 @@ import pytest
 
 from orchestration import build_state
 from orchestration.definitions import defs
-from tests.support import api_request, query, write_ndjson
-
-APIWH = str(Path(sys.executable).parent / "apiwh")
+from tests.support import api_request, apiwh, query, write_ndjson
 
 pytestmark = pytest.mark.usefixtures("dbt_manifest")
 
@@ -33,9 +29,7 @@ def test_a_run_with_nothing_new_records_the_load_and_up_to_date_models_only(pipe
     usage = query(warehouse, "select * from marts.customer_daily_usage order by all")
     assert _nothing_new(pipeline_env)
 
-    result = subprocess.run(
-        [APIWH, "run", "--no-deliver"], env=dict(os.environ), capture_output=True, text=True, timeout=900
-    )
+    result = apiwh(os.environ, "run", "--no-deliver")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "files   0 loaded, 0 empty, 0 failed, 1 already loaded" in result.stdout

@@ -1,7 +1,7 @@
 """The layout rules (docs/design.md "Layout and resources"), checked on the source itself:
 
-- only orchestration/defs/ and orchestration/definitions.py import Dagster at module level; the
-  one CLI module that runs a job in this process (run_summary.py) imports it inside a function;
+- only orchestration/defs/ and orchestration/definitions.py import Dagster, at module level or
+  inside a function;
 - nothing writes os.environ, and only orchestration/settings.py reads it;
 - importing orchestration.definitions starts no subprocess and reads no environment variable.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +19,6 @@ from orchestration.settings import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "orchestration"
 DAGSTER_HOMES = ("defs", "definitions.py")  # relative to the package
-# The module that executes a job in this process for `apiwh run`; its import must stay lazy so
-# every other command starts without loading Dagster.
-LAZY_DAGSTER_IMPORTERS = {"run_summary.py"}
 ENVIRONMENT_READER = "settings.py"
 
 
@@ -58,9 +56,7 @@ def test_only_defs_and_the_composition_root_import_dagster() -> None:
         relative = path.relative_to(PACKAGE)
         if relative.parts[0] in DAGSTER_HOMES:
             continue
-        for line, in_function in _dagster_imports(path):
-            if relative.as_posix() in LAZY_DAGSTER_IMPORTERS and in_function:
-                continue
+        for line, _ in _dagster_imports(path):
             offenders.append(f"orchestration/{relative.as_posix()}:{line}")
     assert offenders == []
 
@@ -229,3 +225,29 @@ def test_the_cli_starts_without_loading_dagster() -> None:
     code = "import sys, orchestration.cli; print(sorted(m for m in sys.modules if m.startswith('dagster')))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def _readme_layout() -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("\n## Project layout\n", 1)[1].split("\n## ", 1)[0]
+    return section.split("```", 2)[1]
+
+
+def _tracked_top_level() -> set[str]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {name.split("/")[0] + ("/" if "/" in name else "") for name in listed} - {".gitignore"}
+
+
+def test_the_readme_layout_names_every_module_and_top_level_entry() -> None:
+    """README "Project layout" is the map a newcomer reads: every module of the package, every
+    shared test helper and every top-level file or folder has its line."""
+    layout = _readme_layout()
+    named = set(re.findall(r"\.ci/run|\.sqlfluff|Makefile|[\w.-]+(?:\.py|\.md|\.toml|\.lock|/)", layout))
+    modules = {path.name for path in _modules() if path.name != "__init__.py"}
+    modules |= {path.name for path in (PROJECT_ROOT / "tests").glob("*.py") if path.name != "__init__.py"}
+    modules.add("README.md")  # orchestration/alerts/README.md
+    top_level = {".ci/run" if entry == ".ci/" else entry for entry in _tracked_top_level()}
+    assert sorted(modules - named) == []
+    assert sorted(top_level - named - {"README.md"}) == []

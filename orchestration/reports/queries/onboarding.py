@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -79,22 +78,23 @@ order by cohort_week, weeks_since_signup
 """
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> list[tuple]:
-    return run_query(con, sql, params, marts="onboarding")
+# Names the family in the "not built yet" error of run_query.
+_MARTS = "onboarding"
 
 
 def fetch_funnel(con: duckdb.DuckDBPyConnection, *, by_plan: bool) -> list[FunnelRow]:
     sql = _FUNNEL_BY_PLAN_SQL if by_plan else _FUNNEL_ALL_PLANS_SQL
-    return [FunnelRow(*row) for row in _run(con, sql)]
+    return [FunnelRow(*row) for row in run_query(con, sql, marts=_MARTS)]
 
 
 def fetch_retention(con: duckdb.DuckDBPyConnection, *, plan: str | None = None) -> list[RetentionCell]:
-    return [RetentionCell(*row) for row in _run(con, _RETENTION_SQL, [plan, plan])]
+    return [RetentionCell(*row) for row in run_query(con, _RETENTION_SQL, [plan, plan], marts=_MARTS)]
 
 
 def fetch_plans(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = _run(
+    rows = run_query(
         con,
         "select distinct plan_id from marts.cohort_retention where plan_id is not null order by 1",
+        marts=_MARTS,
     )
     return [plan for (plan,) in rows]

@@ -6,7 +6,6 @@ API version adoption (`api_version_exposure`, `client_adoption_daily`) and one c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -16,8 +15,8 @@ from orchestration.reports.queries import run_query
 WINDOW_DAYS = 30
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> list[tuple]:
-    return run_query(con, sql, params, marts="reliability")
+# Names the family in the "not built yet" error of run_query.
+_MARTS = "reliability"
 
 
 def window_start(as_of: dt.date, days: int = WINDOW_DAYS) -> dt.date:
@@ -90,13 +89,13 @@ def fetch_customer_endpoints(
     con: duckdb.DuckDBPyConnection, *, org: str, limit: int, sort: str = "calls"
 ) -> list[CustomerEndpoint]:
     sql = _CUSTOMER_ENDPOINTS_SQL.format(order=CUSTOMER_SORT_ORDERS[sort])
-    return [CustomerEndpoint(*row) for row in _run(con, sql, [org, limit])]
+    return [CustomerEndpoint(*row) for row in run_query(con, sql, [org, limit], marts=_MARTS)]
 
 
 def fetch_error_types(
     con: duckdb.DuckDBPyConnection, *, org: str, as_of: dt.date, limit: int = 5
 ) -> list[ErrorTypeCount]:
-    rows = _run(con, _ERROR_TYPES_SQL, [org, window_start(as_of), as_of, limit])
+    rows = run_query(con, _ERROR_TYPES_SQL, [org, window_start(as_of), as_of, limit], marts=_MARTS)
     return [ErrorTypeCount(*row) for row in rows]
 
 
@@ -142,7 +141,7 @@ order by usage_date desc, affected_customers desc, route, method
 def fetch_incidents(
     con: duckdb.DuckDBPyConnection, *, as_of: dt.date, days: int, scope: str | None = None
 ) -> list[Incident]:
-    rows = _run(con, _INCIDENTS_SQL, [window_start(as_of, days), as_of, scope, scope])
+    rows = run_query(con, _INCIDENTS_SQL, [window_start(as_of, days), as_of, scope, scope], marts=_MARTS)
     return [Incident(*row) for row in rows]
 
 
@@ -217,18 +216,21 @@ select distinct api_version from marts.client_adoption_daily
 def fetch_version_adoption(con: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> list[VersionAdoption]:
     first = window_start(as_of)
     weeks = [first, first + dt.timedelta(days=6), window_start(as_of, 7), as_of]
-    rows = _run(con, _ADOPTION_SQL, weeks)
+    rows = run_query(con, _ADOPTION_SQL, weeks, marts=_MARTS)
     return [VersionAdoption(*row) for row in rows]
 
 
 def fetch_version_customers(
     con: duckdb.DuckDBPyConnection, *, api_version: str, limit: int
 ) -> list[VersionCustomer]:
-    return [VersionCustomer(*row) for row in _run(con, _VERSION_CUSTOMERS_SQL, [api_version, limit])]
+    return [
+        VersionCustomer(*row)
+        for row in run_query(con, _VERSION_CUSTOMERS_SQL, [api_version, limit], marts=_MARTS)
+    ]
 
 
 def fetch_known_versions(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [version for (version,) in _run(con, _KNOWN_VERSIONS_SQL)]
+    return [version for (version,) in run_query(con, _KNOWN_VERSIONS_SQL, marts=_MARTS)]
 
 
 # ------------------------------------------------------------------- one customer's keys
@@ -280,4 +282,7 @@ order by calls_30d desc, api_key_id
 
 
 def fetch_keys(con: duckdb.DuckDBPyConnection, *, org: str, as_of: dt.date) -> list[KeyActivity]:
-    return [KeyActivity(*row) for row in _run(con, _KEYS_SQL, [org, window_start(as_of), as_of])]
+    return [
+        KeyActivity(*row)
+        for row in run_query(con, _KEYS_SQL, [org, window_start(as_of), as_of], marts=_MARTS)
+    ]

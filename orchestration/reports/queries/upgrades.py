@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from orchestration.warehouse import table_exists
+
 
 @dataclass(frozen=True)
 class UpgradeOpportunity:
@@ -37,12 +39,6 @@ class OpportunityTotals:
     overage_cost_at_pace: float | None
     unpriced_accounts: int
 
-
-_HAS_MART_SQL = """
-select count(*) > 0
-from information_schema.tables
-where table_schema = 'marts' and table_name = 'upgrade_opportunities'
-"""
 
 _OPPORTUNITIES_SQL = """
 select
@@ -80,7 +76,7 @@ where
 
 
 def has_opportunities_mart(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(_HAS_MART_SQL).fetchall()[0][0])
+    return table_exists(con, "marts", "upgrade_opportunities")
 
 
 def fetch_upgrade_opportunities(

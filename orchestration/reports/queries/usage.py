@@ -5,7 +5,6 @@ or `marts.customer_endpoint_daily` for one organization). Every window ends on t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -169,17 +168,17 @@ limit ?
 """
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = ()) -> list[tuple]:
-    return run_query(con, sql, params, marts="usage")
+# Names the family in the "not built yet" error of run_query.
+_MARTS = "usage"
 
 
 def fetch_as_of(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The as-of date the marts were built for (every window ends on it)."""
-    return _run(con, _AS_OF_SQL)[0][0]
+    return run_query(con, _AS_OF_SQL, marts=_MARTS)[0][0]
 
 
 def fetch_trend_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return dict(_run(con, _TREND_COUNTS_SQL))
+    return dict(run_query(con, _TREND_COUNTS_SQL, marts=_MARTS))
 
 
 def fetch_top(
@@ -190,14 +189,14 @@ def fetch_top(
     org: str | None = None,
     trend: str | None = None,
 ) -> list[TopCustomer]:
-    rows = _run(con, _TOP_SQL, [org, org, trend, trend, limit])
+    rows = run_query(con, _TOP_SQL, [org, org, trend, trend, limit], marts=_MARTS)
     customers = [TopCustomer(*row) for row in rows]
     if not customers:
         return []
     start = as_of - dt.timedelta(days=SPARK_DAYS - 1)
     daily: dict[str, dict[dt.date, int]] = {}
-    for organization_id, usage_date, calls in _run(
-        con, _DAILY_CALLS_SQL, [[c.organization_id for c in customers], start, as_of]
+    for organization_id, usage_date, calls in run_query(
+        con, _DAILY_CALLS_SQL, [[c.organization_id for c in customers], start, as_of], marts=_MARTS
     ):
         daily.setdefault(organization_id, {})[usage_date] = calls
     days = [start + dt.timedelta(days=offset) for offset in range(SPARK_DAYS)]
@@ -218,7 +217,7 @@ def fetch_quota(
     org: str | None = None,
     limit: int | None = None,
 ) -> list[QuotaAccount]:
-    rows = _run(con, _QUOTA_SQL, [as_of, min_pct, org, org, limit])
+    rows = run_query(con, _QUOTA_SQL, [as_of, min_pct, org, org, limit], marts=_MARTS)
     return [QuotaAccount(*row) for row in rows]
 
 
@@ -245,4 +244,4 @@ def fetch_endpoints(
     source = "marts.endpoint_daily_performance" if org is None else _ORG_ENDPOINT_SOURCE
     sql = _ENDPOINTS_SQL.format(order=SORT_ORDERS[sort], source=source)
     params = [start, as_of, limit] if org is None else [org, start, as_of, limit]
-    return [EndpointStats(*row) for row in _run(con, sql, params)]
+    return [EndpointStats(*row) for row in run_query(con, sql, params, marts=_MARTS)]
