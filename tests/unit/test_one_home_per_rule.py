@@ -98,6 +98,7 @@ READ_DAY_FACTS = (
     "models/marts/reliability/endpoint_incidents.sql",
     "models/intermediate/alerts/int_alerts_endpoint_degradation.sql",
     "models/intermediate/alerts/int_alerts_integration_failing.sql",
+    "models/intermediate/alerts/int_alerts_usage_spike.sql",
 )
 
 

@@ -1,6 +1,10 @@
 {#- One row per day from the first call to the as-of date: organizations and keys with at least
     one successful call (status < 400) in the day, the 7 and the 28 days ending on it. Read from
-    the daily facts (int_customer_daily_calls, int_key_daily_calls), never from the calls. -#}
+    the daily facts (int_customer_daily_calls, int_key_daily_calls), never from the calls.
+    Incremental by touched days: a day's row reads the 28 days ending on it, so each touched day
+    also rebuilds the 27 after it (`days_after`); days before the first one built (a late file
+    from before every other) are rebuilt too. -#}
+{{ config(**incremental_by_day('usage_date')) }}
 
 with
 
