@@ -6,6 +6,8 @@
     from before every other) are rebuilt too. -#}
 {{ config(**incremental_by_day('usage_date')) }}
 
+{%- set earliest_built_day = first_built_day('usage_date') -%}
+
 with
 
 daily_calls as (
@@ -57,6 +59,8 @@ day_spine as (
     from find_first_day
     cross join as_of
     {{ days_through('find_first_day.first_call_date', 'as_of.as_of_date') }}
+    where
+        {{ rebuild_days('cast(spine.day as date)', ref('int_as_of_date'), days_after=27) }}{{ " or cast(spine.day as date) < cast('" ~ earliest_built_day ~ "' as date)" if earliest_built_day is not none }}
 
 ),
 
