@@ -190,3 +190,18 @@
         {{ -1 if days is none else days | length }},
         current_timestamp
 {%- endmacro %}
+
+{#- The earliest day the incremental model being compiled already has, as 'YYYY-MM-DD', or none
+    (a full build, a first build, a unit test). A model whose rows look back over a window uses
+    it to also rebuild the days before it (a late file older than every other), which no
+    look-back after a touched day reaches. Read before the statement runs: Spark cannot
+    overwrite a table the same statement reads. -#}
+{% macro first_built_day(day_column) -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select cast(min(" ~ day_column ~ ") as " ~ dbt.type_string() ~ ") from " ~ this
+    ).rows -%}
+    {{ return(rows[0][0] if rows | length > 0 else none) }}
+{%- endmacro %}

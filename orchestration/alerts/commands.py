@@ -84,7 +84,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "alerts",
-        help="list recorded alerts (quota thresholds, churn risk) and their delivery state",
+        help=(
+            "list recorded alerts (quota thresholds, churn risk, usage spikes, key sharing suspects,"
+            " failing integrations, endpoint degradations) and their delivery state"
+        ),
         description=(
             "List the alert ledger marts.alerts, oldest first: status (pending, delivered, dead), "
             "delivery attempts, the alert key and its headline or last delivery error."

@@ -4,7 +4,9 @@ The words are written in Python from the figures (render.py), greeting by `organ
 which this module adds to the detail when ORGANIZATIONS_FILE names the organization, with its
 contact. An alert recorded before the words moved to Python carries a note drafted with the id
 ("Hi org_42 team"): its greeting and headline's subject are rewritten to the name.
-`organization_id` itself stays the id, which receivers key on.
+`organization_id` itself stays the id, which receivers key on. The platform's alerts
+(endpoint_degradation: no organization_id) list the organizations they hit; each entry of
+`affected_organizations` gets its `organization_name` (and contact) the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def with_display_name(alert: Alert, directory: Directory) -> Alert:
     rewritten, so an id that is also a common word is never replaced elsewhere."""
     organization_id = alert.organization_id
     if not organization_id:
-        return alert
+        return _with_affected_organization_names(alert, directory)
     name = directory.name(organization_id)
     contact = directory.contact(organization_id)
     if name == organization_id and contact is None:
@@ -40,6 +42,25 @@ def with_display_name(alert: Alert, directory: Directory) -> Alert:
     if contact is not None:
         detail["primary_contact_email"] = contact
     return dataclasses.replace(alert, detail=detail)
+
+
+def _with_affected_organization_names(alert: Alert, directory: Directory) -> Alert:
+    affected = alert.detail.get("affected_organizations")
+    if not isinstance(affected, list) or not affected:
+        return alert
+    named = []
+    for entry in affected:
+        entry_id = entry.get("organization_id") if isinstance(entry, dict) else None
+        if not isinstance(entry_id, str):
+            named.append(entry)
+            continue
+        entry = dict(entry)
+        entry["organization_name"] = directory.name(entry_id)
+        contact = directory.contact(entry_id)
+        if contact is not None:
+            entry["primary_contact_email"] = contact
+        named.append(entry)
+    return dataclasses.replace(alert, detail={**alert.detail, "affected_organizations": named})
 
 
 @dataclass

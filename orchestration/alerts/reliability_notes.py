@@ -121,9 +121,17 @@ def _failing_figures(d: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
+def affected_organization_label(entry: dict[str, Any]) -> str:
+    """`Acme Corp (org_42)` when the organizations file names it (names.py adds the name), else
+    the id."""
+    organization_id = str(entry.get("organization_id"))
+    name = entry.get("organization_name")
+    return f"{name} ({organization_id})" if name and name != organization_id else organization_id
+
+
 def _degradation_figures(d: dict[str, Any]) -> list[tuple[str, str]]:
     affected = ", ".join(
-        f"{o.get('organization_id')} (5xx {number(o.get('server_errors'))}, "
+        f"{affected_organization_label(o)} (5xx {number(o.get('server_errors'))}, "
         f"slow {number(o.get('slow_calls'))})"
         for o in d.get("affected_organizations") or []
     )

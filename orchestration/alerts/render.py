@@ -18,7 +18,12 @@ from orchestration.alerts.formatting import iso as _iso
 from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.quota_notes import display_name, quota_details_outlook, quota_headline, quota_note
-from orchestration.alerts.reliability_notes import RELIABILITY_FIGURES, RELIABILITY_NOTES, reliability_title
+from orchestration.alerts.reliability_notes import (
+    RELIABILITY_FIGURES,
+    RELIABILITY_NOTES,
+    affected_organization_label,
+    reliability_title,
+)
 
 PIPELINE_FAILURE = "pipeline_failure"
 
@@ -186,7 +191,9 @@ def drafted_note(alert: Alert) -> tuple[str, str] | None:
 
 def note_recipients(alert: Alert) -> str:
     if alert.alert_type == "endpoint_degradation":
-        return "the affected organizations' contacts"
+        affected = alert.detail.get("affected_organizations") or []
+        labels = [affected_organization_label(entry) for entry in affected if isinstance(entry, dict)]
+        return "the affected organizations' contacts" + (f" ({', '.join(labels)})" if labels else "")
     return "the account's contact"
 
 

@@ -15,6 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TREND = "models/intermediate/usage/int_customer_daily_trend.sql"
 MOVERS = "models/intermediate/usage/int_customer_movers_7d.sql"
+INCIDENT_DAYS = "models/intermediate/reliability/int_endpoint_incident_days.sql"
+INCIDENT_HITS = "models/intermediate/reliability/int_endpoint_incident_hits.sql"
 MODELS = ROOT / "dbt_project" / "models"
 MACROS = ROOT / "dbt_project" / "macros"
 PYTHON = ROOT / "orchestration"
@@ -51,6 +53,26 @@ def _files_matching(pattern: str, folders: tuple[Path, ...], suffix: str = ".sql
             r"furthest_step\s+in\s*\(\s*'hundred_calls'",
             "models/intermediate/onboarding/int_onboarding_funnel_counts.sql",
         ),
+        # docs/contract.md 2b `endpoint_incidents`
+        ("incidents: 7 baseline days at least", r"baseline_days\s*>=\s*7\b", INCIDENT_DAYS),
+        ("incidents: error floor", r"greatest\(\s*0\.05", INCIDENT_DAYS),
+        ("incidents: kind both", r"then\s+'both'", INCIDENT_DAYS),
+        (
+            "incidents: affected customer (slower than the factor x baseline)",
+            r">\s*\{\{\s*latency_factor\s*\}\}\s*\*",
+            INCIDENT_HITS,
+        ),
+        (
+            "incidents: widespread scope",
+            r"then\s+'widespread'",
+            "models/marts/reliability/endpoint_incidents.sql",
+        ),
+        # docs/contract.md 2b `integration_failing`
+        (
+            "integration_failing: error-rate condition",
+            r"\{\{\s*failing_error_rate\s*\}\}\s*\*",
+            "models/intermediate/alerts/int_alerts_integration_failing.sql",
+        ),
     ],
 )
 def test_a_rule_is_written_in_exactly_one_model(rule: str, pattern: str, home: str) -> None:
@@ -62,11 +84,27 @@ def test_a_rule_is_written_in_exactly_one_model(rule: str, pattern: str, home: s
     [
         ("episodes (day number minus rank)", r"-\s*row_number\(\)\s*over", "flag_episodes.sql"),
         ("JSON construction", r"json_object\(|to_json\(|struct_pack\(|named_struct\(", "json_figures.sql"),
+        ("failure error type (lower-cased, trimmed)", r"lower\(\s*trim\(", "failure_taxonomy.sql"),
     ],
 )
 def test_a_shared_step_lives_in_one_macro_and_no_model(what: str, pattern: str, home: str) -> None:
     assert _files_matching(pattern, (MODELS,)) == [], what
     assert _files_matching(pattern, (MACROS,)) == [f"dbt_project/macros/{home}"], what
+
+
+# Models that read the day-grain facts, never the calls: each would otherwise recount a rule its
+# fact already applies (who an incident hit, a route's failures).
+READ_DAY_FACTS = (
+    "models/marts/reliability/endpoint_incidents.sql",
+    "models/intermediate/alerts/int_alerts_endpoint_degradation.sql",
+    "models/intermediate/alerts/int_alerts_integration_failing.sql",
+    "models/intermediate/alerts/int_alerts_usage_spike.sql",
+)
+
+
+@pytest.mark.parametrize("model", READ_DAY_FACTS)
+def test_a_model_over_day_facts_does_not_recount_the_calls(model: str) -> None:
+    assert not re.search(r"ref\(\s*'stg_api_requests'", _code(ROOT / "dbt_project" / model)), model
 
 
 def test_the_python_reads_the_funnel_counts_and_the_trend_instead_of_recounting() -> None:

@@ -3,7 +3,6 @@
     is the unbroken run of widespread-incident days ending on the as-of date; a day without one
     ends it. The platform's alert: organization_id is null and `detail` lists the organizations
     hit, so they can be warned before they write in. -#}
-{%- set latency_factor = var('incident_latency_factor') -%}
 
 with
 
@@ -19,9 +18,9 @@ endpoint_incidents as (
 
 ),
 
-api_requests as (
+int_endpoint_incident_hits as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_endpoint_incident_hits') }}
 
 ),
 
@@ -63,27 +62,16 @@ incidents_on_as_of_date as (
 
 ),
 
-{# Who was hit, as in endpoint_incidents.affected_customers: a 5xx or a call slower than the
-    latency factor times the baseline p95. #}
-count_hits_per_organization as (
+{# Who was hit: the organizations endpoint_incidents.affected_customers counts. #}
+select_affected_organizations as (
 
-    select
-        incidents_on_as_of_date.route,
-        incidents_on_as_of_date.method,
-        api_requests.organization_id,
-        count(*) as calls,
-        count(*) filter (where api_requests.is_server_error) as server_errors,
-        count(*) filter (
-            where api_requests.request_duration_ms
-            > {{ latency_factor }} * incidents_on_as_of_date.baseline_latency_p95_ms
-        ) as slow_calls
-    from incidents_on_as_of_date
-    inner join api_requests
+    select int_endpoint_incident_hits.*
+    from int_endpoint_incident_hits
+    inner join incidents_on_as_of_date
         on
-            incidents_on_as_of_date.route = api_requests.route
-            and incidents_on_as_of_date.method = api_requests.method
-            and incidents_on_as_of_date.usage_date = api_requests.request_date
-    group by all
+            int_endpoint_incident_hits.route = incidents_on_as_of_date.route
+            and int_endpoint_incident_hits.method = incidents_on_as_of_date.method
+            and int_endpoint_incident_hits.usage_date = incidents_on_as_of_date.usage_date
 
 ),
 
@@ -95,8 +83,7 @@ rank_affected_organizations as (
             partition by route, method
             order by server_errors + slow_calls desc, organization_id asc
         ) as hit_rank
-    from count_hits_per_organization
-    where server_errors > 0 or slow_calls > 0
+    from select_affected_organizations
 
 ),
 

@@ -34,9 +34,15 @@ error_breakdown_daily as (
 
 ),
 
-api_requests as (
+customer_endpoint_daily as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('customer_endpoint_daily') }}
+
+),
+
+int_customer_route_failures_daily as (
+
+    select * from {{ ref('int_customer_route_failures_daily') }}
 
 ),
 
@@ -106,35 +112,29 @@ failing_on_as_of_date as (
 
 ),
 
-requests_last_7_days as (
+{# Each route's figures over the 7 days, from the day-grain facts rather than the calls. #}
+sum_route_failure_kinds as (
 
     select
-        api_requests.organization_id,
-        api_requests.route,
-        api_requests.method,
-        api_requests.status_code,
-        api_requests.is_client_error or api_requests.is_server_error as is_failed,
-        {{ failure_error_type('api_requests') }} as error_type
-    from api_requests
+        int_customer_route_failures_daily.organization_id,
+        int_customer_route_failures_daily.route,
+        int_customer_route_failures_daily.method,
+        int_customer_route_failures_daily.error_type,
+        int_customer_route_failures_daily.status_code,
+        cast(sum(int_customer_route_failures_daily.failed_calls) as bigint) as failure_kind_calls
+    from int_customer_route_failures_daily
     inner join failing_on_as_of_date
-        on api_requests.organization_id = failing_on_as_of_date.organization_id
+        on int_customer_route_failures_daily.organization_id = failing_on_as_of_date.organization_id
     cross join as_of
-    where {{ dbt.datediff('api_requests.request_date', 'as_of.as_of_date', 'day') }} between 0 and 6
-
-),
-
-count_route_failure_kinds as (
-
-    select
-        organization_id,
-        route,
-        method,
-        error_type,
-        status_code,
-        count(*) as failure_kind_calls
-    from requests_last_7_days
-    where is_failed
-    group by all
+    where
+        {{ dbt.datediff('int_customer_route_failures_daily.usage_date', 'as_of.as_of_date', 'day') }}
+        between 0 and 6
+    group by
+        int_customer_route_failures_daily.organization_id,
+        int_customer_route_failures_daily.route,
+        int_customer_route_failures_daily.method,
+        int_customer_route_failures_daily.error_type,
+        int_customer_route_failures_daily.status_code
 
 ),
 
@@ -147,28 +147,51 @@ rank_route_failure_kinds as (
             partition by organization_id, route, method
             order by failure_kind_calls desc, error_type asc, status_code asc
         ) as failure_kind_rank
-    from count_route_failure_kinds
+    from sum_route_failure_kinds
+
+),
+
+sum_route_calls as (
+
+    select
+        customer_endpoint_daily.organization_id,
+        customer_endpoint_daily.route,
+        customer_endpoint_daily.method,
+        cast(sum(customer_endpoint_daily.calls) as bigint) as calls,
+        cast(
+            sum(customer_endpoint_daily.client_errors + customer_endpoint_daily.server_errors) as bigint
+        ) as failed_calls
+    from customer_endpoint_daily
+    inner join failing_on_as_of_date
+        on customer_endpoint_daily.organization_id = failing_on_as_of_date.organization_id
+    cross join as_of
+    where
+        {{ dbt.datediff('customer_endpoint_daily.usage_date', 'as_of.as_of_date', 'day') }}
+        between 0 and 6
+    group by
+        customer_endpoint_daily.organization_id,
+        customer_endpoint_daily.route,
+        customer_endpoint_daily.method
 
 ),
 
 count_route_failures as (
 
     select
-        requests_last_7_days.organization_id,
-        requests_last_7_days.route,
-        requests_last_7_days.method,
-        count(*) as calls,
-        count(*) filter (where requests_last_7_days.is_failed) as failed_calls,
-        any_value(rank_route_failure_kinds.error_type) as top_error_type,
-        any_value(rank_route_failure_kinds.status_code) as top_status_code
-    from requests_last_7_days
+        sum_route_calls.organization_id,
+        sum_route_calls.route,
+        sum_route_calls.method,
+        sum_route_calls.calls,
+        sum_route_calls.failed_calls,
+        rank_route_failure_kinds.error_type as top_error_type,
+        rank_route_failure_kinds.status_code as top_status_code
+    from sum_route_calls
     left join rank_route_failure_kinds
         on
-            requests_last_7_days.organization_id = rank_route_failure_kinds.organization_id
-            and requests_last_7_days.route = rank_route_failure_kinds.route
-            and requests_last_7_days.method = rank_route_failure_kinds.method
+            sum_route_calls.organization_id = rank_route_failure_kinds.organization_id
+            and sum_route_calls.route = rank_route_failure_kinds.route
+            and sum_route_calls.method = rank_route_failure_kinds.method
             and rank_route_failure_kinds.failure_kind_rank = 1
-    group by all
 
 ),
 

@@ -16,9 +16,9 @@ key_daily_activity as (
 
 ),
 
-api_requests as (
+key_route_daily as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_key_route_daily') }}
 
 ),
 
@@ -56,27 +56,37 @@ spikes_on_as_of_date as (
 ),
 
 {# Where the spike went: the key's routes on the as-of date against their own average day over
-    the 28 days before. #}
+    the 28 days before, from the key-route day facts. #}
 compare_routes as (
 
     select
-        api_requests.api_key_id,
-        api_requests.route,
-        api_requests.method,
-        count(*) filter (where api_requests.request_date = as_of.as_of_date) as calls,
-        count(*) filter (where api_requests.request_date < as_of.as_of_date) / 28 as avg_daily_calls_prior_28d,
-        count(*) filter (
-            where api_requests.request_date = as_of.as_of_date and api_requests.is_rate_limited
+        key_route_daily.api_key_id,
+        key_route_daily.route,
+        key_route_daily.method,
+        coalesce(
+            sum(key_route_daily.calls) filter (where key_route_daily.usage_date = as_of.as_of_date), 0
+        ) as calls,
+        coalesce(
+            sum(key_route_daily.calls) filter (where key_route_daily.usage_date < as_of.as_of_date), 0
+        ) / 28 as avg_daily_calls_prior_28d,
+        coalesce(
+            sum(key_route_daily.rate_limited_calls) filter (
+                where key_route_daily.usage_date = as_of.as_of_date
+            ),
+            0
         ) as rate_limited_calls,
-        count(*) filter (
-            where api_requests.request_date = as_of.as_of_date and api_requests.is_server_error
+        coalesce(
+            sum(key_route_daily.server_errors) filter (
+                where key_route_daily.usage_date = as_of.as_of_date
+            ),
+            0
         ) as server_errors
-    from api_requests
+    from key_route_daily
     inner join spikes_on_as_of_date
-        on api_requests.api_key_id = spikes_on_as_of_date.api_key_id
+        on key_route_daily.api_key_id = spikes_on_as_of_date.api_key_id
     cross join as_of
-    where {{ dbt.datediff('api_requests.request_date', 'as_of.as_of_date', 'day') }} between 0 and 28
-    group by all
+    where {{ dbt.datediff('key_route_daily.usage_date', 'as_of.as_of_date', 'day') }} between 0 and 28
+    group by key_route_daily.api_key_id, key_route_daily.route, key_route_daily.method
 
 ),
 

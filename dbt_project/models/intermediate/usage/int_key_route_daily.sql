@@ -1,5 +1,6 @@
-{#- One row per API key, route template and UTC day with a call, up to the as-of date: what
-    tells a route the key calls for the first time. Incremental by touched days
+{#- One row per API key, route template, method and UTC day with a call, up to the as-of date:
+    what tells a route the key calls for the first time (key_daily_activity), and where a
+    spiking key's calls went (the usage_spike alert), without reading the calls again. Incremental by touched days
     (macros/incremental_days.sql). -#}
 {{ config(**incremental_by_day('usage_date')) }}
 
@@ -34,8 +35,11 @@ aggregate_per_key_route_day as (
     select
         api_key_id,
         route,
+        method,
         request_date as usage_date,
-        count(*) as calls
+        count(*) as calls,
+        count(*) filter (where is_rate_limited) as rate_limited_calls,
+        count(*) filter (where is_server_error) as server_errors
     from requests_with_key
     group by all
 

@@ -1,6 +1,12 @@
 {#- One row per day from the first call to the as-of date: organizations and keys with at least
     one successful call (status < 400) in the day, the 7 and the 28 days ending on it. Read from
-    the daily facts (int_customer_daily_calls, int_key_daily_calls), never from the calls. -#}
+    the daily facts (int_customer_daily_calls, int_key_daily_calls), never from the calls.
+    Incremental by touched days: a day's row reads the 28 days ending on it, so each touched day
+    also rebuilds the 27 after it (`days_after`); days before the first one built (a late file
+    from before every other) are rebuilt too. -#}
+{{ config(**incremental_by_day('usage_date')) }}
+
+{%- set earliest_built_day = first_built_day('usage_date') -%}
 
 with
 
@@ -53,6 +59,8 @@ day_spine as (
     from find_first_day
     cross join as_of
     {{ days_through('find_first_day.first_call_date', 'as_of.as_of_date') }}
+    where
+        {{ rebuild_days('cast(spine.day as date)', ref('int_as_of_date'), days_after=27) }}{{ " or cast(spine.day as date) < cast('" ~ earliest_built_day ~ "' as date)" if earliest_built_day is not none }}
 
 ),
 
