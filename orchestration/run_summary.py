@@ -20,6 +20,7 @@ STEP_LABELS = {
     "warehouse_dbt_models": "dbt build",
     "marts__alerts": "record alerts",
     "marts__published_snapshot": "publish snapshot",
+    "reports__dashboard": "write dashboard",
     "deliver_pending_alerts": "deliver alerts",
 }
 
