@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import functools
 import http.server
+import signal
 import sys
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     print(
         f"Dashboard: http://127.0.0.1:{port}/  (or open {site / 'index.html'}); Ctrl-C stops it", flush=True
     )
+    _stop_on_interrupt_or_terminate()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -64,6 +66,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _stop_on_interrupt_or_terminate() -> None:
+    """Ctrl-C and SIGTERM both stop the server cleanly. Set here because a server started as a
+    script's background job inherits SIGINT ignored, and Python then leaves it ignored."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -166,12 +166,14 @@ def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, P
     # The server's stderr goes to a file: an unread pipe that fills up would block the server.
     server_log = built["tmp"] / "dashboard-server.log"
     with server_log.open("w") as server_stderr:
+        # Started with SIGINT ignored, as a script's background job is: Ctrl-C must still stop it.
         server = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
             env=built["env"],
             stdout=subprocess.PIPE,
             stderr=server_stderr,
             text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
     try:
         first_line = server.stdout.readline()
