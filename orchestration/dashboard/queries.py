@@ -12,6 +12,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.warehouse import table_exists
+
 WINDOW_DAYS = 30
 
 
@@ -27,8 +29,6 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = 
 
 
 def has_mart(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    from orchestration.warehouse import table_exists
-
     return table_exists(con, "marts", table)
 
 
