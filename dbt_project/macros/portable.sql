@@ -85,3 +85,24 @@
         *
     {%- endif -%}
 {%- endmacro %}
+
+{#- p50, p95 or p99 of a latency column in a group (percentile_cont's interpolation). Every call
+    names the same three fractions, so the engine keeps one set of values per group for all three
+    (DuckDB and Spark both merge identical aggregates): three `percentile_cont ... within group`
+    kept three, and at 100M events DuckDB's spill of them filled 37 GB of disk (README
+    "Performance"). -#}
+{% macro latency_percentile(column, fraction) -%}
+    {%- set fractions = [0.5, 0.95, 0.99] -%}
+    {%- if fraction not in fractions -%}
+        {{ exceptions.raise_compiler_error("latency_percentile: fraction must be one of " ~ fractions) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('latency_percentile')(column, fractions, fractions.index(fraction) + 1)) }}
+{%- endmacro %}
+
+{% macro default__latency_percentile(column, fractions, position) -%}
+    quantile_cont({{ column }}, [{{ fractions | join(', ') }}])[{{ position }}]
+{%- endmacro %}
+
+{% macro spark__latency_percentile(column, fractions, position) -%}
+    element_at(percentile({{ column }}, array({{ fractions | join(', ') }})), {{ position }})
+{%- endmacro %}

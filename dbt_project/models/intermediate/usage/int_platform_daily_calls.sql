@@ -39,9 +39,9 @@ aggregate_per_day as (
         count(*) filter (where is_server_error) as server_errors,
         count(*) filter (where status_code < 200) as calls_1xx,
         count(distinct organization_id) as distinct_customers,
-        percentile_cont(0.5) within group (order by request_duration_ms) as latency_p50_ms,
-        percentile_cont(0.95) within group (order by request_duration_ms) as latency_p95_ms,
-        percentile_cont(0.99) within group (order by request_duration_ms) as latency_p99_ms
+        {{ latency_percentile('request_duration_ms', 0.5) }} as latency_p50_ms,
+        {{ latency_percentile('request_duration_ms', 0.95) }} as latency_p95_ms,
+        {{ latency_percentile('request_duration_ms', 0.99) }} as latency_p99_ms
     from requests_to_as_of
     group by all
 

@@ -34,9 +34,9 @@ aggregate_per_endpoint as (
         count(*) filter (where is_client_error or is_server_error) as failed_calls_30d,
         count(*) filter (where is_server_error) as server_errors_30d,
         count(*) filter (where status_code in (401, 403)) as auth_errors_30d,
-        percentile_cont(0.5) within group (order by request_duration_ms) as latency_p50_30d_ms,
-        percentile_cont(0.95) within group (order by request_duration_ms) as latency_p95_30d_ms,
-        percentile_cont(0.99) within group (order by request_duration_ms) as latency_p99_30d_ms,
+        {{ latency_percentile('request_duration_ms', 0.5) }} as latency_p50_30d_ms,
+        {{ latency_percentile('request_duration_ms', 0.95) }} as latency_p95_30d_ms,
+        {{ latency_percentile('request_duration_ms', 0.99) }} as latency_p99_30d_ms,
         count(distinct request_date) as active_days_30d,
         max(requested_at) as last_call_at
     from requests_in_window

@@ -40,9 +40,9 @@ aggregate_per_endpoint_day as (
         count(*) filter (where is_server_error) as server_errors,
         count(*) filter (where is_rate_limited) as rate_limited_calls,
         count(*) filter (where status_code in (401, 403)) as auth_errors,
-        percentile_cont(0.5) within group (order by request_duration_ms) as latency_p50_ms,
-        percentile_cont(0.95) within group (order by request_duration_ms) as latency_p95_ms,
-        percentile_cont(0.99) within group (order by request_duration_ms) as latency_p99_ms,
+        {{ latency_percentile('request_duration_ms', 0.5) }} as latency_p50_ms,
+        {{ latency_percentile('request_duration_ms', 0.95) }} as latency_p95_ms,
+        {{ latency_percentile('request_duration_ms', 0.99) }} as latency_p99_ms,
         cast(sum(response_bytes) as bigint) as response_bytes,
         max(requested_at) as last_call_at
     from requests_to_as_of
