@@ -33,6 +33,7 @@ def _events_with_table_metadata(invocation: DbtCliInvocation) -> Iterator[Any]:
         events.extend(invocation.stream())
     except Exception as error:  # a failed build: its events still reach Dagster, then the error
         failure = error
+    # Two passes, not one chain: a chained second map would poll while the first one queries.
     counted = list(DbtEventIterator(iter(events), invocation).fetch_row_counts())
     yield from DbtEventIterator(iter(counted), invocation).fetch_column_metadata()
     if failure is not None:
