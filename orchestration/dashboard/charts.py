@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import vl_convert
@@ -79,9 +80,21 @@ def embedded(spec: Spec) -> Markup:
     return Markup(f'<script type="application/json" class="chart-spec">{htmlsafe_json_dumps(spec)}</script>')
 
 
-def javascript_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed in one script, from the installed vl-convert (offline)."""
-    return vl_convert.javascript_bundle()
+def javascript_bundle(previous: Path | None = None) -> str:
+    """Vega, Vega-Lite and vega-embed in one script, from the installed vl-convert (offline).
+
+    Bundling takes vl-convert about 3 s, so the script `previous` holds is reused when the same
+    vl-convert version wrote it (its first line says which).
+    """
+    first_line = f"// vega-charts from vl-convert {vl_convert.__version__}\n"
+    if previous is not None:
+        try:
+            with previous.open(encoding="utf-8") as file:
+                if file.readline() == first_line:
+                    return first_line + file.read()
+        except OSError:
+            pass  # no previous script, or unreadable: bundle it afresh
+    return first_line + vl_convert.javascript_bundle()
 
 
 def _colors(names: Sequence[str]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """What a customer's page and its report share: the figures, tables and charts of one period.
 
-Everything here is read with the one organization id bound into each query, so a report built
-from it can carry nothing of another customer.
+Everything here is read with the organization ids asked for bound into each query: a report asks
+for its one customer, so it can carry nothing of another.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
@@ -65,13 +65,10 @@ def _endpoint_row(row: dict[str, Any]) -> dict[str, str]:
 
 
 def _quota(
-    con: duckdb.DuckDBPyConnection, organization_id: str, on_date: dt.date, draw: Draw
+    account: dict[str, Any] | None, month_rows: list[dict[str, Any]], draw: Draw
 ) -> tuple[dict | None, Markup]:
-    accounts = queries.quota_accounts(con, on_date, organization_id)
-    if not accounts:
+    if account is None:
         return None, Markup("")
-    account = accounts[0]
-    month_rows = queries.quota_month(con, organization_id, on_date)
     chart = draw(
         charts.quota_projection(
             month_rows,
@@ -95,22 +92,52 @@ def _quota(
     return shown, chart
 
 
-def period_context(
+def period_contexts(
     con: duckdb.DuckDBPyConnection,
-    organization_id: str,
+    organization_ids: Sequence[str],
     start: dt.date,
     end: dt.date,
     directory: Directory,
     draw: Draw,
-) -> dict[str, Any]:
-    """Figures, tables and charts of one organization from start through end."""
-    daily = queries.customer_daily(con, organization_id, start, end)
-    totals = customer_queries.customer_totals(con, organization_id, start, end)
+) -> dict[str, dict[str, Any]]:
+    """Figures, tables and charts of each organization from start through end.
+
+    Each kind of figure is one query for all the organizations (customer_queries says why).
+    """
     as_of = queries.data_health(con)["as_of_date"]
-    endpoints = customer_queries.customer_endpoints(con, organization_id, start, end, as_of=as_of)
-    errors = customer_queries.errors_by_type(con, organization_id, start, end)
-    quota, quota_chart = _quota(con, organization_id, end, draw)
-    name = directory.name(organization_id)
+    daily = customer_queries.customer_daily(con, organization_ids, start, end)
+    totals = customer_queries.customer_totals(con, organization_ids, start, end)
+    endpoints = customer_queries.customer_endpoints(con, organization_ids, start, end, as_of=as_of)
+    errors = customer_queries.errors_by_type(con, organization_ids, start, end)
+    plans = customer_queries.plan_history(con, organization_ids, end)
+    accounts = {row["organization_id"]: row for row in queries.quota_accounts(con, end, organization_ids)}
+    quota_months = queries.quota_month(con, organization_ids, end)
+    return {
+        organization_id: _period_context(
+            daily=daily[organization_id],
+            totals=totals[organization_id],
+            endpoints=None if endpoints is None else endpoints[organization_id],
+            errors=None if errors is None else errors[organization_id],
+            quota=_quota(accounts.get(organization_id), quota_months[organization_id], draw),
+            plans=plans[organization_id],
+            name=directory.name(organization_id),
+            draw=draw,
+        )
+        for organization_id in organization_ids
+    }
+
+
+def _period_context(
+    *,
+    daily: list[dict[str, Any]],
+    totals: dict[str, Any],
+    endpoints: list[dict[str, Any]] | None,
+    errors: list[dict[str, Any]] | None,
+    quota: tuple[dict | None, Markup],
+    plans: list[dict[str, Any]],
+    name: str,
+    draw: Draw,
+) -> dict[str, Any]:
     calls_chart = charts.stacked_daily_calls(
         daily,
         {"successful": "successful_calls", "4xx": "client_errors", "5xx": "server_errors"},
@@ -122,6 +149,7 @@ def period_context(
         title="Latency per day (exact percentiles of the day's calls)",
         y_title="ms",
     )
+    quota_shown, quota_chart = quota
     return {
         "daily_rows": daily,
         "daily": display_daily(daily),
@@ -142,8 +170,8 @@ def period_context(
         "errors_by_type": None
         if errors is None
         else [{**row, "failed_calls": words.format_count(row["failed_calls"])} for row in errors],
-        "quota": quota,
-        "plans": customer_queries.plan_history(con, organization_id, end),
+        "quota": quota_shown,
+        "plans": plans,
         "charts": {
             "calls": draw(calls_chart),
             "latency": draw(latency_chart),

@@ -28,6 +28,16 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = 
     return found[0] if found else {}
 
 
+def by_organization(
+    organization_ids: Sequence[str], rows: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """`rows` split by their organization_id (dropped from each row), every id present."""
+    grouped: dict[str, list[dict[str, Any]]] = {organization_id: [] for organization_id in organization_ids}
+    for row in rows:
+        grouped[row.pop("organization_id")].append(row)
+    return grouped
+
+
 def has_mart(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return table_exists(con, "marts", table)
 
@@ -171,13 +181,6 @@ order by summary.rank_30d
 limit ?
 """
 
-_DAILY_SQL = """
-select *
-from marts.customer_daily_usage
-where organization_id = ? and usage_date between ? and ?
-order by usage_date
-"""
-
 _DAILY_CALLS_MANY_SQL = """
 select organization_id, usage_date, calls
 from marts.customer_daily_usage
@@ -200,12 +203,6 @@ def daily_calls_for(
     for row in fetch(con, _DAILY_CALLS_MANY_SQL, [organization_ids, window_start(as_of), as_of]):
         by_org[row["organization_id"]].append(row)
     return by_org
-
-
-def customer_daily(
-    con: duckdb.DuckDBPyConnection, organization_id: str, start: dt.date, end: dt.date
-) -> list[dict[str, Any]]:
-    return fetch(con, _DAILY_SQL, [organization_id, start, end])
 
 
 def all_organization_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -235,29 +232,33 @@ select
     cast(strftime(usage_date, '%d') as integer) as day_of_month,
     round(100.0 * projected_eom / monthly_call_limit, 1) as projected_pct_of_cap
 from marts.quota_utilization
-where usage_date = ? and (cast(? as varchar) is null or organization_id = ?)
+where usage_date = ? and (cast(? as varchar[]) is null or list_contains(?::varchar[], organization_id))
 order by days_to_cap asc nulls last, pct_of_cap desc, organization_id
 """
 
 _QUOTA_MONTH_SQL = """
-select usage_date, used_today, used_mtd, monthly_call_limit, pct_of_cap, projected_eom
+select organization_id, usage_date, used_today, used_mtd, monthly_call_limit, pct_of_cap, projected_eom
 from marts.quota_utilization
-where organization_id = ? and billing_month = date_trunc('month', cast(? as date)) and usage_date <= ?
-order by usage_date
+where list_contains(?::varchar[], organization_id)
+  and billing_month = date_trunc('month', cast(? as date)) and usage_date <= ?
+order by organization_id, usage_date
 """
 
 
 def quota_accounts(
-    con: duckdb.DuckDBPyConnection, on_date: dt.date, org: str | None = None
+    con: duckdb.DuckDBPyConnection, on_date: dt.date, organization_ids: Sequence[str] | None = None
 ) -> list[dict[str, Any]]:
-    return fetch(con, _QUOTA_SQL, [on_date, org, org])
+    """The quota rows of on_date, soonest to hit the cap first: everyone's, or these ids'."""
+    wanted = None if organization_ids is None else list(organization_ids)
+    return fetch(con, _QUOTA_SQL, [on_date, wanted, wanted])
 
 
 def quota_month(
-    con: duckdb.DuckDBPyConnection, organization_id: str, on_date: dt.date
-) -> list[dict[str, Any]]:
-    """The organization's quota rows from the first of on_date's month through on_date."""
-    return fetch(con, _QUOTA_MONTH_SQL, [organization_id, on_date, on_date])
+    con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], on_date: dt.date
+) -> dict[str, list[dict[str, Any]]]:
+    """Each organization's quota rows from the first of on_date's month through on_date."""
+    wanted = list(organization_ids)
+    return by_organization(wanted, fetch(con, _QUOTA_MONTH_SQL, [wanted, on_date, on_date]))
 
 
 _UPGRADES_SQL = """

@@ -117,9 +117,9 @@ def write_report(
     own = directory.only(organization_id)
     name = own.name(organization_id)
     # Drawn here: the report is sent as a file and must show its charts without a script.
-    context = customer_view.period_context(
-        con, organization_id, period.start, period.end, own, draw=charts.svg
-    )
+    context = customer_view.period_contexts(
+        con, [organization_id], period.start, period.end, own, draw=charts.svg
+    )[organization_id]
     stem = customer_view.page_name(organization_id).removesuffix(".html") + f"-usage-{period.label}"
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
     # Only the as-of date and refresh time from the header: the health figures are everyone's.

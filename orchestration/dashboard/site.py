@@ -288,7 +288,7 @@ def build_site(
     customers = queries.customers(con, as_of)
     pages.update(render_customer_pages(con, customers, as_of, directory, common))
     # The script that draws the customer pages' charts in the browser (not a page).
-    scripts = {charts.BUNDLE_FILE: charts.javascript_bundle()}
+    scripts = {charts.BUNDLE_FILE: charts.javascript_bundle(previous=out_dir / charts.BUNDLE_FILE)}
     _write_folder(out_dir, {**pages, **scripts})
     return {"pages": len(pages), "customer_pages": len(customers)}
 
