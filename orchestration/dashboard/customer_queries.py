@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.dashboard.queries import by_organization, fetch, has_mart, window_start
+from orchestration.dashboard.queries import fetch_by_organization, has_mart, window_start
 
 Rows = list[dict[str, Any]]
 
@@ -158,16 +158,14 @@ def customer_daily(
     con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], start: dt.date, end: dt.date
 ) -> dict[str, Rows]:
     """Each organization's days in marts.customer_daily_usage, oldest first."""
-    wanted = list(organization_ids)
-    return by_organization(wanted, fetch(con, _DAILY_SQL, [wanted, start, end]))
+    return fetch_by_organization(con, _DAILY_SQL, organization_ids, [start, end])
 
 
 def customer_totals(
     con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], start: dt.date, end: dt.date
 ) -> dict[str, dict[str, Any]]:
     """Each organization's sums and latency over the period (zeros when it made no call)."""
-    wanted = list(organization_ids)
-    grouped = by_organization(wanted, fetch(con, _TOTALS_SQL, [wanted, start, end]))
+    grouped = fetch_by_organization(con, _TOTALS_SQL, organization_ids, [start, end])
     return {organization_id: rows[0] for organization_id, rows in grouped.items()}
 
 
@@ -185,12 +183,11 @@ def customer_endpoints(
     Over the 30 days ending on the as-of date the percentiles are exact over the window's calls
     (window_p95_ms); over another period they are the median and slowest day's p95.
     """
-    wanted = list(organization_ids)
     if (start, end) == (window_start(as_of), as_of) and has_mart(con, "customer_endpoint_30d"):
-        return by_organization(wanted, fetch(con, _ENDPOINTS_30D_SQL, [wanted, limit]))
+        return fetch_by_organization(con, _ENDPOINTS_30D_SQL, organization_ids, [limit])
     if not has_mart(con, "customer_endpoint_daily"):
         return None
-    return by_organization(wanted, fetch(con, _ENDPOINTS_SQL, [wanted, start, end, limit]))
+    return fetch_by_organization(con, _ENDPOINTS_SQL, organization_ids, [start, end, limit])
 
 
 def errors_by_type(
@@ -199,29 +196,28 @@ def errors_by_type(
     """Failed calls by status class and error type; None without marts.error_breakdown_daily."""
     if not has_mart(con, "error_breakdown_daily"):
         return None
-    wanted = list(organization_ids)
-    return by_organization(wanted, fetch(con, _ERRORS_BY_TYPE_SQL, [wanted, start, end]))
+    return fetch_by_organization(con, _ERRORS_BY_TYPE_SQL, organization_ids, [start, end])
 
 
 def plan_history(
     con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], end: dt.date
 ) -> dict[str, Rows]:
-    wanted = list(organization_ids)
-    return by_organization(wanted, fetch(con, _PLAN_HISTORY_SQL, [wanted, end]))
+    return fetch_by_organization(con, _PLAN_HISTORY_SQL, organization_ids, [end])
 
 
 def customer_keys(
     con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], as_of: dt.date
 ) -> dict[str, Rows]:
     """Each organization's keys, with their last 30 days' activity when that mart exists."""
-    wanted = list(organization_ids)
-    keys = by_organization(wanted, fetch(con, _KEYS_SQL, [wanted]))
+    keys = fetch_by_organization(con, _KEYS_SQL, organization_ids)
     if has_mart(con, "key_daily_activity"):
-        rows = fetch(con, _KEY_ACTIVITY_SQL, [wanted, window_start(as_of), as_of])
-        activity = {(row.pop("organization_id"), row["api_key_id"]): row for row in rows}
+        activity = fetch_by_organization(
+            con, _KEY_ACTIVITY_SQL, organization_ids, [window_start(as_of), as_of]
+        )
         for organization_id, own in keys.items():
+            by_key = {row["api_key_id"]: row for row in activity[organization_id]}
             for key in own:
-                key.update(activity.get((organization_id, key["api_key_id"]), {"calls_30d": 0}))
+                key.update(by_key.get(key["api_key_id"], {"calls_30d": 0}))
     return keys
 
 
@@ -229,7 +225,6 @@ def customer_alerts(
     con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], *, limit: int = 20
 ) -> dict[str, Rows]:
     """Each organization's latest alerts, newest first (none before alerts are recorded)."""
-    wanted = list(organization_ids)
     if not has_mart(con, "alerts"):
-        return {organization_id: [] for organization_id in wanted}
-    return by_organization(wanted, fetch(con, _ALERTS_SQL, [wanted, limit]))
+        return {organization_id: [] for organization_id in organization_ids}
+    return fetch_by_organization(con, _ALERTS_SQL, organization_ids, [limit])

@@ -28,12 +28,14 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = 
     return found[0] if found else {}
 
 
-def by_organization(
-    organization_ids: Sequence[str], rows: list[dict[str, Any]]
+def fetch_by_organization(
+    con: duckdb.DuckDBPyConnection, sql: str, organization_ids: Sequence[str], params: Sequence[Any] = ()
 ) -> dict[str, list[dict[str, Any]]]:
-    """`rows` split by their organization_id (dropped from each row), every id present."""
-    grouped: dict[str, list[dict[str, Any]]] = {organization_id: [] for organization_id in organization_ids}
-    for row in rows:
+    """Rows of `sql`, which takes the id list as its first parameter, split by organization_id
+    (dropped from each row); every id asked for is a key, with no rows if it has none."""
+    wanted = list(organization_ids)
+    grouped: dict[str, list[dict[str, Any]]] = {organization_id: [] for organization_id in wanted}
+    for row in fetch(con, sql, [wanted, *params]):
         grouped[row.pop("organization_id")].append(row)
     return grouped
 
@@ -199,10 +201,7 @@ def customers(
 def daily_calls_for(
     con: duckdb.DuckDBPyConnection, organization_ids: list[str], as_of: dt.date
 ) -> dict[str, list[dict[str, Any]]]:
-    by_org: dict[str, list[dict[str, Any]]] = {org: [] for org in organization_ids}
-    for row in fetch(con, _DAILY_CALLS_MANY_SQL, [organization_ids, window_start(as_of), as_of]):
-        by_org[row["organization_id"]].append(row)
-    return by_org
+    return fetch_by_organization(con, _DAILY_CALLS_MANY_SQL, organization_ids, [window_start(as_of), as_of])
 
 
 def all_organization_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -257,8 +256,7 @@ def quota_month(
     con: duckdb.DuckDBPyConnection, organization_ids: Sequence[str], on_date: dt.date
 ) -> dict[str, list[dict[str, Any]]]:
     """Each organization's quota rows from the first of on_date's month through on_date."""
-    wanted = list(organization_ids)
-    return by_organization(wanted, fetch(con, _QUOTA_MONTH_SQL, [wanted, on_date, on_date]))
+    return fetch_by_organization(con, _QUOTA_MONTH_SQL, organization_ids, [on_date, on_date])
 
 
 _UPGRADES_SQL = """
