@@ -145,6 +145,12 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
         if settings.warehouse_engine == "spark":
             yield from dbt.cli(args, context=context).stream()
             return
+        if kind.full:
+            # One model at a time: over all history one aggregate with p50/p95/p99 per group
+            # needs most of DuckDB's memory limit alone. Two at once (the profile's 2 threads)
+            # spilled more than 37 GB at 100M events and filled the disk. DuckDB still runs each
+            # statement on every core.
+            args += ["--threads", "1"]
         build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
         invocation = dbt.cli(args, context=context)
         try:

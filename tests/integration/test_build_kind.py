@@ -67,6 +67,8 @@ def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_b
     first = _refresh()
     assert first.success
     assert _build_kinds(first) == {("full", "first build")}
+    # A full build runs one model at a time (memory over all history); an incremental one, two.
+    assert "Concurrency: 1 threads" in _newest_dbt_log()
 
     # A new day, and a late event for a day already built.
     write_ndjson(landing / "2026-10-04.ndjson", [*_calls(4, 4, "b"), *_calls(2, 1, "late")])
@@ -77,6 +79,7 @@ def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_b
     # test's warehouse path is not the one `dbt parse` saw, yet the second build parses partially.
     second_log = _newest_dbt_log()
     assert "Completed successfully" in second_log
+    assert "Concurrency: 2 threads" in second_log
     assert "Unable to do partial parsing" not in second_log
     rebuilt = query(
         warehouse,
