@@ -24,6 +24,7 @@ from orchestration.alerts import commands as alert_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
 from orchestration.reports import onboarding, reliability, usage
+from orchestration.reports.table import printable
 from orchestration.settings import debug_enabled
 
 Register = Callable[[argparse._SubParsersAction], None]
@@ -66,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, with any control character an id carried written out (never sent raw)."""
+    return printable(" ".join(text.split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,8 +13,9 @@ from orchestration.readers import (
     read_as_of,
     read_published_at,
 )
+from orchestration.reports.table import printable
 from orchestration.reports.usage import positive_int
-from orchestration.settings import Settings, load_settings
+from orchestration.settings import Settings, ip_salt_warning, load_settings
 from orchestration.warehouse import connect, table_exists
 
 STAGING_TABLES = (
@@ -125,6 +126,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             if as_of:
                 print(f"As-of date of the live warehouse: {as_of[0][0]}")
     print(describe_snapshot(settings))
+    salt_warning = ip_salt_warning(settings)  # about the salt the next run would use
+    if salt_warning:
+        print(f"Warning: {salt_warning}")
     return 0
 
 
@@ -163,12 +167,12 @@ def cmd_rejects(args: argparse.Namespace) -> int:
         ).fetchall()
     print(f"{sum(n for _, n in by_reason):,} rejected line(s)")
     for reason, n in by_reason:
-        print(f"  {n:>8,}  {reason}")
+        print(f"  {n:>8,}  {printable(reason)}")
     if rows:
         print(f"\nMost recent {len(rows)}:")
         for source_file, line_number, reason, snippet in rows:
-            print(f"  {source_file}:{line_number}: {reason}")
-            print(f"      {(snippet or '')[:120]}")
+            print(f"  {printable(source_file)}:{line_number}: {printable(reason)}")
+            print(f"      {printable(snippet or '')[:120]}")
     if failed:
         print(f"\n{len(failed)} file(s) rejected whole:")
         for path, error in failed:

@@ -27,15 +27,22 @@ class WarehouseNotBuiltError(UserError, RuntimeError):
     """Nothing to read yet: the pipeline has not run against this WAREHOUSE_PATH."""
 
 
-def open_marts_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-only connection in which `marts.<table>` resolves, snapshot first."""
-    for path in (settings.snapshot_path, settings.warehouse_path):
+def open_marts_connection(settings: Settings, *, live_fallback: bool = True) -> duckdb.DuckDBPyConnection:
+    """A read-only connection in which `marts.<table>` resolves, snapshot first.
+
+    `live_fallback=False` (`apiwh sql`, whose queries can run for long) never opens the live
+    warehouse: a reader's lock on it would make a run fail (issue 23).
+    """
+    paths = (settings.snapshot_path, settings.warehouse_path) if live_fallback else (settings.snapshot_path,)
+    for path in paths:
         if path.exists():
             try:
                 con = connect(path, read_only=True)
             except WarehouseBusyError as exc:
                 if path == settings.warehouse_path:
                     raise WarehouseNotBuiltError(f"no published snapshot yet and {exc}") from exc
+                if not live_fallback:
+                    raise
                 continue
             try:
                 _check_as_of(con, settings)
@@ -45,6 +52,8 @@ def open_marts_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
                 con.close()
                 raise
             return con
+    if not live_fallback:
+        raise WarehouseNotBuiltError("no snapshot yet: run `apiwh run` first")
     raise WarehouseNotBuiltError(
         f"no warehouse at {settings.warehouse_path}: run `apiwh run` (or `make run`) first"
     )

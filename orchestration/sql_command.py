@@ -2,7 +2,8 @@
 
 The snapshot holds the marts (`marts.*`) and what was loaded (`meta.raw_load_summary`,
 `meta.snapshot`); the live warehouse is never opened, so a query never blocks a run. The
-connection is read-only and cannot read or write other files.
+connection is read-only and cannot read or write other files, and a query is interrupted after
+--timeout seconds (DuckDB's interrupt, from a timer thread).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import datetime as dt
 import decimal
 import json
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
+
 from orchestration.errors import UsageError, UserError
 from orchestration.readers import open_marts_connection, read_as_of
-from orchestration.reports.table import render_table
+from orchestration.reports.table import printable, render_table
 from orchestration.settings import load_settings
 
 FORMATS = ("table", "csv", "json")
 DEFAULT_MAX_ROWS = 1000
+DEFAULT_TIMEOUT_SECONDS = 60.0
 
 
 def _cell(value: Any) -> str:
@@ -71,23 +76,53 @@ def _max_rows(text: str) -> int:
     return value
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    query = args.query if args.query != "-" else sys.stdin.read()
-    if not query.strip():
-        raise UsageError("the query is empty")
-    with open_marts_connection(load_settings()) as con:
-        # Only the snapshot: no reading or writing of other files from a query.
-        con.execute("set enable_external_access = false")
-        con.execute("set lock_configuration = true")
-        as_of = read_as_of(con)
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from exc
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, got {text!r}")
+    return value
+
+
+def run_query(
+    con: duckdb.DuckDBPyConnection, query: str, *, max_rows: int, timeout: float
+) -> tuple[list[str], list[tuple]]:
+    """The query's columns and first max_rows rows; stopped (one line) after timeout seconds."""
+    timer = threading.Timer(timeout, con.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
         cursor = con.execute(query)
         if cursor.description is None:
             raise UserError("the statement returned no result (apiwh sql runs queries)")
         columns = [column[0] for column in cursor.description]
-        rows = cursor.fetchmany(args.max_rows + 1)
+        return columns, cursor.fetchmany(max_rows)
+    except duckdb.InterruptException as exc:
+        raise UserError(f"query stopped after {timeout:g} s (--timeout)") from exc
+    finally:
+        timer.cancel()
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    query = args.query if args.query != "-" else sys.stdin.read()
+    if not query.strip():
+        raise UsageError("the query is empty")
+    with open_marts_connection(load_settings(), live_fallback=False) as con:
+        # Only the snapshot: no reading or writing of other files from a query.
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+        as_of = read_as_of(con)
+        columns, rows = run_query(con, query, max_rows=args.max_rows + 1, timeout=args.timeout)
     truncated = len(rows) > args.max_rows
     rows = rows[: args.max_rows]
-    print(render_rows(columns, rows, args.format))
+    text = render_rows(columns, rows, args.format)
+    if args.format == "csv" and sys.stdout.isatty():
+        # Exact values for a file or a pipe; on a terminal, no escape sequence from the data
+        # (the table escapes its cells itself, JSON escapes control characters).
+        text = printable(text, keep_whitespace=True)
+    print(text)
     if args.format == "table":
         note = f"{len(rows):,} row(s)" + (
             f", first {args.max_rows:,} shown (--max-rows)" if truncated else ""
@@ -117,5 +152,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_max_rows,
         default=DEFAULT_MAX_ROWS,
         help=f"rows to print at most (default {DEFAULT_MAX_ROWS})",
+    )
+    sql.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"stop the query after this long (default {DEFAULT_TIMEOUT_SECONDS:g})",
     )
     sql.set_defaults(func=cmd_sql)

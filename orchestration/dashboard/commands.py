@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
-import http.server
 import signal
 import sys
 from pathlib import Path
 
 from orchestration.readers import WarehouseNotBuiltError
+from orchestration.reports.table import printable
 from orchestration.settings import load_settings
 from orchestration.warehouse import connect
 
@@ -30,13 +29,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        pass
-
-
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from orchestration.dashboard.organizations import load_directory
+    from orchestration.dashboard.server import DashboardServer
     from orchestration.dashboard.site import build_site
 
     settings = load_settings()
@@ -45,9 +40,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         with _open_snapshot(settings) as con:
             counts = build_site(con, site, load_directory(settings.organizations_file), generated_at=_now())
         print(f"Built {counts['pages']} pages from the published snapshot into {site}")
-    handler = functools.partial(_QuietHandler, directory=str(site))
+        _warn("dashboard", counts["charts_not_drawn"])
     try:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+        server = DashboardServer(str(site), args.port)
     except OSError as exc:
         print(
             f"apiwh dashboard: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port N",
@@ -66,6 +61,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _warn(command: str, charts_not_drawn: list[str]) -> None:
+    """A chart that could not be drawn: the page says so in its place, and so does stderr."""
+    for failure in charts_not_drawn:
+        print(f"apiwh {command}: warning: {failure}", file=sys.stderr)
 
 
 def _stop_on_interrupt_or_terminate() -> None:
@@ -87,7 +88,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     directory = load_directory(settings.organizations_file)
     with _open_snapshot(settings) as con:
         try:
-            html_path, csv_path = write_report(
+            html_path, csv_path, charts_not_drawn = write_report(
                 con,
                 args.organization_id,
                 Path(args.out),
@@ -95,11 +96,13 @@ def cmd_report(args: argparse.Namespace) -> int:
                 month=args.month,
                 days=args.days,
                 generated_at=_now(),
+                force=args.force,
             )
         except ReportError as exc:
-            print(f"apiwh report: error: {exc}", file=sys.stderr)
+            print(f"apiwh report: error: {printable(str(exc))}", file=sys.stderr)
             return 2
-    print(f"Wrote {html_path}\nWrote {csv_path}")
+    _warn("report", charts_not_drawn)
+    print(f"Wrote {printable(str(html_path))}\nWrote {printable(str(csv_path))}")
     return 0
 
 
@@ -143,4 +146,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     period.add_argument("--month", help="a calendar month, YYYY-MM")
     period.add_argument("--days", type=_days, help="the N days ending on the as-of date (default 30)")
     report.add_argument("--out", default=".", help="folder to write the two files into (default: here)")
+    report.add_argument(
+        "--force", action="store_true", help="overwrite the two files if they exist (never a symbolic link)"
+    )
     report.set_defaults(func=cmd_report)

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from orchestration.dashboard import charts, customer_queries, queries, words
 from orchestration.dashboard.organizations import Directory
 
-# How a chart reaches the page: charts.svg (drawn here) or charts.embedded (drawn by the browser).
+# How a chart reaches the page: ChartBatch.svg (drawn here) or charts.embedded (drawn by the browser).
 Draw = Callable[[charts.Spec], Markup]
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 

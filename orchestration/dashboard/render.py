@@ -7,8 +7,10 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from orchestration.dashboard import words
+from orchestration.reports.table import printable
 
 NAV = (
     ("index.html", "Overview"),
@@ -19,11 +21,20 @@ NAV = (
 )
 
 
+def _page_text(value: Any) -> Any:
+    """Every `{{ value }}` of a template: text from the data shows its control characters as
+    \\xNN (HTML escaping, done after this, leaves them raw). Markup (charts) is ours."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value, keep_whitespace=True)
+    return value
+
+
 @cache
 def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("orchestration.dashboard", "templates"),
         autoescape=True,
+        finalize=_page_text,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -8,13 +8,15 @@ contact or figure can reach either file (tests/test_dashboard_report.py searches
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from orchestration.dashboard import charts, customer_view, queries, words
+from orchestration.dashboard import customer_view, queries, words
+from orchestration.dashboard.chart_batch import ChartBatch
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
 
@@ -89,6 +91,29 @@ copy (
 """
 
 
+def _check_targets(paths: tuple[Path, ...], *, force: bool) -> None:
+    """Never write through a symbolic link, and never over a file unless asked (--force)."""
+    for path in paths:
+        if path.is_symlink():
+            raise ReportError(f"{path} is a symbolic link: not writing through it; remove it first")
+    for path in paths:
+        if path.exists() and (path.is_dir() or not force):
+            what = "a folder" if path.is_dir() else "a file"
+            raise ReportError(f"{path} is already {what}: --force overwrites a file")
+
+
+def _replace(path: Path, write) -> None:
+    """Write a sibling temporary file with `write(temp)`, then rename it onto path: a rename
+    replaces whatever is at path (even a link made meanwhile) and never follows it."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.writing")
+    temp.unlink(missing_ok=True)
+    try:
+        write(temp)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def _copy_csv(con: duckdb.DuckDBPyConnection, path: Path, organization_id: str, period: Period) -> None:
     # COPY takes no bound file name; the path is ours (quotes doubled), the values are bound.
     sql = _CSV_SQL.format(path=str(path).replace("'", "''"))
@@ -104,8 +129,10 @@ def write_report(
     month: str | None = None,
     days: int | None = None,
     generated_at: dt.datetime | None = None,
-) -> tuple[Path, Path]:
-    """Write <org>-usage-<period>.html and .csv into out_dir; return both paths."""
+    force: bool = False,
+) -> tuple[Path, Path, list[str]]:
+    """Write <org>-usage-<period>.html and .csv into out_dir; return both paths and the charts
+    that could not be drawn (the report then says so where each would be)."""
     health = queries.data_health(con)
     as_of = health.get("as_of_date")
     if as_of is None:
@@ -116,12 +143,15 @@ def write_report(
     period = choose_period(as_of, month=month, days=days)
     own = directory.only(organization_id)
     name = own.name(organization_id)
-    # Drawn here: the report is sent as a file and must show its charts without a script.
-    context = customer_view.period_contexts(
-        con, [organization_id], period.start, period.end, own, draw=charts.svg
-    )[organization_id]
     stem = customer_view.page_name(organization_id).removesuffix(".html") + f"-usage-{period.label}"
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
+    _check_targets((html_path, csv_path), force=force)
+    # Drawn here (in a worker process): the report is sent as a file and must show its charts
+    # without a script.
+    batch = ChartBatch()
+    context = customer_view.period_contexts(
+        con, [organization_id], period.start, period.end, own, draw=batch.svg
+    )[organization_id]
     # Only the as-of date and refresh time from the header: the health figures are everyone's.
     common = header(health, generated_at=generated_at)
     common.update(health_text=None, health_bad=False)
@@ -137,7 +167,9 @@ def write_report(
         **context,
         **common,
     )
+    batch.draw()
+    html = batch.fill(html)
     out_dir.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(html, encoding="utf-8")
-    _copy_csv(con, csv_path, organization_id, period)
-    return html_path, csv_path
+    _replace(html_path, lambda temp: temp.write_text(html, encoding="utf-8"))
+    _replace(csv_path, lambda temp: _copy_csv(con, temp, organization_id, period))
+    return html_path, csv_path, [str(failure) for failure in batch.failures]

@@ -17,8 +17,9 @@ import duckdb
 
 from orchestration.alerts.render import upgrade_offer
 from orchestration.dashboard import charts, portfolio_queries, queries, words
+from orchestration.dashboard.chart_batch import ChartBatch
 from orchestration.dashboard.customer_pages import CUSTOMER_DIR, render_customer_pages
-from orchestration.dashboard.customer_view import page_name
+from orchestration.dashboard.customer_view import Draw, page_name
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
 from orchestration.readers import WarehouseNotBuiltError
@@ -56,7 +57,7 @@ def _endpoint_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) -> str:
+def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw) -> str:
     daily = queries.platform_daily(con, as_of)
     totals = queries.platform_totals(con, as_of)
     split = [totals[name] for name in ("calls_2xx", "calls_3xx", "client_errors", "server_errors")]
@@ -73,19 +74,19 @@ def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any])
             "p99": words.format_ms(totals["median_day_p99_ms"]),
         },
         charts={
-            "calls": charts.svg(
+            "calls": draw(
                 charts.stacked_daily_calls(
                     daily,
                     {"2xx": "calls_2xx", "3xx": "calls_3xx", "4xx": "client_errors", "5xx": "server_errors"},
                     title="Calls per day by status class",
                 )
             ),
-            "error_rate": charts.svg(
+            "error_rate": draw(
                 charts.daily_line(
                     daily, {"error rate": "error_rate"}, title="Error rate per day", y_title="", percent=True
                 )
             ),
-            "latency": charts.svg(
+            "latency": draw(
                 charts.daily_line(
                     daily,
                     {"p50": "latency_p50_ms", "p95": "latency_p95_ms", "p99": "latency_p99_ms"},
@@ -113,13 +114,15 @@ def _counts(row: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _customers(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) -> tuple[str, str]:
+def _customers(
+    con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw
+) -> tuple[str, str]:
     everyone = queries.customers(con, as_of)
     top = everyone[:TOP_CUSTOMERS]
     daily = queries.daily_calls_for(con, [row["organization_id"] for row in top], as_of)
     rows = _customer_rows(top, directory, "")
     for row in rows:
-        row["sparkline"] = charts.svg(charts.sparkline(daily[row["organization_id"]]))
+        row["sparkline"] = draw(charts.sparkline(daily[row["organization_id"]]))
     top_page = render_page(
         "customers.html.j2",
         title="Customers",
@@ -136,7 +139,7 @@ def _customers(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
     return top_page, all_page
 
 
-def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) -> str:
+def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw) -> str:
     accounts = queries.quota_accounts(con, as_of)
     upgrades = queries.upgrade_opportunities(con)
     rows = []
@@ -177,7 +180,7 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
         if account["action_label"] != "ok"
     ]
     chart = (
-        charts.svg(
+        draw(
             charts.cap_bars(
                 chart_accounts, label="label", title="Share of the monthly cap: used now and projected"
             )
@@ -198,7 +201,7 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) ->
     )
 
 
-def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]) -> str:
+def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw) -> str:
     heat = queries.endpoint_heatmap(con, as_of)
     slowest = queries.top_endpoints(con, as_of, limit=10, by="p95")
     names = [f"{row['method']} {row['route']}" for row in slowest]
@@ -224,10 +227,10 @@ def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
         start=queries.window_start(as_of).isoformat(),
         heat_routes=len({row["endpoint"] for row in heat}),
         charts={
-            "latency": charts.svg(
+            "latency": draw(
                 charts.endpoint_heatmap(heat, field="latency_p95_ms", title="p95 latency (ms) by day")
             ),
-            "errors": charts.svg(
+            "errors": draw(
                 charts.endpoint_heatmap(heat, field="error_rate", title="Error rate by day", percent=True)
             ),
         },
@@ -246,7 +249,7 @@ def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
     )
 
 
-def _onboarding(con, common: dict[str, Any]) -> str:
+def _onboarding(con, common: dict[str, Any], draw: Draw) -> str:
     funnel = queries.funnel(con)
     retention = queries.retention(con)
     return render_page(
@@ -256,10 +259,8 @@ def _onboarding(con, common: dict[str, Any]) -> str:
             {key: words.format_count(v) if isinstance(v, int) else v for key, v in f.items()} for f in funnel
         ],
         charts={
-            "funnel": charts.svg(
-                charts.funnel_bars(funnel, words.FUNNEL_STEPS, title="Keys reaching each step")
-            ),
-            "retention": charts.svg(charts.retention_heatmap(retention, title="Retention by cohort week")),
+            "funnel": draw(charts.funnel_bars(funnel, words.FUNNEL_STEPS, title="Keys reaching each step")),
+            "retention": draw(charts.retention_heatmap(retention, title="Retention by cohort week")),
         },
         **common,
     )
@@ -271,26 +272,37 @@ def build_site(
     directory: Directory,
     *,
     generated_at: dt.datetime | None = None,
-) -> dict[str, int]:
-    """Write every page into out_dir (replaced whole); return the page counts."""
+) -> dict[str, Any]:
+    """Write every page into out_dir (replaced whole); return the page counts and the charts
+    that could not be drawn (each page then says so where the chart would be)."""
     health = queries.data_health(con)
     as_of = health.get("as_of_date")
     if as_of is None:
         raise WarehouseNotBuiltError("the marts have no as-of date yet: run `make run` first")
     common = header(health, generated_at=generated_at)
+    # The overview pages' charts, drawn together in a worker process once the pages are made.
+    batch = ChartBatch()
     pages: dict[str, str] = {
-        "index.html": _overview(con, as_of, directory, common),
-        "quota.html": _quota(con, as_of, directory, common),
-        "endpoints.html": _endpoints(con, as_of, directory, common),
-        "onboarding.html": _onboarding(con, common),
+        "index.html": _overview(con, as_of, directory, common, batch.svg),
+        "quota.html": _quota(con, as_of, directory, common, batch.svg),
+        "endpoints.html": _endpoints(con, as_of, directory, common, batch.svg),
+        "onboarding.html": _onboarding(con, common, batch.svg),
     }
-    pages["customers.html"], pages["customers-all.html"] = _customers(con, as_of, directory, common)
+    pages["customers.html"], pages["customers-all.html"] = _customers(
+        con, as_of, directory, common, batch.svg
+    )
+    batch.draw()
+    pages = {name: batch.fill(html) for name, html in pages.items()}
     customers = queries.customers(con, as_of)
     pages.update(render_customer_pages(con, customers, as_of, directory, common))
     # The script that draws the customer pages' charts in the browser (not a page).
     scripts = {charts.BUNDLE_FILE: charts.javascript_bundle(previous=out_dir / charts.BUNDLE_FILE)}
     _write_folder(out_dir, {**pages, **scripts})
-    return {"pages": len(pages), "customer_pages": len(customers)}
+    return {
+        "pages": len(pages),
+        "customer_pages": len(customers),
+        "charts_not_drawn": [str(failure) for failure in batch.failures],
+    }
 
 
 def _write_folder(out_dir: Path, pages: dict[str, str]) -> None:

@@ -48,12 +48,18 @@ def dashboard(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
         )
     stamp.write_text(inputs)
     context.log.info(f"wrote {counts['pages']} pages to {settings.dashboard_dir}")
-    return dg.MaterializeResult(
-        metadata={
-            "rebuilt": True,
-            "path": dg.MetadataValue.path(str(settings.dashboard_dir / "index.html")),
-            "pages": counts["pages"],
-            "customer_pages": counts["customer_pages"],
-            "named_organizations": len(directory),
-        }
-    )
+    # A chart the renderer could not draw leaves a note on its page; the run says so too.
+    not_drawn = counts["charts_not_drawn"]
+    for failure in not_drawn:
+        context.log.warning(f"dashboard: {failure}")
+    metadata = {
+        "rebuilt": True,
+        "path": dg.MetadataValue.path(str(settings.dashboard_dir / "index.html")),
+        "pages": counts["pages"],
+        "customer_pages": counts["customer_pages"],
+        "named_organizations": len(directory),
+        "charts_not_drawn": len(not_drawn),
+    }
+    if not_drawn:
+        metadata["charts_not_drawn_detail"] = dg.MetadataValue.md("\n".join(f"- {f}" for f in not_drawn))
+    return dg.MaterializeResult(metadata=metadata)

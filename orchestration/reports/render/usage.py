@@ -22,7 +22,7 @@ from orchestration.reports.formatting import (
 from orchestration.reports.queries.upgrades import OpportunityTotals, UpgradeOpportunity
 from orchestration.reports.queries.usage import SPARK_DAYS, TRENDS, EndpointStats, QuotaAccount, TopCustomer
 from orchestration.reports.render import upgrades
-from orchestration.reports.table import render_table
+from orchestration.reports.table import printable, render_table
 
 SORT_TITLES = {
     "calls": "calls",
@@ -93,11 +93,11 @@ def render_top(
     if any(c.top_endpoint_changes for c in reasons):
         lines.append("")
         lines.append("Routes that moved most, last 7 days vs the 7 before:")
-        width = max(len(truncate(c.organization_id)) for c in reasons)
+        width = max(len(printable(truncate(c.organization_id))) for c in reasons)
         for customer in reasons:
             if customer.top_endpoint_changes:
                 lines.append(
-                    f"  {truncate(customer.organization_id).ljust(width)}  "
+                    f"  {printable(truncate(customer.organization_id)).ljust(width)}  "
                     f"{customer.trend:<9}  {format_count(customer.calls_prior_7d)} -> "
                     f"{format_count(customer.calls_7d)}: {customer.top_endpoint_changes}"
                 )
