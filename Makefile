@@ -10,9 +10,25 @@ export PLANS_FILE ?= $(CURDIR)/seeds/plans.csv
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install lock run dev dashboard test lint dbt-unit pytest spark-check reports bench clean
+# `make run` and `make dev` hash client IPs with a secret salt made once per checkout and kept in
+# a git-ignored file (README "Privacy"); an IP_HASH_SALT you set yourself wins.
+IP_SALT_FILE ?= $(CURDIR)/.ip-hash-salt
+ifeq ($(origin IP_HASH_SALT),undefined)
+run dev: export IP_HASH_SALT = $(shell cat $(IP_SALT_FILE) 2>/dev/null)
+endif
+# The sample in seeds/ is complete (committed files): no file there is still being written, so
+# nothing waits for the settle window; with your own RAW_DATA_DIR the default (60 s) applies.
+ifeq ($(origin RAW_DATA_DIR),undefined)
+run dev: export LANDING_SETTLE_SECONDS ?= 0
+endif
 
+.PHONY: install install-dev install-spark lock run dev dashboard test lint dbt-unit pytest spark-check reports bench clean
+
+## install: what `make run` needs, nothing more; the dev tools (install-dev) and Spark
+## (install-spark) come with the targets that use them
 install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+install-spark: $(VENV)/.installed-spark
 
 # The exact versions in requirements.lock (tested), then the project itself without resolving again.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -22,17 +38,38 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-## lock: re-resolve requirements.lock from pyproject.toml's ranges (pins kept where they still fit;
-## `make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed), then `make install test`
-lock: install
-	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --extra spark --strip-extras --no-emit-index-url --no-emit-find-links \
-		--no-emit-trusted-host $(LOCK_ARGS) \
-		--output-file requirements.lock pyproject.toml
+# pytest, ruff, sqlfluff, pip-tools, the benchmark's libraries: requirements-dev.lock holds the
+# runtime pins too, so this adds packages and moves none.
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	touch $@
+
+# pyspark and dbt-spark (about 470 MB), for spark-check only.
+$(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.lock
+	$(BIN)/pip install --quiet -r requirements-spark.lock
+	touch $@
+
+## lock: re-resolve the three locks from pyproject.toml's ranges (pins kept where they still fit;
+## `make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed), then `make install test`.
+## The runtime lock first; dev and spark are resolved within its pins (spark within dev's too),
+## so any two installed together agree.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS)
+lock: install-dev
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
+	$(PIP_COMPILE) --extra spark --constraint requirements.lock --constraint requirements-dev.lock \
+		--output-file requirements-spark.lock pyproject.toml
 
 # The instance config (dagster_home/dagster.yaml, outside the Python package) into DAGSTER_HOME.
 $(DAGSTER_HOME)/dagster.yaml: dagster_home/dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp $< $@
+
+# 32 random bytes as hex, readable by you only; never remade (new hashes would not match old ones).
+$(IP_SALT_FILE):
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@.tmp && mv $@.tmp $@
+	@echo "Made a secret IP hash salt for this checkout in $@ (README \"Privacy\")"
 
 # `dbt parse` with the vars a run passes (orchestration/dbt_cli.py), so runs parse partially.
 dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
@@ -40,7 +77,7 @@ dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_pr
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
 ## print a short summary (full log in data/logs/) and the reports
-run: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+run: $(IP_SALT_FILE) install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	@$(BIN)/apiwh run
 	@$(MAKE) --no-print-directory reports
 
@@ -55,7 +92,7 @@ reports:
 	@echo; echo "Dashboard: $(dir $(WAREHOUSE_PATH))dashboard/index.html (open it, or \`make dashboard\` serves it)"
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
-dev: install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
+dev: $(IP_SALT_FILE) install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	$(BIN)/apiwh dev
 
 ## dashboard: serve the dashboard `make run` wrote, on http://127.0.0.1:$(DASHBOARD_PORT)/
@@ -64,11 +101,11 @@ dashboard: install
 	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
 ## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, pytest, then spark-check
-## (the sample on local Spark, Java 17: README "Scaling out").
-test: install lint dbt-unit pytest
+## (the sample on local Spark, Java 17: docs/scaling.md).
+test: install-dev install-spark lint dbt-unit pytest
 	$(MAKE) --no-print-directory spark-check
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models --disable-progress-bar
@@ -77,20 +114,20 @@ lint: install
 dbt-unit: install
 	bash scripts/dbt_unit_tests.sh $(BIN)
 
-pytest: install dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
+pytest: install-dev dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest -q
 
 ## spark-check: the sample built on DuckDB and on local Spark (Java 17), fully then incrementally,
-## every mart compared (README "Scaling out"); a scratch folder, the real warehouse is untouched
-spark-check: install
+## every mart compared (docs/scaling.md); a scratch folder, the real warehouse is untouched
+spark-check: install-spark
 	$(BIN)/python scripts/spark_check.py
 
-## bench: load and refresh timings against DuckDB's own floor (README "Performance")
+## bench: load and refresh timings against DuckDB's own floor (docs/performance.md)
 # Sizes: make bench EVENTS=10M DAYS=30 FORMAT=gzip (or plain, parquet); BENCH_ARGS for more.
 EVENTS ?= 2M
 DAYS ?= 30
 FORMAT ?= gzip
-bench: install dbt_project/target/manifest.json
+bench: install-dev dbt_project/target/manifest.json
 	$(BIN)/python -m benchmarks.run --events $(EVENTS) --days $(DAYS) --format $(FORMAT) $(BENCH_ARGS)
 
 clean:

@@ -70,6 +70,8 @@ def _env(warehouse: Path, landing: Path, dagster_home: Path) -> dict[str, str]:
         DAGSTER_HOME=str(dagster_home),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         DO_NOT_TRACK="1",
+        # The generated files are complete when the run starts: no settle window.
+        LANDING_SETTLE_SECONDS="0",
     )
     return env
 

@@ -43,7 +43,13 @@ def cmd_load(args: argparse.Namespace) -> int:
     print(f"Loading new files from {settings.raw_data_dir} into {settings.warehouse_path}")
     with connect(settings.warehouse_path) as con:
         report = load_directory(
-            con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=_print_progress
+            con,
+            settings.raw_data_dir,
+            salt=settings.ip_hash_salt,
+            progress=_print_progress,
+            settle_seconds=settings.landing_settle_seconds,
+            max_decompressed_bytes=settings.max_file_decompressed_bytes,
+            max_lines=settings.max_file_lines,
         )
     print(report.summary())
     return 0

@@ -20,6 +20,7 @@ from orchestration.defs.dbt import build_dbt_assets
 from orchestration.defs.dbt_project import prepared_manifest
 from orchestration.defs.jobs import daily_refresh, daily_refresh_schedule
 from orchestration.defs.raw import raw_events
+from orchestration.defs.recovery import dead_run_sensor, writer_executor
 from orchestration.defs.resources import build_resources
 from orchestration.defs.snapshot import build_published_snapshot
 from orchestration.settings import Settings, load_alert_settings, load_settings
@@ -37,7 +38,9 @@ def build_definitions(
         assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot, dashboard],
         jobs=[daily_refresh, deliver_alerts_job],
         schedules=[daily_refresh_schedule],
-        sensors=build_alert_sensors(daily_refresh),
+        sensors=[*build_alert_sensors(daily_refresh), dead_run_sensor],
+        # Every job runs in process, after freeing the writer slots of dead runs.
+        executor=writer_executor.configured({"wait_seconds": settings.refresh_wait_seconds}),
         resources=build_resources(settings, alerts, secrets_from_env=secrets_from_env),
     )
 

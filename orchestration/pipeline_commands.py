@@ -84,7 +84,7 @@ def _prepare(settings: Settings) -> tuple[AlertSettings, Path]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     # Here, not at the top: the other commands start without loading Dagster.
-    from orchestration.defs.execution import execute_job
+    from orchestration.job_execution import execute_job
 
     settings = load_settings()
     if settings.plans_file is not None:
@@ -118,9 +118,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     delivery: JobOutcome | None = None
     if refresh.success and not args.no_deliver:
         delivery = execute_job(settings, alerts, "deliver_alerts", log_path, dagster_home=home)
+    failure_alert = None
+    if not refresh.success:  # a failed refresh is itself an alert (refresh_failed)
+        from orchestration.alerts.refresh_failure import report_refresh_failure
+
+        failure_alert = report_refresh_failure(
+            settings, alerts, refresh, log_path, deliver=not args.no_deliver
+        )
     print(
         render_refresh(
-            refresh, settings=settings, alert_settings=alerts, log_path=log_path, delivery=delivery
+            refresh,
+            settings=settings,
+            alert_settings=alerts,
+            log_path=log_path,
+            delivery=delivery,
+            failure_alert=failure_alert,
         )
     )
     if not refresh.success:
@@ -139,7 +151,7 @@ def load_and_models_only(job: Any) -> Any:
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
-    from orchestration.defs.execution import execute_job
+    from orchestration.job_execution import execute_job
 
     settings = load_settings()
     alerts = load_alert_settings(settings)

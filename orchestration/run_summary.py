@@ -1,7 +1,7 @@
 """Say in a few lines what a Dagster job run from the terminal did (`apiwh run`, `apiwh deliver`).
 
 The figures come from the runs' own asset metadata (counted in SQL by the assets), gathered into
-a JobOutcome by orchestration/defs/execution.py, which executes the job; this module only words
+a JobOutcome by orchestration/job_execution.py, which executes the job; this module only words
 the summary, with no Dagster import.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.alerts.config import AlertSettings
-from orchestration.settings import PROJECT_ROOT, Settings
+from orchestration.settings import PROJECT_ROOT, Settings, ip_salt_warning
 
 STEP_LABELS = {
     "raw__events": "load raw files",
@@ -79,6 +79,11 @@ def _delivery_phrase(delivery: JobOutcome, alert_settings: AlertSettings) -> str
     return text
 
 
+def _salt_line(settings: Settings) -> list[str]:
+    warning = ip_salt_warning(settings)
+    return [f"  warning {warning}"] if warning else []
+
+
 def render_refresh(
     outcome: JobOutcome,
     *,
@@ -86,9 +91,13 @@ def render_refresh(
     alert_settings: AlertSettings,
     log_path: Path,
     delivery: JobOutcome | None,
+    failure_alert: str | None = None,
 ) -> str:
+    """`failure_alert`: what became of the refresh_failed alert of a failed run (one line, from
+    orchestration/alerts/refresh_failure.py)."""
     if not outcome.success:
-        return _failure_line(outcome, log_path)
+        alert_line = [f"  alert   {failure_alert}"] if failure_alert else []
+        return "\n".join([_failure_line(outcome, log_path), *alert_line, *_salt_line(settings)])
     from orchestration.readers import read_as_of
     from orchestration.warehouse import connect
 
@@ -103,8 +112,13 @@ def render_refresh(
         f"daily_refresh succeeded in {outcome.seconds:.0f} s (run {outcome.run_id[:8]}). "
         f"Full log: {_shown(log_path)}",
         f"  files   {_n(raw.get('files_loaded'))} loaded, {_n(raw.get('files_empty'))} empty, "
-        f"{_n(raw.get('files_failed'))} failed, {_n(raw.get('files_skipped'))} already loaded "
-        f"(from {_shown(settings.raw_data_dir)})",
+        f"{_n(raw.get('files_failed'))} failed, {_n(raw.get('files_skipped'))} already loaded"
+        + (
+            f", {_n(raw['files_settling'])} still being written (next run)"
+            if raw.get("files_settling")
+            else ""
+        )
+        + f" (from {_shown(settings.raw_data_dir)})",
         f"  events  {_n(raw.get('events_loaded'))} loaded, {_n(raw.get('lines_rejected'))} lines "
         f"rejected (`apiwh rejects`); {_n(raw.get('total_events'))} in raw.events",
     ]
@@ -123,7 +137,7 @@ def render_refresh(
     elif alerts.get("pending_alerts"):
         alert_line += f", {_n(alerts.get('pending_alerts'))} pending: `apiwh deliver` sends them"
     lines.append(alert_line + " (`apiwh alerts`)")
-    return "\n".join(lines)
+    return "\n".join(lines + _salt_line(settings))
 
 
 def render_delivery(outcome: JobOutcome, *, alert_settings: AlertSettings, log_path: Path) -> str:

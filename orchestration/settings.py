@@ -3,6 +3,8 @@
 docs/contract.md section 3 names the variables; defaults make `make run` work from a fresh clone.
 The CLI reads them once per command; the Dagster code location once per load, and hands them to
 assets and ops as resources (orchestration/defs/resources.py), so nothing else reads os.environ.
+A new setting takes two edits: a Settings field and its reading in load_settings; the warehouse
+resource is generated from the fields (tests/unit/test_settings_reach_assets.py checks it).
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DEFAULT_IP_HASH_SALT = "api-usage-warehouse-default-salt"
 # Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).
 DEFAULT_MEMORY_LIMIT = "2GB"
+# A landed file changed this recently may still be being written: it waits for a later run.
+DEFAULT_LANDING_SETTLE_SECONDS = 60.0
+# Past either, a landed file is rejected whole, read no further (orchestration/loading/limits.py);
+# a daily file of the 100M-event benchmark is 1.1M lines, about 0.7 GB.
+DEFAULT_MAX_DECOMPRESSED_BYTES = 4 * 1024**3
+DEFAULT_MAX_LINES = 50_000_000
+# How long a run waits for a live run that holds the DuckDB writer (orchestration/run_recovery.py);
+# a full refresh of 100M events takes about half an hour here.
+DEFAULT_REFRESH_WAIT_SECONDS = 3600.0
 
 
 class SettingsError(UsageError, ValueError):
@@ -40,17 +51,26 @@ class SettingsError(UsageError, ValueError):
 class Settings:
     raw_data_dir: Path
     warehouse_path: Path
-    as_of: dt.date | None
-    ip_hash_salt: str
+    as_of: dt.date | None = None
+    # load_settings' default too when IP_HASH_SALT is unset (ip_salt_warning flags it).
+    ip_hash_salt: str = DEFAULT_IP_HASH_SALT
     # Optional CSV organization_id, display_name, primary_contact_email (docs/contract.md section 3).
     organizations_file: Path | None = None
     # Optional plan catalogue CSV (docs/contract.md section 2b); None prices nothing.
     plans_file: Path | None = None
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
-    # Where dbt builds the models: duckdb (the warehouse file) or spark (README "Scaling out").
+    # Where dbt builds the models: duckdb (the warehouse file) or spark (docs/scaling.md).
     warehouse_engine: str = "duckdb"
     # The raw tables as Parquet, for Spark (orchestration/loading/landing.py); env LANDING_DIR.
     landing_dir: Path | None = None
+    # Files modified within this many seconds are left for the next run: LANDING_SETTLE_SECONDS,
+    # 60 s when unset; 0 here, like load_directory, for code that builds Settings itself.
+    landing_settle_seconds: float = 0.0
+    # Past either, a file is rejected whole (MAX_FILE_DECOMPRESSED_BYTES, MAX_FILE_LINES).
+    max_file_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+    max_file_lines: int = DEFAULT_MAX_LINES
+    # REFRESH_WAIT_SECONDS: a run waiting for another live run's writer slot gives up after this.
+    refresh_wait_seconds: float = DEFAULT_REFRESH_WAIT_SECONDS
 
     @property
     def dbt_target(self) -> str:
@@ -70,6 +90,35 @@ class Settings:
     def dashboard_dir(self) -> Path:
         """The static dashboard the pipeline regenerates after each refresh."""
         return self.data_dir / "dashboard"
+
+
+def ip_salt_warning(settings: Settings) -> str | None:
+    """The one verdict on a weak salt: the public default or none at all lets anyone reverse the
+    IPv4 hashes by trying all 2^32 addresses (README "Privacy"). None when the salt is secret."""
+    if settings.ip_hash_salt == DEFAULT_IP_HASH_SALT:
+        what = "the public default"
+    elif not settings.ip_hash_salt.strip():
+        what = "empty"
+    else:
+        return None
+    return (
+        f"IP_HASH_SALT is {what}: client IP hashes can be reversed by brute force; "
+        "set a secret salt (README Privacy)"
+    )
+
+
+# `make run` writes the checkout's secret salt here (Makefile); a bare `apiwh run` uses it too,
+# so one warehouse never mixes hashes of two salts.
+CHECKOUT_SALT_FILE = PROJECT_ROOT / ".ip-hash-salt"
+
+
+def _ip_hash_salt() -> str:
+    if "IP_HASH_SALT" in os.environ:
+        return os.environ["IP_HASH_SALT"]
+    try:
+        return CHECKOUT_SALT_FILE.read_text().strip() or DEFAULT_IP_HASH_SALT
+    except OSError:
+        return DEFAULT_IP_HASH_SALT
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -111,7 +160,7 @@ def load_settings() -> Settings:
         raw_data_dir=raw_data_dir_setting(),
         warehouse_path=warehouse_path,
         as_of=as_of,
-        ip_hash_salt=os.environ.get("IP_HASH_SALT", DEFAULT_IP_HASH_SALT),
+        ip_hash_salt=_ip_hash_salt(),
         organizations_file=(
             _path_from_env("ORGANIZATIONS_FILE", PROJECT_ROOT)
             if os.environ.get("ORGANIZATIONS_FILE", "").strip()
@@ -121,6 +170,12 @@ def load_settings() -> Settings:
         warehouse_engine=_engine_from_env(),
         landing_dir=_path_from_env("LANDING_DIR", warehouse_path.parent / "landing"),
         duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT,
+        landing_settle_seconds=_number("LANDING_SETTLE_SECONDS", DEFAULT_LANDING_SETTLE_SECONDS, minimum=0),
+        max_file_decompressed_bytes=int(
+            _number("MAX_FILE_DECOMPRESSED_BYTES", DEFAULT_MAX_DECOMPRESSED_BYTES, minimum=1, integer=True)
+        ),
+        max_file_lines=int(_number("MAX_FILE_LINES", DEFAULT_MAX_LINES, minimum=1, integer=True)),
+        refresh_wait_seconds=_number("REFRESH_WAIT_SECONDS", DEFAULT_REFRESH_WAIT_SECONDS, minimum=0),
     )
 
 

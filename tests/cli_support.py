@@ -58,6 +58,7 @@ def apiwh_env(root: Path) -> dict[str, str]:
         WAREHOUSE_PATH=str(root / "data" / "warehouse.duckdb"),
         DAGSTER_HOME=str(root / "dagster_home"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        LANDING_SETTLE_SECONDS="0",  # a test's files are complete when written
     )
     return env
 

@@ -86,7 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "alerts",
         help=(
             "list recorded alerts (quota thresholds, churn risk, usage spikes, key sharing suspects,"
-            " failing integrations, endpoint degradations) and their delivery state"
+            " failing integrations, endpoint degradations, failed refreshes) and their delivery state"
         ),
         description=(
             "List the alert ledger marts.alerts, oldest first: status (pending, delivered, dead), "

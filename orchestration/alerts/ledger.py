@@ -128,6 +128,40 @@ def record_new_alerts(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> Re
     )
 
 
+def record_alert(con: duckdb.DuckDBPyConnection, alert: Alert, *, now: dt.datetime) -> bool:
+    """Insert one alert made outside dbt (refresh_failed) unless its key is known; True if new."""
+    ensure_ledger(con)
+    rows = con.execute(
+        f"""
+        insert into {LEDGER_TABLE} (
+            alert_key, alert_type, organization_id, threshold, detail, as_of_date,
+            created_at, status, delivery_attempts, next_attempt_at
+        )
+        values (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)
+        on conflict do nothing
+        returning alert_key
+        """,
+        [
+            alert.alert_key,
+            alert.alert_type,
+            alert.organization_id,
+            alert.threshold,
+            json.dumps(alert.detail, default=str),
+            alert.as_of_date,
+            alert.created_at or now,
+            now,
+        ],
+    ).fetchall()
+    return bool(rows)
+
+
+def get_alert(con: duckdb.DuckDBPyConnection, alert_key: str) -> Alert | None:
+    if not table_exists(con, "marts", "alerts"):
+        return None
+    rows = con.execute(f"select {_COLUMNS} from {LEDGER_TABLE} where alert_key = ?", [alert_key]).fetchall()
+    return _alert_from_row(rows[0]) if rows else None
+
+
 def status_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     if not table_exists(con, "marts", "alerts"):

@@ -4,12 +4,11 @@ The figures come from the alert's detail (computed in SQL by marts.alert_candida
 sentence is written in Python: the quota headlines and notes in quota_notes.py, the churn ones in
 churn_notes.py, the reliability
 alerts' words (usage_spike, key_sharing_suspect, integration_failing, endpoint_degradation) in
-reliability_notes.py, the rest here. No Dagster, no I/O.
+reliability_notes.py, the rest (refresh_failed included) here. No Dagster, no I/O.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -25,10 +24,13 @@ from orchestration.alerts.reliability_notes import (
     reliability_title,
 )
 
-PIPELINE_FAILURE = "pipeline_failure"
+# A failed daily_refresh (orchestration/alerts/refresh_failure.py records and sends it).
+REFRESH_FAILED = "refresh_failed"
 
 
 def alert_title(alert: Alert) -> str:
+    if alert.alert_type == REFRESH_FAILED:
+        return refresh_failed_title(alert.detail)
     if alert.alert_type == "quota_threshold":
         headline = quota_headline(alert) or alert.detail.get("headline")
         return headline or f"{alert.organization_id} reached {alert.threshold}% of its monthly quota"
@@ -42,6 +44,12 @@ def alert_title(alert: Alert) -> str:
     if alert.alert_type == "churn_risk":
         return f"{alert.organization_id} is at risk of churning"
     return f"{alert.alert_type}: {alert.alert_key}"
+
+
+def refresh_failed_title(d: dict[str, Any]) -> str:
+    step = f" at step {d['failed_step']}" if d.get("failed_step") else ""
+    error = d.get("error") or "unknown error"
+    return f"{d.get('job_name')} failed{step} (run {str(d.get('run_id'))[:8]}): {error}"
 
 
 def _drops(items: list[dict[str, Any]] | None, name: str) -> str:
@@ -91,11 +99,14 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
         return lines
     if alert.alert_type in RELIABILITY_FIGURES:
         return RELIABILITY_FIGURES[alert.alert_type](d)
-    if alert.alert_type == PIPELINE_FAILURE:
+    if alert.alert_type == REFRESH_FAILED:
         return [
             ("Job", str(d.get("job_name"))),
             ("Run", str(d.get("run_id"))),
+            ("Failed step", str(d.get("failed_step") or "none (the run failed outside its steps)")),
             ("Error", str(d.get("error") or "unknown")),
+            ("Failed at", _number(d.get("failed_at"))),
+            ("Log", str(d.get("log_path") or "the run's page in the Dagster UI")),
         ]
     return [(key, _number(value)) for key, value in sorted(d.items())]
 
@@ -239,6 +250,7 @@ _SLACK_ICON = {
     "key_sharing_suspect": ":key:",
     "integration_failing": ":x:",
     "endpoint_degradation": ":fire:",
+    REFRESH_FAILED: ":rotating_light:",
 }
 
 
@@ -277,22 +289,3 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         }
     )
     return {"text": f"{icon} {title}", "blocks": blocks}
-
-
-def pipeline_failure_alert(*, job_name: str, run_id: str, error: str | None, failed_at: dt.datetime) -> Alert:
-    """A failed refresh, reported through the same sinks (not recorded in the ledger)."""
-    return Alert(
-        alert_key=f"{PIPELINE_FAILURE}:{job_name}:{run_id}",
-        alert_type=PIPELINE_FAILURE,
-        organization_id=None,
-        threshold=None,
-        detail={
-            "headline": f"Pipeline run failed: {job_name} ({run_id[:8]})",
-            "job_name": job_name,
-            "run_id": run_id,
-            "error": (error or "")[:2000] or None,
-            "failed_at": _iso(failed_at),
-        },
-        as_of_date=None,
-        created_at=failed_at,
-    )

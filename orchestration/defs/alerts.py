@@ -4,13 +4,17 @@
 - deliver_alerts: send what is pending to the sinks, mark it; never fails because a sink did.
 - deliver_alerts_after_refresh: after each successful daily_refresh, one deliver_alerts run
   (run key = the refresh run id, so a sensor re-evaluation never launches a second one).
-- report_failed_refreshes: a failed daily_refresh is reported through the same sinks.
+- report_failed_refreshes: a failed daily_refresh is itself an alert, refresh_failed, recorded in
+  the ledger and sent like any other (orchestration/alerts/refresh_failure.py; `apiwh run` reports
+  its own failures the same way, with the same key, so a run both see is sent once).
 - Check marts/alerts:no_dead_alerts fails while any alert is dead; it is evaluated by the asset
   and again by every delivery run.
 Settings arrive as the resources `warehouse` and `alert_sinks` (orchestration/defs/resources.py).
 
 No `from __future__ import annotations` here: Dagster inspects the context annotations.
 """
+
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -24,10 +28,10 @@ from orchestration.alerts.ledger import (
     utc_now,
 )
 from orchestration.alerts.names import with_display_names
-from orchestration.alerts.render import pipeline_failure_alert
-from orchestration.alerts.sinks import send_everywhere
+from orchestration.alerts.refresh_failure import refresh_failed_alert, report_failed_run, secrets_of
 from orchestration.dashboard.organizations import load_directory
 from orchestration.defs.resources import AlertSinksResource, WarehouseResource
+from orchestration.run_summary import STEP_LABELS
 from orchestration.settings import NEEDS_DUCKDB_MARTS
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS
@@ -183,7 +187,6 @@ def deliver_pending_alerts(
 
 @dg.job(
     name="deliver_alerts",
-    executor_def=dg.in_process_executor,
     tags=WAREHOUSE_WRITER_TAGS,
     description=(
         "Send every alert not yet delivered (file sink, webhook) and mark it; failed sends are "
@@ -194,16 +197,25 @@ def deliver_alerts_job() -> None:
     deliver_pending_alerts()
 
 
-def _failure_text(context: dg.RunFailureSensorContext) -> str:
-    parts = [context.failure_event.message or "run failed"]
+def _failed_step_and_error(context: dg.RunFailureSensorContext) -> tuple[str | None, str]:
+    """The first failed step (as `apiwh run` names it) and its root error, the user's error
+    rather than Dagster's wrapper, as orchestration/job_execution.py words them."""
     for event in context.get_step_failure_events():
         data = event.step_failure_data
         error = data.error if data is not None else None
-        while error is not None and error.cause is not None:  # the user's error, not the wrapper
+        while error is not None and error.cause is not None:
             error = error.cause
         if error is not None:
-            parts.append(f"{event.step_key}: {error.cls_name}: {error.message.strip()}")
-    return "\n".join(parts)
+            step = STEP_LABELS.get(event.step_key or "", event.step_key)
+            return step, f"{error.cls_name}: {' '.join(error.message.split())}"
+    return None, context.failure_event.message or "run failed"
+
+
+def _run_log_path(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """Where the local compute log manager keeps the run's logs, when that folder exists."""
+    root = getattr(instance, "root_directory", None)
+    folder = Path(root) / "storage" / run_id if root else None
+    return str(folder) if folder is not None and folder.is_dir() else None
 
 
 def build_alert_sensors(daily_refresh_job) -> list[dg.SensorDefinition]:  # noqa: ANN001
@@ -228,24 +240,32 @@ def build_alert_sensors(daily_refresh_job) -> list[dg.SensorDefinition]:  # noqa
         name="report_failed_refreshes",
         monitored_jobs=[daily_refresh_job],
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Reports a failed daily_refresh through the alert sinks (file, webhook).",
+        description=(
+            "Records a failed daily_refresh as a refresh_failed alert and sends it through the "
+            "alert sinks (file, webhook); one per run."
+        ),
     )
-    def report_failed_refreshes(context: dg.RunFailureSensorContext, alert_sinks: AlertSinksResource):
+    def report_failed_refreshes(
+        context: dg.RunFailureSensorContext,
+        warehouse: WarehouseResource,
+        alert_sinks: AlertSinksResource,
+    ):
         run = context.dagster_run
         if run.job_name != refresh_name or run.status != dg.DagsterRunStatus.FAILURE:
             return dg.SkipReason(f"run {run.run_id} of {run.job_name} is {run.status.value}")
-        alert = pipeline_failure_alert(
-            job_name=run.job_name,
+        settings, alert_settings = warehouse.settings, alert_sinks.alert_settings
+        step, error = _failed_step_and_error(context)
+        alert = refresh_failed_alert(
             run_id=run.run_id,
-            error=_failure_text(context),
+            failed_step=step,
+            error=error,
             failed_at=utc_now(),
+            log_path=_run_log_path(context.instance, run.run_id),
+            job_name=run.job_name,
+            secrets=secrets_of(settings, alert_settings),
         )
-        results = send_everywhere(alert_sinks.sinks(), alert)
-        for name, error in results.items():
-            if error:
-                context.log.warning(f"could not report run {run.run_id} to {name}: {error}")
-            else:
-                context.log.info(f"reported failed run {run.run_id} to {name}")
+        status = report_failed_run(settings, alert_settings, alert)
+        context.log.info(f"run {run.run_id}: {status}")
         return None
 
     return [deliver_alerts_after_refresh, report_failed_refreshes]

@@ -6,12 +6,12 @@ import dagster as dg
 
 from orchestration.warehouse import WAREHOUSE_WRITER_TAGS
 
-# No partitions: each run loads what is new and rebuilds what depends on it. In-process, so
-# steps run one after another and only one of them ever holds the DuckDB file.
+# No partitions: each run loads what is new and rebuilds what depends on it. In-process (the
+# location's executor, defs/recovery.py), so steps run one after another and only one of them
+# ever holds the DuckDB file.
 daily_refresh = dg.define_asset_job(
     name="daily_refresh",
     selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
     tags=WAREHOUSE_WRITER_TAGS,
     description="Load new raw files, build every model and mart, record alerts, publish.",
 )

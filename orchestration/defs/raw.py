@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration.defs.resources import WarehouseResource
 from orchestration.loading import load_directory
 from orchestration.loading.landing import land_raw_tables
+from orchestration.loading.report import settling_phrase
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
 
@@ -45,15 +46,29 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
             )
 
     with warehouse.connect() as con:
-        report = load_directory(con, settings.raw_data_dir, salt=settings.ip_hash_salt, progress=progress)
+        report = load_directory(
+            con,
+            settings.raw_data_dir,
+            salt=settings.ip_hash_salt,
+            progress=progress,
+            settle_seconds=settings.landing_settle_seconds,
+            max_decompressed_bytes=settings.max_file_decompressed_bytes,
+            max_lines=settings.max_file_lines,
+        )
         if settings.warehouse_engine == "spark":
-            # Spark reads the raw tables as Parquet (README "Scaling out"): land each new load.
+            # Spark reads the raw tables as Parquet (docs/scaling.md): land each new load.
             landed = land_raw_tables(con, settings.landing_dir)
             context.log.info(f"landed {len(landed)} load(s) as Parquet in {settings.landing_dir}")
         total_events, total_rejects = con.execute(
             "select (select count(*) from raw.events), (select count(*) from raw.event_rejects)"
         ).fetchall()[0]
     context.log.info(report.summary())
+    settling = [f.path for f in report.files if f.status == "settling"]
+    if settling:
+        context.log.info(
+            f"{settling_phrase(len(settling))} (changed in the last {settings.landing_settle_seconds:g} s, "
+            f"LANDING_SETTLE_SECONDS): {', '.join(settling[:5])}" + (" ..." if len(settling) > 5 else "")
+        )
     if report.rejects:
         context.log.warning(
             f"{report.rejects:,} line(s) rejected this run: see raw.event_rejects "
@@ -83,6 +98,7 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
             "files_failed": report.count("failed"),
             "files_skipped": report.count("skipped"),
             "files_ignored": report.count("in_progress") + report.count("outside"),
+            "files_settling": report.count("settling"),
             "events_loaded": report.events,
             "lines_rejected": report.rejects,
             "unknown_event_types": report.unknown_type_events,

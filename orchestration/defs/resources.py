@@ -1,86 +1,100 @@
 """The resources assets and ops receive: the warehouse, dbt and the alert sinks.
 
-Settings reach them once, from orchestration/settings.py, when the definitions load; the Dagster
-UI shows each field, and tests pass resources built from their own values. Secrets (the IP hash
-salt when set, the webhook URL and secret) go in as `dg.EnvVar`, so the UI shows the variable's
-name, never its value.
+Settings reach them once, from orchestration/settings.py, when the definitions load. The warehouse
+resource's fields are generated from the Settings dataclass, so a new setting needs no edit here;
+the Dagster UI shows each field, and tests pass resources built from their own values. Secrets
+(the IP hash salt when set, the webhook URL and secret) go in as `dg.EnvVar`, so the UI shows the
+variable's name, never its value.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+import types
+import typing
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Self
 
 import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
-from pydantic import Field
+from pydantic import Field, create_model
 
 from orchestration.alerts.config import AlertSettings
 from orchestration.alerts.sinks import Sink, build_sinks
 from orchestration.dbt_cli import DBT_EXECUTABLE, dbt_vars
-from orchestration.settings import (
-    DBT_PROJECT_DIR,
-    DEFAULT_IP_HASH_SALT,
-    DEFAULT_MEMORY_LIMIT,
-    Settings,
-)
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_IP_HASH_SALT, Settings
 from orchestration.warehouse import connect
 
+# Dagster config holds plain values: these Settings types travel as text and come back typed.
+_AS_TEXT: dict[type, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
+    Path: (str, Path),
+    dt.date: (dt.date.isoformat, dt.date.fromisoformat),
+}
+_PLAIN = (str, int, float, bool)
 
-def _optional_path(text: str | None) -> Path | None:
-    return Path(text) if text else None
+
+def _value_kind(hint: Any) -> tuple[type, bool]:
+    """The one type a Settings field holds, and whether it may be None."""
+    members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    kinds = [member for member in members if member is not type(None)]
+    if len(kinds) != 1 or kinds[0] not in (*_AS_TEXT, *_PLAIN):
+        raise TypeError(f"Settings field type {hint} has no Dagster config form: add it to _AS_TEXT")
+    return kinds[0], len(kinds) < len(members)
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse a run writes, and the inputs it reads (docs/contract.md section 3)."""
+# Every Settings field, with the type it holds: the resource below has exactly these fields.
+_SETTING_KINDS = {name: _value_kind(hint)[0] for name, hint in typing.get_type_hints(Settings).items()}
 
-    warehouse_path: str = Field(description="The live DuckDB file (WAREHOUSE_PATH).")
-    raw_data_dir: str = Field(description="The landing folder of raw event files (RAW_DATA_DIR).")
-    as_of: str | None = Field(default=None, description="The as-of date, YYYY-MM-DD (AS_OF).")
-    ip_hash_salt: str = Field(default=DEFAULT_IP_HASH_SALT, description="Salt of network.ip hashes.")
-    organizations_file: str | None = Field(default=None, description="ORGANIZATIONS_FILE (CSV).")
-    plans_file: str | None = Field(default=None, description="The plan catalogue (PLANS_FILE).")
-    duckdb_memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DUCKDB_MEMORY_LIMIT.")
-    warehouse_engine: str = Field(default="duckdb", description="duckdb or spark (WAREHOUSE_ENGINE).")
-    landing_dir: str | None = Field(
-        default=None, description="Raw tables as Parquet, for Spark (LANDING_DIR)."
-    )
+
+def _to_config(kind: type, value: Any) -> Any:
+    return value if value is None or kind not in _AS_TEXT else _AS_TEXT[kind][0](value)
+
+
+def _from_config(kind: type, value: Any) -> Any:
+    return value if value is None or kind not in _AS_TEXT else _AS_TEXT[kind][1](value)
+
+
+def _config_fields() -> dict[str, Any]:
+    """One config field per Settings field, its default the dataclass's (required when it has none)."""
+    hints = typing.get_type_hints(Settings)
+    config_fields: dict[str, Any] = {}
+    for setting in dataclasses.fields(Settings):
+        kind, optional = _value_kind(hints[setting.name])
+        config_type: Any = str if kind in _AS_TEXT else kind
+        default = ... if setting.default is dataclasses.MISSING else _to_config(kind, setting.default)
+        config_fields[setting.name] = (
+            config_type | None if optional else config_type,
+            Field(default=default, description=f"{setting.name.upper()} (orchestration/settings.py)"),
+        )
+    return config_fields
+
+
+class _WarehouseResourceBase(dg.ConfigurableResource):
+    """What the warehouse resource does; its fields, one per Settings field, are added below."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, salt_from_env: bool = False) -> WarehouseResource:
-        return cls(
-            warehouse_path=str(settings.warehouse_path),
-            raw_data_dir=str(settings.raw_data_dir),
-            as_of=settings.as_of.isoformat() if settings.as_of else None,
-            ip_hash_salt=dg.EnvVar("IP_HASH_SALT") if salt_from_env else settings.ip_hash_salt,
-            organizations_file=str(settings.organizations_file) if settings.organizations_file else None,
-            plans_file=str(settings.plans_file) if settings.plans_file else None,
-            duckdb_memory_limit=settings.duckdb_memory_limit,
-            warehouse_engine=settings.warehouse_engine,
-            landing_dir=str(settings.landing_dir) if settings.landing_dir else None,
-        )
+    def from_settings(cls, settings: Settings, *, salt_from_env: bool = False) -> Self:
+        values = {name: _to_config(kind, getattr(settings, name)) for name, kind in _SETTING_KINDS.items()}
+        if salt_from_env:
+            # The UI shows the variable's name; the run reads its value.
+            values["ip_hash_salt"] = dg.EnvVar("IP_HASH_SALT")
+        return cls(**values)
 
     @property
     def settings(self) -> Settings:
         return Settings(
-            raw_data_dir=Path(self.raw_data_dir),
-            warehouse_path=Path(self.warehouse_path),
-            as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
-            ip_hash_salt=self.ip_hash_salt,
-            organizations_file=_optional_path(self.organizations_file),
-            plans_file=_optional_path(self.plans_file),
-            duckdb_memory_limit=self.duckdb_memory_limit,
-            warehouse_engine=self.warehouse_engine,
-            landing_dir=_optional_path(self.landing_dir),
+            **{name: _from_config(kind, getattr(self, name)) for name, kind in _SETTING_KINDS.items()}
         )
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A writing connection to the live file, closed when the block ends (even on error)."""
-        with connect(Path(self.warehouse_path), memory_limit=self.duckdb_memory_limit) as con:
+        settings = self.settings
+        with connect(settings.warehouse_path, memory_limit=settings.duckdb_memory_limit) as con:
             yield con
 
     @contextmanager
@@ -92,6 +106,16 @@ class WarehouseResource(dg.ConfigurableResource):
     def dbt_vars(self) -> str:
         """This run's warehouse file, as-of date and plans, as dbt `--vars` (never os.environ)."""
         return dbt_vars(self.settings)
+
+
+# Built from Settings' fields, so a new setting reaches every asset with no edit here.
+WarehouseResource = create_model(
+    "WarehouseResource",
+    __base__=_WarehouseResourceBase,
+    __module__=__name__,
+    __doc__="The DuckDB warehouse a run writes, and the inputs it reads (docs/contract.md section 3).",
+    **_config_fields(),
+)
 
 
 class AlertSinksResource(dg.ConfigurableResource):

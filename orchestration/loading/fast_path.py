@@ -28,7 +28,11 @@ from orchestration.loading.schema import (
     Field,
     json_leaf_structure,
 )
-from orchestration.loading.validation import MAX_PLAUSIBLE_DURATION_MS, timestamp_value_sql
+from orchestration.loading.validation import (
+    CONTROL_CHARACTER_PATTERN,
+    MAX_PLAUSIBLE_DURATION_MS,
+    timestamp_value_sql,
+)
 
 REQUIRED_PARQUET_COLUMNS = ("event_id", "event_type", "event_time", "consumer")
 # Lines this close to the cap take the exact reader, which owns the over-long-line rule.
@@ -68,13 +72,16 @@ _PARQUET_ROWS_SQL = """
 """
 
 
-def check_ndjson(con: duckdb.DuckDBPyConnection, path: Path, file_format: str, window: dict) -> bool:
+def check_ndjson(
+    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, window: dict, expected_lines: int | None
+) -> bool:
     """Read and check the whole file into temp table _fast; False if DuckDB cannot split it.
 
     The CSV reader with one column, no quoting and strict mode gives each line with its number,
     blank lines as NULL, in one pass over the file. It refuses what only the exact reader
     handles right: invalid UTF-8, CR line ends, control characters, over-long lines, corrupt
-    gzip. Run it outside a transaction: a reader error would abort one.
+    gzip. Run it outside a transaction: a reader error would abort one. `expected_lines` (the
+    count taken while hashing) must match: a reader that saw fewer lines proves nothing.
     """
     params = {
         "path": str(path),
@@ -86,8 +93,8 @@ def check_ndjson(con: duckdb.DuckDBPyConnection, path: Path, file_format: str, w
         con.execute(f"create or replace temp table _fast as {fast_checks_sql(_NDJSON_LINES_SQL)}", params)
     except duckdb.Error:
         return False
-    longest = con.execute("select coalesce(max(line_bytes), 0) from _fast").fetchall()[0][0]
-    return longest <= MAX_LINE_BYTES - _LINE_CAP_MARGIN
+    longest, lines = con.execute("select coalesce(max(line_bytes), 0), count(*) from _fast").fetchall()[0]
+    return longest <= MAX_LINE_BYTES - _LINE_CAP_MARGIN and expected_lines in (None, lines)
 
 
 def check_parquet(
@@ -174,8 +181,11 @@ def _keys_proven_sql() -> str:
 
 def _rules_sql() -> str:
     """The contract's rules on proven values: a line that fails any takes the exact path."""
+    # Raw DEL and C1 characters are valid JSON (C0 ones are not): the exact path rejects them.
+    strings = ", ".join(_string_text(f) for f in FIELDS if f.kind == "string")
     return f"""
-        coalesce(v_event_id, '') <> ''
+        not regexp_matches(concat({strings}), '{CONTROL_CHARACTER_PATTERN}')
+        and coalesce(v_event_id, '') <> ''
         and coalesce(v_event_type, '') <> ''
         and v_event_time between $earliest and $latest
         and coalesce(v_organization_id, '') <> ''

@@ -1,4 +1,4 @@
-"""Landing the validated raw tables as Parquet, for the Spark target (README "Scaling out").
+"""Landing the validated raw tables as Parquet, for the Spark target (docs/scaling.md).
 
 The Python loader stays the one place that applies the event contract (explicit schema, rejects
 with their reason, salted IP hash, sha256 manifest). After a load, each load's rows of

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from orchestration.loading.limits import FileLimits
 from orchestration.loading.report import FileRejectedError
 
 MAX_LINE_BYTES = 1024 * 1024
@@ -44,9 +45,12 @@ def _read_capped_line(handle, cap: int) -> tuple[bytes, bool]:
 
 
 def iter_line_batches(
-    path: Path, file_format: str, stats: LineStats
+    path: Path, file_format: str, stats: LineStats, limits: FileLimits
 ) -> Iterator[list[tuple[int, str | None, str | None]]]:
-    """Batches of (line_number, text, pre_reason); blank lines are counted, not yielded."""
+    """Batches of (line_number, text, pre_reason); blank lines are counted, not yielded.
+
+    The file's limits were checked when it was hashed; they hold here too, in case it grew.
+    """
     opener = gzip.open if file_format == "ndjson.gz" else open
     batch: list[tuple[int, str | None, str | None]] = []
     try:
@@ -57,6 +61,9 @@ def iter_line_batches(
                 if not raw:
                     break
                 line_number += 1
+                breach = limits.breach(handle.tell(), line_number, compressed=file_format == "ndjson.gz")
+                if breach:
+                    raise FileRejectedError(breach)
                 if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
                 if too_long:

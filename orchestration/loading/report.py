@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 class FileResult:
     path: str  # relative to the landing folder
     sha256: str
-    status: str  # loaded, empty, failed, skipped (already loaded), in_progress, outside
+    # loaded, empty, failed, skipped (already loaded), in_progress, outside, settling (changed
+    # within LANDING_SETTLE_SECONDS: left for a later run)
+    status: str
     file_format: str = "unknown"
     lines: int = 0
     events: int = 0
@@ -43,13 +45,20 @@ class LoadReport:
         return sum(f.unknown_type_events for f in self.files)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.count('loaded')} file(s) loaded, {self.count('empty')} empty, "
             f"{self.count('failed')} failed, {self.count('skipped')} already loaded, "
             f"{self.count('in_progress') + self.count('outside')} ignored; "
             f"{self.events:,} events, {self.rejects:,} rejected lines"
         )
+        if self.count("settling"):
+            text += f"; {settling_phrase(self.count('settling'))}"
+        return text
+
+
+def settling_phrase(n: int) -> str:
+    return f"{n} file(s) still being written, next run"
 
 
 class FileRejectedError(Exception):
-    """The whole file is unusable (corrupt gzip, not Parquet, incompatible schema)."""
+    """The whole file is unusable (corrupt gzip, not Parquet, incompatible schema, too big)."""

@@ -28,6 +28,9 @@ class Field:
     kind: str  # string, integer, number, timestamp
     required: bool = False  # NOT NULL in raw.events (required for every event type)
     column_type: str | None = None  # overrides the kind's type (status codes fit an integer)
+    # Written by whatever sends it, with no shape of its own: IP-like values in it are masked
+    # at load (docs/contract.md section 1), as in reject snippets.
+    free_text: bool = False
 
     @property
     def dotted(self) -> str:
@@ -75,7 +78,7 @@ FIELDS: tuple[Field, ...] = (
     Field("network_ip", ("network", "ip"), "string"),
     Field("network_country", ("network", "country"), "string"),
     Field("sdk_version", ("client", "sdk_version"), "string"),
-    Field("user_agent", ("client", "user_agent"), "string"),
+    Field("user_agent", ("client", "user_agent"), "string", free_text=True),
     Field("monthly_call_limit", ("quota", "monthly_call_limit"), "integer"),
     Field("quota_plan_id", ("quota", "plan_id"), "string"),
 )

@@ -1,7 +1,9 @@
 """Loading files: each file in one transaction, recorded in the manifest with what it gave.
 
 A kill at any moment leaves a file either fully loaded (events, rejects and manifest row) or
-not at all. Per file, lines = events + rejects + blank lines.
+not at all. Per file, lines = events + rejects + blank lines. A file that cannot be read at all
+(a symlink loop, gone, no permission) is recorded as failed and skipped, never stopping the
+others; it is tried again on the next run, and its failure row goes once it loads.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import contextlib
 import datetime as dt
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -18,12 +21,22 @@ import duckdb
 
 from orchestration.loading import fast_path
 from orchestration.loading.discovery import (
+    UNREAD_KEY_PREFIX,
     Candidate,
     Manifest,
     discover_files,
-    file_sha256,
+    insert_manifest_row,
     next_load_id,
+    record_unreadable,
     sniff_format,
+    unreadable_reason,
+)
+from orchestration.loading.limits import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MAX_LINES,
+    FileLimits,
+    FileScan,
+    scan_file,
 )
 from orchestration.loading.lines import LineStats, iter_line_batches, lines_table
 from orchestration.loading.report import FileRejectedError, FileResult, LoadReport
@@ -52,11 +65,19 @@ from _checked
 class _FileLoad:
     """The statements of one file's load, with its bound parameters."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, result: FileResult, params: dict, now: dt.datetime):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        result: FileResult,
+        params: dict,
+        now: dt.datetime,
+        limits: FileLimits,
+    ):
         self.con = con
         self.result = result
         self.params = params
         self.window = plausible_window(now)
+        self.limits = limits
 
     def _bound(self, *names: str) -> dict:
         return {name: self.params[name] for name in names}
@@ -93,7 +114,7 @@ class _FileLoad:
     def load_lines_exactly(self, path: Path) -> None:
         """Every line through the Python line reader and the exact validation."""
         stats = LineStats()
-        for batch in iter_line_batches(path, self.result.file_format, stats):
+        for batch in iter_line_batches(path, self.result.file_format, stats, self.limits):
             self.con.register("_line_batch", lines_table(batch))
             self.con.execute("create or replace temp table _lines as select * from _line_batch")
             self.con.unregister("_line_batch")
@@ -110,10 +131,11 @@ def _drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
 def load_file(
     con: duckdb.DuckDBPyConnection,
     candidate: Candidate,
-    sha256: str,
+    scan: FileScan,
     *,
     salt: str,
     now: dt.datetime,
+    limits: FileLimits | None = None,
     exact_only: bool = False,
     turn: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> FileResult:
@@ -125,31 +147,42 @@ def load_file(
     tested against, and a way to rule the fast path out when investigating a file.
     """
     path, relative = candidate.path, candidate.relative
-    result = FileResult(relative, sha256, "loaded")
-    params = {"source_file": relative, "sha256": sha256, "loaded_at": now, "salt": salt}
-    load = _FileLoad(con, result, params, now)
+    result = FileResult(relative, scan.sha256, "loaded")
+    params = {"source_file": relative, "sha256": scan.sha256, "loaded_at": now, "salt": salt}
+    load = _FileLoad(con, result, params, now, limits or FileLimits())
     # Read before the transaction: a reader error would otherwise abort it. An unexpected
     # error waits for this file's turn, so the files before it are still committed.
     read_fast = False
     rejected: FileRejectedError | None = None
+    unreadable: str | None = None
     read_error: Exception | None = None
     try:
         if candidate.size:
             result.file_format = sniff_format(path)
-        if result.file_format == "parquet":
+        if scan.over_limit is not None:
+            rejected = FileRejectedError(scan.over_limit)
+        elif result.file_format == "parquet":
             try:
                 fast_path.check_parquet(con, path, load.window, exact_only=exact_only)
                 read_fast = True
             except FileRejectedError as exc:
                 rejected = exc
-        elif candidate.size and not exact_only:
-            read_fast = fast_path.check_ndjson(con, path, result.file_format, load.window)
+                path.open("rb").close()  # a file gone meanwhile is unreadable, not corrupt
+        elif candidate.size and not exact_only and not scan.has_nul:
+            # NUL bytes: DuckDB's reader once saw no line at all in them; the exact reader
+            # rejects each such line with its reason.
+            read_fast = fast_path.check_ndjson(con, path, result.file_format, load.window, scan.lines)
+    except OSError as exc:
+        unreadable = unreadable_reason(exc)
     except Exception as exc:
         read_error = exc
     with turn():
         if read_error is not None:
             _drop_temp_tables(con)
             raise read_error
+        if unreadable is not None:
+            _drop_temp_tables(con)
+            return record_unreadable(con, relative, candidate.size, unreadable, now)
         return _store(con, candidate, load, read_fast=read_fast, rejected=rejected)
 
 
@@ -187,18 +220,21 @@ def _store(
         con.execute("rollback")
         con.execute("begin transaction")
         result = FileResult(relative, sha256, "failed", result.file_format, error=str(exc))
+    except OSError as exc:  # gone or unreadable since it was hashed: skipped, tried next run
+        con.execute("rollback")
+        _drop_temp_tables(con)
+        return record_unreadable(con, relative, candidate.size, unreadable_reason(exc), now)
     except BaseException:
         con.execute("rollback")
         _drop_temp_tables(con)
         raise
+    # It was read: an earlier "could not read" row for this path no longer holds.
     con.execute(
-        """
-        insert into raw.loaded_files by name select
-            $load_id as load_id, $sha256 as file_sha256, $path as path, $size as size_bytes,
-            $format as file_format, $status as status, $lines as lines, $events as events,
-            $rejects as rejects, $blank as blank_lines, $unknown as unknown_type_events,
-            $error as error, $loaded_at as loaded_at, $mtime_ns as mtime_ns
-        """,
+        "delete from raw.loaded_files where path = ? and starts_with(file_sha256, ?)",
+        [relative, UNREAD_KEY_PREFIX],
+    )
+    insert_manifest_row(
+        con,
         {
             "load_id": load_id,
             "sha256": sha256,
@@ -260,12 +296,23 @@ class _CommitOrder:
 
 
 def _load_in_worker(
-    con: duckdb.DuckDBPyConnection, candidate: Candidate, sha256: str, turn: Callable, **options
+    con: duckdb.DuckDBPyConnection, candidate: Candidate, scan: FileScan, turn: Callable, **options
 ) -> FileResult:
     cursor = con.cursor()  # its own temp tables; the same database and transactions' rules
     try:
         cursor.execute("set TimeZone = 'UTC'")
-        return load_file(cursor, candidate, sha256, turn=turn, **options)
+        return load_file(cursor, candidate, scan, turn=turn, **options)
+    finally:
+        cursor.close()
+
+
+def _record_unreadable_in_worker(
+    con: duckdb.DuckDBPyConnection, failed: FileResult, size: int, now: dt.datetime, turn: Callable
+) -> FileResult:
+    cursor = con.cursor()
+    try:
+        with turn():
+            return record_unreadable(cursor, failed.path, size, failed.error or "cannot be read", now)
     finally:
         cursor.close()
 
@@ -278,37 +325,67 @@ def load_directory(
     progress: Callable[[int, int, FileResult], None] | None = None,
     now: dt.datetime | None = None,
     exact_only: bool = False,
+    settle_seconds: float = 0,
+    max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_lines: int = DEFAULT_MAX_LINES,
 ) -> LoadReport:
-    """Load every file under root whose content has not been loaded before."""
+    """Load every file under root whose content has not been loaded before.
+
+    A file modified in the last `settle_seconds` may still be being written: it is left for a
+    later run (status "settling"). Files past `max_decompressed_bytes` or `max_lines`
+    (defaults: orchestration/settings.py) are rejected whole, with the reason.
+    """
     ensure_raw_schema(con)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    candidates, ignored = discover_files(root)
-    report = LoadReport(files=list(ignored))
+    limits = FileLimits(max_decompressed_bytes, max_lines)
+    settled_before_ns = time.time_ns() - int(settle_seconds * 1e9)
+    settling = f"changed in the last {settle_seconds:g} s: loads on a later run"
+    candidates, set_aside = discover_files(root)
+    report = LoadReport(files=[f for f in set_aside if f.status != "failed"])
     manifest = Manifest(con)
     order = _CommitOrder()
     outcomes: list[FileResult | Future[FileResult]] = []
     with ThreadPoolExecutor(max_workers=FILES_READ_AT_ONCE) as pool:
+
+        def submit(task: Callable, *args, **options) -> None:
+            turn = functools.partial(order.turn, sum(isinstance(o, Future) for o in outcomes))
+            outcomes.append(pool.submit(task, con, *args, turn=turn, **options))
+
         stopped_early: Exception | None = None
         try:
             try:
+                for failed in (f for f in set_aside if f.status == "failed"):
+                    submit(_record_unreadable_in_worker, failed, 0, now)
                 for candidate in candidates:
-                    # Hashed here, so a content seen twice in one run is loaded once.
-                    sha256 = manifest.hash_if_unchanged(candidate) or file_sha256(candidate.path)
-                    if manifest.has(sha256):
+                    sha256 = manifest.hash_if_unchanged(candidate)
+                    if sha256 is None and settle_seconds > 0 and candidate.mtime_ns > settled_before_ns:
+                        outcomes.append(FileResult(candidate.relative, "", "settling", error=settling))
+                        continue
+                    scan = None
+                    if sha256 is None:
+                        # Hashed here, so a content seen twice in one run is loaded once.
+                        try:
+                            scan = scan_file(candidate.path, limits)
+                        except OSError as exc:
+                            unread = FileResult(
+                                candidate.relative, "", "failed", error=unreadable_reason(exc)
+                            )
+                            submit(_record_unreadable_in_worker, unread, candidate.size, now)
+                            continue
+                        sha256 = scan.sha256
+                    if manifest.has(sha256) or scan is None:
                         outcomes.append(FileResult(candidate.relative, sha256, "skipped"))
                         continue
                     manifest.add(sha256, candidate)
-                    position = sum(isinstance(o, Future) for o in outcomes)
-                    options = {"salt": salt, "now": now, "exact_only": exact_only}
-                    turn = functools.partial(order.turn, position)
-                    outcomes.append(pool.submit(_load_in_worker, con, candidate, sha256, turn, **options))
-            except Exception as exc:  # e.g. a file gone before it was hashed: the ones before it load
+                    options = {"salt": salt, "now": now, "limits": limits, "exact_only": exact_only}
+                    submit(_load_in_worker, candidate, scan, **options)
+            except Exception as exc:  # unexpected: the files before it still load
                 stopped_early = exc
             for index, outcome in enumerate(outcomes, start=1):
                 result = outcome.result() if isinstance(outcome, Future) else outcome
                 report.files.append(result)
                 if progress is not None:
-                    progress(index, len(candidates), result)
+                    progress(index, len(outcomes), result)
         except BaseException:
             order.fail()
             pool.shutdown(wait=True, cancel_futures=True)

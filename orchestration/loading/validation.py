@@ -19,6 +19,9 @@ FUTURE_TOLERANCE = dt.timedelta(days=1)
 MAX_PLAUSIBLE_DURATION_MS = 86_400_000
 # RFC 3339 date-time; the offset is optional (a time without one is UTC).
 RFC3339_PATTERN = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)?"
+# C0 controls, DEL and C1 controls: in an id or a text field they would steer a terminal (ESC),
+# ring it (BEL) or break a renderer, so such a line is rejected (docs/contract.md section 1).
+CONTROL_CHARACTER_PATTERN = r"[\x00-\x1F\x7F-\x{9F}]"
 
 
 def plausible_window(now: dt.datetime) -> dict[str, dt.datetime]:
@@ -74,6 +77,21 @@ _JSON_WORD = """case doc_type
                 when 'NULL' then 'null' else 'a number' end"""
 
 
+def _control_character_reasons_sql() -> str:
+    """'control character in <field>' for each string field holding one, '; '-joined, or NULL.
+
+    One match over all the fields first: a clean line pays one regexp, not one per field."""
+    strings = [f for f in FIELDS if f.kind == "string"]
+    all_text = "concat(" + ", ".join(f"v_{f.column}" for f in strings) + ")"
+    per_field = ",\n                ".join(
+        f"case when regexp_matches(v_{f.column}, '{CONTROL_CHARACTER_PATTERN}') "
+        f"then 'control character in {f.dotted}' end"
+        for f in strings
+    )
+    return f"""case when regexp_matches({all_text}, '{CONTROL_CHARACTER_PATTERN}') then concat_ws('; ',
+                {per_field}) end"""
+
+
 def exact_checks_sql() -> str:
     """SELECT over temp table _lines giving typed v_* columns and a `reason` ('' = valid)."""
     leaf_paths = ", ".join(f"'$.{f.dotted}'" for f in FIELDS)
@@ -116,10 +134,12 @@ checked as (
         *,
         case
             when pre_reason is not null then pre_reason
+            when doc is null and contains(line, chr(0)) then 'invalid JSON (NUL byte)'
             when doc is null then 'invalid JSON'
             when doc_type <> 'OBJECT' then 'not a JSON object (got ' || {_JSON_WORD} || ')'
             else concat_ws('; ',
             {type_reasons},
+            {_control_character_reasons_sql()},
             case when list_bool_or(list_transform(
                     key_lists, lambda keys: len(keys) <> len(list_distinct(keys))))
                 then 'duplicate keys in one object' end,
@@ -174,13 +194,24 @@ _IPV6 = r"([0-9A-Fa-f]{0,4}:){3,7}[0-9A-Fa-f]{0,4}"
 _IP_VALUE = r'("ip"\s*:\s*)"[^"]*"'
 
 
-def _redacted_snippet_sql(column: str) -> str:
-    """Rejected text as an operator may see it: IP-like values masked first, then clipped."""
+def _masked_ips_sql(text: str) -> str:
+    return f"regexp_replace(regexp_replace({text}, '{_IPV4}', '<ip>', 'g'), '{_IPV6}', '<ip>', 'g')"
+
+
+def _escaped_controls_sql(text: str) -> str:
+    """Control characters written as \\uXXXX, so a snippet printed to a terminal is inert."""
     return (
-        f"left(regexp_replace(regexp_replace(regexp_replace({column}, "
-        f"'{_IP_VALUE}', '\\1\"<ip>\"', 'g'), '{_IPV4}', '<ip>', 'g'), '{_IPV6}', '<ip>', 'g'), "
-        f"{SNIPPET_CHARS})"
+        f"case when regexp_matches({text}, '{CONTROL_CHARACTER_PATTERN}') then list_aggr(list_transform("
+        f"string_split({text}, ''), lambda c: case when regexp_matches(c, '{CONTROL_CHARACTER_PATTERN}') "
+        f"then printf('\\u%04x', unicode(c)) else c end), 'string_agg', '') else {text} end"
     )
+
+
+def _redacted_snippet_sql(column: str) -> str:
+    """Rejected text as an operator may see it: IP-like values masked first, then clipped, with
+    control characters escaped."""
+    masked = _masked_ips_sql(f"regexp_replace({column}, '{_IP_VALUE}', '\\1\"<ip>\"', 'g')")
+    return f"left({_escaped_controls_sql(f'left({masked}, {SNIPPET_CHARS})')}, {SNIPPET_CHARS})"
 
 
 def _stored_value_sql(f: Field) -> str:
@@ -188,6 +219,8 @@ def _stored_value_sql(f: Field) -> str:
         return "upper(v_method)"  # docs/contract.md: case-insensitive, stored upper-case
     if f.column == "network_ip":
         return "case when v_network_ip is not null then sha256($salt || v_network_ip) end"
+    if f.free_text:
+        return _masked_ips_sql(f"v_{f.column}")
     return f"v_{f.column}"
 
 

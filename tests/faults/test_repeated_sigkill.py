@@ -1,7 +1,10 @@
-"""Crash safety under incremental state: `apiwh run` is SIGKILLed at random moments, during the
-raw load and during the incremental dbt build, at least 20 times in a row, with new files
-landing between the kills. Then a run goes to completion, no event is counted twice, and every
-mart equals a clean full build from the same files."""
+"""Crash safety under incremental state and the instance config users run (the writer pool and
+the run queue of dagster_home/dagster.yaml): `apiwh run` is SIGKILLed at random moments in every
+phase (the raw load, the incremental dbt build, and the alerts, snapshot and dashboard steps after
+it), at least 20 times in a row, with new files landing between the kills. Each killed run leaves
+its pool slot behind; the next run frees it (orchestration/run_recovery.py). Then a run goes to
+completion, no event is counted twice, and every mart equals a clean full build from the same
+files."""
 
 from __future__ import annotations
 
@@ -27,6 +30,13 @@ from tests.support import api_request, apiwh, query
 
 KILLS = 20
 SEED = 11
+# What the run's own log says when each phase starts (orchestration/defs, Dagster's step events),
+# and how long after it the kill may land.
+PHASES = {
+    "load": ("loading new files from", (0.0, 0.8)),
+    "dbt": ("dbt build: incremental", (0.5, 10.0)),
+    "after dbt": ("marts__alerts - STEP_START", (0.0, 6.0)),
+}
 
 
 def _bulk_day(day: int, n: int) -> bytes:
@@ -76,9 +86,8 @@ def _wait_gone(pids: list[int], seconds: float) -> list[int]:
 def _run_and_kill(rng: random.Random, logs: Path, phase: str) -> int:
     """Start `apiwh run`, wait until it is in `phase` (its log says so), kill it a random moment
     later. Returns the exit code (-9 when the kill landed, 0 when the run had already ended).
-    A killed run leaves nothing behind: its dbt child dies with it and frees the warehouse."""
-    # Both lines are the run's own log (orchestration/defs): the load starts, the dbt step starts.
-    marker = "loading new files from" if phase == "load" else "dbt build: incremental"
+    A killed run leaves no process behind: its dbt child dies with it and frees the warehouse."""
+    marker, (earliest, latest) = PHASES[phase]
     started = time.time()
     process = subprocess.Popen(
         [APIWH, "run", "--no-deliver"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -87,9 +96,10 @@ def _run_and_kill(rng: random.Random, logs: Path, phase: str) -> int:
     while process.poll() is None and time.time() < deadline:
         log = _newest_log(logs, started - 1)
         if log is not None and marker in log.read_text(errors="replace"):
-            time.sleep(rng.uniform(0.0, 0.8) if phase == "load" else rng.uniform(0.5, 10.0))
+            time.sleep(rng.uniform(earliest, latest))
             break
         time.sleep(0.05)
+    assert time.time() < deadline, f"the run never reached the {phase} phase: a dead run blocked it?"
     if process.poll() is None:
         children = _children(process.pid)
         process.send_signal(signal.SIGKILL)
@@ -97,6 +107,17 @@ def _run_and_kill(rng: random.Random, logs: Path, phase: str) -> int:
         left = _wait_gone(children, 10)
         assert not left, f"a killed run left {left} running"
     return process.wait(timeout=60)
+
+
+def _no_active_runs(env: dict[str, Path]) -> bool:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(env["dagster_home"])) as instance:
+        active = instance.get_run_records(
+            dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])
+        )
+        slots = instance.event_log_storage.get_concurrency_info("duckdb_writer").claimed_slots
+    return not active and not slots
 
 
 def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, tmp_path: Path) -> None:
@@ -120,7 +141,7 @@ def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, 
     assert apiwh(os.environ, "run", "--no-deliver").returncode == 0
     pending = deliveries[8:]
 
-    kills = {"load": 0, "dbt": 0}
+    kills = dict.fromkeys(PHASES, 0)
     attempts = 0
     while sum(kills.values()) < KILLS and attempts < 3 * KILLS:
         attempts += 1
@@ -129,14 +150,14 @@ def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, 
         # Always something new, or the run would skip dbt: a few calls on a random day (often late).
         day = rng.randint(3, 30)
         (landing / f"extra-{attempts}.ndjson").write_bytes(_calls_on(day, attempts))
-        phase = "load" if attempts % 2 else "dbt"
+        phase = list(PHASES)[attempts % len(PHASES)]
         if phase == "load" and bulk:
             name, content = bulk.popitem()
             (landing / name).write_bytes(content)
         returncode = _run_and_kill(rng, logs, phase)
         if returncode == -signal.SIGKILL:
             kills[phase] += 1
-    assert kills["load"] >= 5 and kills["dbt"] >= 5, kills
+    assert all(count >= 5 for count in kills.values()), kills
     assert sum(kills.values()) >= KILLS, kills
 
     land(landing, pending)
@@ -144,6 +165,8 @@ def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, 
         (landing / name).write_bytes(content)
     final = apiwh(os.environ, "run", "--no-deliver")
     assert final.returncode == 0, final.stdout + final.stderr
+    # Every killed run was found dead and its slot freed; none is left active in Dagster.
+    assert _no_active_runs(pipeline_env)
 
     # No event counted twice: the calls in the marts are the distinct api_request ids loaded.
     assert query(warehouse, "select sum(calls) from marts.customer_daily_usage") == query(

@@ -90,7 +90,6 @@ def test_sensors_are_on_by_default_and_watch_daily_refresh():
     assert deliver.default_status == report.default_status == dg.DefaultSensorStatus.RUNNING
     assert deliver.job_name == "deliver_alerts"
     assert deliver_alerts_job.name == "deliver_alerts"
-    assert deliver_alerts_job.executor_def is dg.in_process_executor
     assert deliver_alerts_job.graph.node_defs[0].pool == "duckdb_writer"
     assert alerts_ledger_asset.op.pool == "duckdb_writer"
     assert alerts_ledger_asset.group_names_by_key[ALERTS_ASSET_KEY] == "marts"
@@ -153,7 +152,7 @@ def test_a_failed_refresh_is_reported_through_the_sinks(warehouse, monkeypatch, 
         sensor("report_failed_refreshes")(context)
 
     [body] = receiver.accepted_bodies()
-    assert body["alert_type"] == "pipeline_failure"
+    assert body["alert_type"] == "refresh_failed"
     assert body["alert_key"] == f"pipeline_failure:daily_refresh:{failed.run_id}"
     assert "dbt build failed: 1 error" in body["detail"]["error"]
     [line] = (warehouse.parent / "alerts.jsonl").read_text().splitlines()

@@ -146,7 +146,7 @@ def test_a_hand_run_dbt_build_is_reported_until_published(built, tmp_path) -> No
     fresh = apiwh(env, "top")
     assert fresh.returncode == 0 and fresh.stderr == ""
 
-    # The documented hand-run dbt (README "Running it"), here for another as-of date.
+    # The documented hand-run dbt (docs/operations.md), here for another as-of date.
     dbt = subprocess.run(
         [
             DBT,

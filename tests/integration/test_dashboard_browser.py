@@ -1,6 +1,6 @@
 """The dashboard and the customer report, built from a real warehouse and rendered by headless
 Chromium (Debian's package): charts drawn, figures equal to the marts, nothing of another
-customer in a report. Screenshots go to test-artifacts/ (README "Dashboard")."""
+customer in a report. Screenshots go to test-artifacts/ (docs/dashboard.md)."""
 
 from __future__ import annotations
 

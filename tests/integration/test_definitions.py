@@ -84,7 +84,7 @@ EXPECTED_PYTHON_CHECKS = {
 }
 EXPECTED_JOBS = {"daily_refresh", "deliver_alerts"}
 EXPECTED_SCHEDULES = {"daily_refresh_schedule"}
-EXPECTED_SENSORS = {"deliver_alerts_after_refresh", "report_failed_refreshes"}
+EXPECTED_SENSORS = {"deliver_alerts_after_refresh", "report_failed_refreshes", "recover_dead_runs"}
 
 
 def _dbt_test_checks(manifest_path: Path) -> set[str]:
@@ -129,6 +129,9 @@ def test_the_location_holds_exactly_the_expected_jobs_schedules_and_sensors(
     assert jobs == EXPECTED_JOBS
     assert {schedule.name for schedule in location.schedules} == EXPECTED_SCHEDULES
     assert {sensor.name for sensor in location.sensors} == EXPECTED_SENSORS
+    # Every job frees the slots of dead runs before it writes (defs/recovery.py).
+    for job in ("daily_refresh", "deliver_alerts"):
+        assert location.resolve_job_def(job).executor_def.name == "in_process_after_recovery"
     schedule = location.resolve_schedule_def("daily_refresh_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "UTC")

@@ -1,8 +1,10 @@
-"""What a newcomer with only the repository meets: citations that resolve, a README whose
-commands and flags exist, and a Dagster UI whose metadata and checks explain themselves."""
+"""What a newcomer with only the repository meets: citations and links that resolve, a README
+that is a front page whose commands run as written, a command reference whose commands and flags
+exist, and a Dagster UI whose metadata and checks explain themselves."""
 
 from __future__ import annotations
 
+import gzip
 import re
 import shlex
 import subprocess
@@ -45,43 +47,150 @@ def test_every_cited_document_is_in_the_repository() -> None:
     assert dangling == []
 
 
+README_MAX_BYTES = 12_000  # a front page (issue 29): what it is, a picture, a few commands, links
+DOCS = PROJECT_ROOT / "docs"
+
+
 def _readme() -> str:
     return (PROJECT_ROOT / "README.md").read_text()
+
+
+def _documents() -> list[Path]:
+    return [PROJECT_ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 
 def _subcommands() -> dict[str, object]:
     return build_parser()._subparsers._group_actions[0].choices
 
 
-def test_the_readme_documents_every_command_and_flag() -> None:
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# An apiwh command where a shell command starts: line start (after a `$ ` prompt and any VAR=value
+# assignments) or after a pipe.
+COMMAND = re.compile(r"(?:^\s*(?:\$ )?(?:\w+=\S+\s+)*|\|\s*)((?:\.venv/bin/)?apiwh)\s+(.+)$")
+ACTIVATION = re.compile(r"^\s*(?:source|\.) \.venv/bin/activate\s*$")
+
+
+def _code_blocks(text: str) -> list[str]:
+    return FENCE.findall(text)
+
+
+def _commands(block: str) -> list[tuple[str, list[str], bool]]:
+    """Each apiwh command of a code block: how it is called, its arguments (shell-split, comments
+    dropped), and whether a venv activation line came before it in the block."""
+    found, activated = [], False
+    for line in block.splitlines():
+        activated = activated or bool(ACTIVATION.match(line))
+        match = COMMAND.search(line)
+        if match:
+            found.append((match.group(1), shlex.split(match.group(2), comments=True), activated))
+    return found
+
+
+def test_the_readme_is_a_front_page() -> None:
     readme = _readme()
+    assert len(readme.encode()) <= README_MAX_BYTES, f"README.md is {len(readme.encode())} bytes"
+    assert (
+        "](docs/dashboard.png)" in readme
+        and (DOCS / "dashboard.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    )
+    for command in ("make run", "make test", "source .venv/bin/activate", ".venv/bin/apiwh"):
+        assert command in readme, command
+    # What a newcomer must know before `make test`: how long it takes and what it needs.
+    assert re.search(r"make test takes about \d+ minutes on a 2-core machine", readme)
+    assert "Java 17" in readme and "chromium" in readme
+    assert "\n## Privacy\n" in readme and "IP_HASH_SALT" in readme and ".ip-hash-salt" in readme
+
+
+def test_the_project_map_is_in_design_md_once() -> None:
+    maps = [path.name for path in _documents() if "\n## Project layout\n" in path.read_text()]
+    assert maps == ["design.md"]
+
+
+def test_every_relative_link_resolves() -> None:
+    """Each [text](target) of the README and docs/*.md, outside code blocks: the file exists, and
+    a #section of a Markdown file is one of its headings (GitHub's anchors)."""
+    broken = []
+    for document in _documents():
+        text = FENCE.sub("", document.read_text())
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            name, _, anchor = target.partition("#")
+            linked = (document.parent / name).resolve() if name else document
+            if not linked.is_file():
+                broken.append(f"{document.name}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+                broken.append(f"{document.name}: {target} (no such section)")
+    assert broken == []
+
+
+def _anchors(document: Path) -> set[str]:
+    headings = re.findall(r"^#+ (.+)$", FENCE.sub("", document.read_text()), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def test_the_readme_calls_apiwh_through_the_venv() -> None:
+    """`make run` puts apiwh in .venv/bin, not on PATH: each command of the README's code blocks is
+    `.venv/bin/apiwh ...`, or a bare `apiwh` after `source .venv/bin/activate` in the same block."""
+    commands = [command for block in _code_blocks(_readme()) for command in _commands(block)]
+    assert len(commands) >= 10
+    unreachable = [
+        " ".join([how, *args]) for how, args, activated in commands if how == "apiwh" and not activated
+    ]
+    assert unreachable == []
+
+
+def test_every_documented_apiwh_command_parses() -> None:
+    """Each apiwh command in a code block of the README or docs/ is a valid command line."""
+    parser = build_parser()
+    parsed = 0
+    for document in _documents():
+        for block in _code_blocks(document.read_text()):
+            for _, args, _ in _commands(block):
+                parser.parse_args(args)
+                parsed += 1
+    assert parsed >= 20
+
+
+def test_the_examples_name_customers_of_the_sample() -> None:
+    """After `make run` the warehouse holds the sample: an example about one customer must name a
+    customer that is in it, or a newcomer gets "unknown organization"."""
+    parser, named = build_parser(), set()
+    for document in (PROJECT_ROOT / "README.md", DOCS / "commands.md"):
+        for block in _code_blocks(document.read_text()):
+            for _, args, _ in _commands(block):
+                parsed = vars(parser.parse_args(args))
+                named |= {parsed[key] for key in ("org", "organization_id") if parsed.get(key)}
+    assert named
+    sample = b"".join(
+        gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        for path in (PROJECT_ROOT / "seeds").rglob("*")
+        if path.name.endswith((".ndjson", ".jsonl", ".ndjson.gz"))
+    )
+    assert sorted(org for org in named if f'"organization_id":"{org}"'.encode() not in sample) == []
+
+
+def test_the_command_reference_documents_every_command_and_flag() -> None:
+    reference = (DOCS / "commands.md").read_text()
+    assert "](docs/commands.md)" in _readme()
     for name, parser in _subcommands().items():
-        assert f"`apiwh {name}" in readme, f"apiwh {name} is not in the README"
+        assert f"`apiwh {name}" in reference, f"apiwh {name} is not in docs/commands.md"
         for action in parser._actions:
             for flag in action.option_strings:
                 if flag.startswith("--") and flag != "--help":
-                    assert flag in readme, f"apiwh {name} {flag} is not in the README"
-
-
-def test_every_readme_apiwh_example_parses() -> None:
-    """Each `apiwh ...` line of the README's examples is a valid command line."""
-    parser = build_parser()
-    examples = re.findall(r"^\s*(?:\$ )?apiwh (.+?)(?:\s+#.*)?$", _readme(), re.MULTILINE)
-    assert len(examples) >= 10
-    for example in examples:
-        parser.parse_args(shlex.split(example))
+                    assert flag in reference, f"apiwh {name} {flag} is not in docs/commands.md"
 
 
 @pytest.mark.usefixtures("dbt_manifest")
-def test_the_readme_lists_every_mart() -> None:
-    readme = _readme()
+def test_docs_marts_lists_every_mart() -> None:
+    listed = (DOCS / "marts.md").read_text()
     marts = {
         key.path[1]
         for key in defs().resolve_asset_graph().get_all_asset_keys()
         if key.path[0] == "marts" and key.path[1] not in ("published_snapshot",)
     }
     assert marts, "no marts in the definitions"
-    missing = sorted(m for m in marts if f"`marts.{m}`" not in readme)
+    missing = sorted(m for m in marts if f"`marts.{m}`" not in listed)
     assert missing == []
 
 

@@ -1,6 +1,8 @@
 """The layout rules (docs/design.md "Layout and resources"), checked on the source itself:
 
-- only orchestration/defs/ and orchestration/definitions.py import Dagster, at module level or
+- only orchestration/defs/, orchestration/definitions.py and the run machinery outside defs/
+  (job_execution.py, the CLI's in-process run; run_recovery.py, the dead runs it and the daemon
+  free), imported only inside the commands that run a job, import Dagster, at module level or
   inside a function;
 - nothing writes os.environ, and only orchestration/settings.py reads it;
 - importing orchestration.definitions starts no subprocess and reads no environment variable.
@@ -18,7 +20,7 @@ from pathlib import Path
 from orchestration.settings import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "orchestration"
-DAGSTER_HOMES = ("defs", "definitions.py")  # relative to the package
+DAGSTER_HOMES = ("defs", "definitions.py", "job_execution.py", "run_recovery.py")  # in the package
 ENVIRONMENT_READER = "settings.py"
 
 
@@ -50,7 +52,7 @@ def _dagster_imports(path: Path) -> list[tuple[int, bool]]:
     return found
 
 
-def test_only_defs_and_the_composition_root_import_dagster() -> None:
+def test_only_defs_the_composition_root_and_the_run_machinery_import_dagster() -> None:
     offenders = []
     for path in _modules():
         relative = path.relative_to(PACKAGE)
@@ -71,6 +73,20 @@ def test_defs_holds_only_dagster_modules() -> None:
     for path in sorted((PACKAGE / "defs").glob("*.py")):
         if path.name != "__init__.py":
             assert _dagster_imports(path), f"{path.name} has no Dagster object: it belongs in a logic package"
+
+
+def test_defs_never_imports_the_composition_root() -> None:
+    """defs/ holds the parts; definitions.py assembles them, and whatever runs the assembled
+    location (the CLI's orchestration/job_execution.py) lives outside defs/."""
+    importers = []
+    for path in sorted((PACKAGE / "defs").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if "orchestration.definitions" in names:
+                importers.append(f"{path.name}:{node.lineno}")
+    assert importers == []
 
 
 def _environ_uses(path: Path) -> tuple[list[int], list[int]]:
@@ -227,9 +243,9 @@ def test_the_cli_starts_without_loading_dagster() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def _readme_layout() -> str:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("\n## Project layout\n", 1)[1].split("\n## ", 1)[0]
+def _project_map() -> str:
+    design = (PROJECT_ROOT / "docs" / "design.md").read_text()
+    section = design.split("\n## Project layout\n", 1)[1].split("\n## ", 1)[0]
     return section.split("```", 2)[1]
 
 
@@ -240,10 +256,10 @@ def _tracked_top_level() -> set[str]:
     return {name.split("/")[0] + ("/" if "/" in name else "") for name in listed} - {".gitignore"}
 
 
-def test_the_readme_layout_names_every_module_and_top_level_entry() -> None:
-    """README "Project layout" is the map a newcomer reads: every module of the package, every
-    shared test helper and every top-level file or folder has its line."""
-    layout = _readme_layout()
+def test_the_project_map_names_every_module_and_top_level_entry() -> None:
+    """docs/design.md "Project layout" is the one map of the repository: every module of the
+    package, every shared test helper and every top-level file or folder has its line."""
+    layout = _project_map()
     named = set(re.findall(r"\.ci/run|\.sqlfluff|Makefile|[\w.-]+(?:\.py|\.md|\.toml|\.lock|/)", layout))
     modules = {path.name for path in _modules() if path.name != "__init__.py"}
     modules |= {path.name for path in (PROJECT_ROOT / "tests").glob("*.py") if path.name != "__init__.py"}

@@ -1,9 +1,10 @@
 """The fast path gives exactly what the exact per-line path gives, on a corpus of dirty files.
 
 Every bad-line case the warehouse must survive (BOM, CRLF, blank lines, duplicate keys, wrong
-types, invalid UTF-8, over-long lines, non-object lines, ...) plus the shapes the fast path's
-proof must not be fooled by (escapes, explicit nulls, unknown fields, colons in values). Both
-warehouses must hold identical raw.events, raw.event_rejects and raw.loaded_files.
+types, invalid UTF-8, over-long lines, non-object lines, control characters, NUL bytes, ...)
+plus the shapes the fast path's proof must not be fooled by (escapes, explicit nulls, unknown
+fields, colons in values, raw DEL and C1 characters, IPs in free text). Both warehouses must
+hold identical raw.events, raw.event_rejects and raw.loaded_files.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.loading import MAX_LINE_BYTES, load_directory
+from orchestration.loading.schema import FIELDS
 from orchestration.warehouse import connect
 from tests.support import TEST_SALT
 
@@ -95,6 +98,9 @@ def _corpus_lines() -> list[bytes]:
         _line(_event(112, consumer={"organization_id": "org_3", "developer_id": ""})),
         _line(_event(113, bytes={})),
         _line(_event(114, result={"status_code": 200, "error_type": None})),
+        # IP-like values in free text are masked as they are stored, by either path.
+        _line(_event(115, client={"user_agent": "edge-proxy 198.51.100.7 for 2001:db8::7:1:2 (x)"})),
+        _line(_event(116, client={"user_agent": "Chrome/120.0.0.0 at 10:00:00"})),
         # Broken: rejected with their reasons by either path.
         _line(_event(200, result={"status_code": 200.0})),
         _line(_event(201, result={"status_code": "200"})),
@@ -148,6 +154,17 @@ def _corpus_lines() -> list[bytes]:
         _line(_event(228, client=None, request_id=None)),
         _line(_event(229, api_key=None)).replace(b'"api":{', b'"api":{"method":"PUT",'),
         _line(_event(224))[:-20],
+        # Control characters in ids and text: JSON escapes (\u0007, \u001b, \t) and raw DEL/C1.
+        _line(_event(240, consumer={"organization_id": "org_bell\u0007"})),
+        _line(_event(241, event_id="e241\u001b[2J")),
+        _line(_event(242, api={"method": "GET", "endpoint": "/v2/next\u0085line"})),
+        _line(_event(243, client={"user_agent": "ua\u007f"})),
+        _line(_event(244, api={"method": "GET", "route": "/v2/\t{id}"})),
+        _line(_event(245, consumer={"organization_id": "o", "developer_id": "\u0000", "plan_id": "p\u009f"})),
+        _line(
+            _event(246, event_type="key_issued", consumer={"organization_id": "o", "api_key_id": "k\u0085"})
+        ),
+        _line({**_event(247), "network": {"ip": "203.0.113.9\u0000"}}),
         b"42",
         b"[]",
         b"null",
@@ -173,6 +190,8 @@ def _landing(root: Path) -> Path:
     _write(root / "bom.ndjson", [b"\xef\xbb\xbf" + lines[0], *lines[1:10]])
     _write(root / "bad_utf8.ndjson", [lines[0], b'{"event_id":"\xff\xfe"}', lines[1]])
     _write(root / "control_char.ndjson", [lines[2], b'{"a":1}\x01{"b":2}', lines[3]])
+    _write(root / "nul_bytes.ndjson", [lines[4], b"\0\0\0", b'{"event_id":"x\0y"}', lines[5]])
+    _write(root / "raw_escape.ndjson", [lines[6], b'{"event_id":"\x1b]0;title\x07"}', b"\x1b[2J"])
     _write(
         root / "long_line.ndjson", [lines[4], b'{"pad":"' + b"x" * (MAX_LINE_BYTES + 10) + b'"}', lines[5]]
     )
@@ -253,6 +272,7 @@ def test_the_corpus_exercises_both_outcomes(loaded) -> None:
         "crlf.ndjson",
         "bad_utf8.ndjson",
         "control_char.ndjson",
+        "nul_bytes.ndjson",
         "long_line.ndjson",
         "near_cap.ndjson",
     ):
@@ -269,3 +289,33 @@ def test_the_corpus_exercises_both_outcomes(loaded) -> None:
         assert expected in reasons, expected
     assert any(r.startswith("invalid UTF-8") for r in reasons)
     assert any(r.startswith("not a JSON object") for r in reasons)
+
+
+def test_control_characters_are_rejected_by_field_and_never_reach_a_snippet(loaded) -> None:
+    tables, _ = loaded
+    reasons = {row[4] for row in tables["fast"]["rejects"]}
+    for expected in (
+        "control character in consumer.organization_id",
+        "control character in event_id",
+        "control character in api.endpoint",
+        "control character in client.user_agent",
+        "control character in api.route",
+        "control character in consumer.developer_id; control character in consumer.plan_id",
+        "control character in consumer.api_key_id",
+        "control character in network.ip",
+        "invalid JSON (NUL byte)",
+    ):
+        assert expected in reasons, expected
+    ids = {row[4] for row in tables["fast"]["events"]}  # event_id follows the lineage columns
+    assert not {"e240", "e242", "e243", "e244", "e245", "e246", "e247"} & ids
+    control = re.compile("[\x00-\x1f\x7f-\x9f]")
+    snippets = [row[5] for row in tables["fast"]["rejects"]]
+    assert not [s for s in snippets if control.search(s)]
+    assert '{"event_id":"\\u001b]0;title\\u0007"}' in snippets  # raw ESC and BEL, escaped
+
+
+def test_ip_like_values_in_free_text_are_masked_as_stored(loaded) -> None:
+    tables, _ = loaded
+    agent = 4 + [f.column for f in FIELDS].index("user_agent")  # after the lineage columns
+    agents = {row[4]: row[agent] for row in tables["fast"]["events"] if row[4] in ("e115", "e116")}
+    assert agents == {"e115": "edge-proxy <ip> for <ip> (x)", "e116": "Chrome/<ip> at 10:00:00"}

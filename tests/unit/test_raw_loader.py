@@ -340,3 +340,36 @@ def test_parquet_with_compatible_drift_loads(con, landing: Path) -> None:
         "select method, status_code, request_duration_ms, event_time::varchar, plan_id "
         "from raw.events where event_id = 'pq1'",
     ) == [("GET", 200, 12.5, "2026-10-01 08:01:00", "pro")]
+
+
+def test_control_characters_in_ids_and_text_reject_the_line_with_the_field_named(con, landing: Path) -> None:
+    bell = api_request("org_bell\u0007", "2026-10-01T10:00:00Z", event_id="bell")
+    esc = api_request("org_a", "2026-10-01T10:00:00Z", event_id="esc\u001b[2J")
+    both = key_issued("org_a", "2026-10-01T00:00:00Z", "key\u0085", developer="\u001b]0;x\u0007")
+    agent = api_request("org_a", "2026-10-01T10:00:00Z", event_id="agent", client={"user_agent": "a\u007fb"})
+    write_ndjson(landing / "controls.ndjson", [bell, esc, both, agent, _events("ok", 1)[0]])
+
+    report = _load(con, landing)
+
+    assert report.events == 1 and report.rejects == 4
+    assert _rows(con, "select line_number, reason from raw.event_rejects order by 1") == [
+        (1, "control character in consumer.organization_id"),
+        (2, "control character in event_id"),
+        (3, "control character in consumer.developer_id; control character in consumer.api_key_id"),
+        (4, "control character in client.user_agent"),
+    ]
+    assert _rows(con, "select event_id from raw.events") == [("ok0",)]
+
+
+def test_ips_in_the_user_agent_are_masked_at_load(con, landing: Path, tmp_path: Path) -> None:
+    event = api_request("o", "2026-10-01T00:00:00Z", event_id="ua")
+    event["client"] = {"user_agent": f"corp-proxy/2.1 (forwarded-for {CANARY_IP}; 2001:db8::1:0:73)"}
+    write_ndjson(landing / "agents.ndjson", [event])
+    _load(con, landing)
+    con.execute("checkpoint")
+
+    assert _rows(con, "select user_agent from raw.events") == [("corp-proxy/2.1 (forwarded-for <ip>; <ip>)",)]
+    con.close()
+    for path in (tmp_path / "wh").rglob("*"):
+        if path.is_file():
+            assert CANARY_IP.encode() not in path.read_bytes(), path

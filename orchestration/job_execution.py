@@ -19,6 +19,7 @@ import dagster as dg
 
 from orchestration.alerts.config import AlertSettings
 from orchestration.definitions import build_definitions
+from orchestration.run_recovery import wait_for_writer_pool
 from orchestration.run_summary import STEP_LABELS, JobOutcome
 from orchestration.settings import Settings
 
@@ -84,6 +85,14 @@ def _output_to(log_path: Path) -> Iterator[TextIO]:
             terminal.close()
 
 
+def _say_to(terminal: TextIO) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        print(f"  {message}", file=terminal, flush=True)
+        print(f"{message}", file=sys.stderr, flush=True)  # fd 2 is the log file here
+
+    return say
+
+
 def _values(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return {key: getattr(value, "value", value) for key, value in metadata.items()}
 
@@ -138,6 +147,10 @@ def execute_job(
         job = job.with_logger_defs({"run_log": run_log})
         config = {**(run_config or {}), "loggers": {"run_log": {}}}
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            # A run killed earlier may still hold the writer pool: free it, or wait for a live one.
+            wait_for_writer_pool(
+                instance, timeout_seconds=settings.refresh_wait_seconds, say=_say_to(terminal)
+            )
             result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
     outcome = JobOutcome(
         job_name=job_name,
