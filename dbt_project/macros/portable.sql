@@ -90,7 +90,7 @@
     names the same three fractions, so the engine keeps one set of values per group for all three
     (DuckDB and Spark both merge identical aggregates): three `percentile_cont ... within group`
     kept three, and at 100M events DuckDB spilled more than 37 GB of them and filled the disk
-    (README "100M events over 90 days"). -#}
+    (docs/performance.md, "100M events over 90 days"). -#}
 {% macro latency_percentile(column, fraction) -%}
     {%- set fractions = [0.5, 0.95, 0.99] -%}
     {%- if fraction not in fractions -%}

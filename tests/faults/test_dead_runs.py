@@ -61,7 +61,7 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 
 def _land_sample(pipeline_env: dict[str, Path], tmp_path: Path) -> None:
-    land(pipeline_env["landing"], build_deliveries(generate_sample(tmp_path / "sample", orgs=2, days=10)))
+    land(pipeline_env["landing"], build_deliveries(generate_sample(tmp_path / "sample", orgs=2, days=14)))
 
 
 def test_dagster_job_execute_after_a_killed_one_frees_the_slot_and_runs(pipeline_env, tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ EXPECTED_ASSETS = {
     "intermediate/int_alerts_churn_risk",
     "intermediate/int_alerts_endpoint_degradation",
     "intermediate/int_alerts_integration_failing",
+    "intermediate/int_alerts_integration_failing_episodes",
+    "intermediate/int_alerts_integration_failing_routes",
     "intermediate/int_alerts_key_sharing_suspect",
     "intermediate/int_alerts_quota_threshold",
     "intermediate/int_alerts_usage_spike",

@@ -15,8 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TREND = "models/intermediate/usage/int_customer_daily_trend.sql"
 MOVERS = "models/intermediate/usage/int_customer_movers_7d.sql"
-INCIDENT_DAYS = "models/intermediate/reliability/int_endpoint_incident_days.sql"
-INCIDENT_HITS = "models/intermediate/reliability/int_endpoint_incident_hits.sql"
+INCIDENT_DAYS = "models/marts/shared/int_endpoint_incident_days.sql"
+INCIDENT_HITS = "models/marts/shared/int_endpoint_incident_hits.sql"
 MODELS = ROOT / "dbt_project" / "models"
 MACROS = ROOT / "dbt_project" / "macros"
 PYTHON = ROOT / "orchestration"
@@ -51,7 +51,7 @@ def _files_matching(pattern: str, folders: tuple[Path, ...], suffix: str = ".sql
         (
             "funnel: strict step counts",
             r"furthest_step\s+in\s*\(\s*'hundred_calls'",
-            "models/intermediate/onboarding/int_onboarding_funnel_counts.sql",
+            "models/marts/shared/int_onboarding_funnel_counts.sql",
         ),
         # docs/contract.md 2b `endpoint_incidents`
         ("incidents: 7 baseline days at least", r"baseline_days\s*>=\s*7\b", INCIDENT_DAYS),
@@ -71,7 +71,7 @@ def _files_matching(pattern: str, folders: tuple[Path, ...], suffix: str = ".sql
         (
             "integration_failing: error-rate condition",
             r"\{\{\s*failing_error_rate\s*\}\}\s*\*",
-            "models/intermediate/alerts/int_alerts_integration_failing.sql",
+            "models/alerts/int_alerts_integration_failing_episodes.sql",
         ),
     ],
 )
@@ -96,9 +96,11 @@ def test_a_shared_step_lives_in_one_macro_and_no_model(what: str, pattern: str, 
 # fact already applies (who an incident hit, a route's failures).
 READ_DAY_FACTS = (
     "models/marts/reliability/endpoint_incidents.sql",
-    "models/intermediate/alerts/int_alerts_endpoint_degradation.sql",
-    "models/intermediate/alerts/int_alerts_integration_failing.sql",
-    "models/intermediate/alerts/int_alerts_usage_spike.sql",
+    "models/alerts/int_alerts_endpoint_degradation.sql",
+    "models/alerts/int_alerts_integration_failing.sql",
+    "models/alerts/int_alerts_integration_failing_episodes.sql",
+    "models/alerts/int_alerts_integration_failing_routes.sql",
+    "models/alerts/int_alerts_usage_spike.sql",
 )
 
 

@@ -1,7 +1,7 @@
 {#- One row per alert that should exist as of the as-of date, with its deterministic key
     (docs/contract.md "Alerts"). The ledger marts.alerts (written by Dagster, never by dbt) inserts
     the keys it has not seen, so a rerun, a replay or usage hovering around a threshold never
-    records an alert twice. Each type is detected in its own model in models/intermediate/alerts
+    records an alert twice. Each type is detected in its own model in models/alerts
     (int_alerts_<type>.sql), which builds the key and the figures (`detail`, JSON); the words
     are drafted in Python (orchestration/alerts/render.py). -#}
 
