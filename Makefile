@@ -100,10 +100,11 @@ DASHBOARD_PORT ?= 8000
 dashboard: install
 	$(BIN)/apiwh dashboard --port $(DASHBOARD_PORT)
 
-## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, pytest, then spark-check
-## (the sample on local Spark, Java 17: docs/scaling.md).
-test: install-dev install-spark lint dbt-unit pytest
-	$(MAKE) --no-print-directory spark-check
+## test: lint (ruff, sqlfluff, portable SQL), dbt parse + unit tests, then pytest on both cores
+## beside spark-check (the models on local Spark, Java 17: docs/scaling.md), which waits on Spark
+## more than it computes. README says how long it takes.
+test: install-dev install-spark lint dbt-unit
+	$(MAKE) --no-print-directory -j2 --output-sync=line pytest spark-check
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -114,8 +115,9 @@ lint: install-dev
 dbt-unit: install
 	bash scripts/dbt_unit_tests.sh $(BIN)
 
+# Two workers, a test module each at a time (module fixtures build once); tests/conftest.py.
 pytest: install-dev dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 ## spark-check: the sample built on DuckDB and on local Spark (Java 17), fully then incrementally,
 ## every mart compared (docs/scaling.md); a scratch folder, the real warehouse is untouched

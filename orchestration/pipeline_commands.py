@@ -189,7 +189,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     command = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
     # The child gets DAGSTER_HOME, and this interpreter's bin/ first on PATH so that
     # prepare_if_dev's `dbt parse` finds our dbt; this process's environment stays untouched.
-    env = environment_with(DAGSTER_HOME=str(home))
+    # The salt as a variable, so the UI shows its name, never the value (defs/resources.py).
+    env = environment_with(DAGSTER_HOME=str(home), IP_HASH_SALT=settings.ip_hash_salt)
     env["PATH"] = os.pathsep.join([str(DBT_EXECUTABLE.parent), env.get("PATH", "")])
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     try:

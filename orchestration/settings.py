@@ -112,6 +112,11 @@ def ip_salt_warning(settings: Settings) -> str | None:
 CHECKOUT_SALT_FILE = PROJECT_ROOT / ".ip-hash-salt"
 
 
+def ip_hash_salt_is_a_variable() -> bool:
+    """Whether the salt came from IP_HASH_SALT (not the checkout's file or the default)."""
+    return "IP_HASH_SALT" in os.environ
+
+
 def _ip_hash_salt() -> str:
     if "IP_HASH_SALT" in os.environ:
         return os.environ["IP_HASH_SALT"]

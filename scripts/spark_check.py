@@ -1,8 +1,13 @@
-"""`make spark-check`: the sample built on DuckDB and on local Spark, every mart compared.
+"""`make spark-check`: the models built on DuckDB and on local Spark, every mart compared.
 
-Two rounds, as the pipeline runs: the sample (seeds/, or RAW_DATA_DIR) but its last files is
-loaded into a scratch DuckDB file with the Python loader and landed as Parquet
-(orchestration/loading/landing.py), then built from scratch on both engines: `dbt run` against
+The data: by default a generated set (apiwh generate, 24 organizations over 28 days), the smallest
+that still puts rows in every mart, priced with seeds/plans.csv, so every model is exercised
+and Spark's per-statement cost stays low; `--raw-data-dir` checks another folder (the bundled
+sample in seeds/ takes several times longer). With the generated set, an empty mart fails the
+check: it would compare nothing.
+
+Two rounds, as the pipeline runs: the data but its last files is loaded into a scratch DuckDB
+file with the Python loader and landed as Parquet (orchestration/loading/landing.py), then built from scratch on both engines: `dbt run` against
 the `local` (DuckDB) target, `dbt build` against the `spark` target (models, plus the unit tests
 of the models whose SQL differs by engine: they call a dispatched macro). Then the held-back
 files are loaded and landed, and both engines run the incremental models again: they replace
@@ -35,6 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
 TOLERANCE = 1e-9
 PENDING_LIST = "scripts/check_portable_sql.py NOT_YET_PORTABLE"
+# The smallest generated data with rows in every mart (an endpoint incident, upgrade candidates).
+SMALLEST_SAMPLE = {"orgs": 24, "days": 28, "seed": 3}
+PLANS_FILE = ROOT / "seeds" / "plans.csv"
 
 
 def not_yet_portable_models() -> list[str]:
@@ -153,7 +161,9 @@ def incremental_intermediates(manifest_path: Path) -> list[str]:
     )
 
 
-def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str], extra: list[str]) -> int:
+def compare_marts(
+    warehouse: Path, spark_dir: Path, not_built: set[str], extra: list[str], *, rows_required: bool
+) -> int:
     from pyspark.sql import SparkSession
 
     spark = (
@@ -185,6 +195,8 @@ def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str], extra: 
                 problem = "missing on Spark"
             else:
                 problem = rows_differ(duck, sorted(spark_rows(spark, relation, columns), key=_sort_key))
+            if problem is None and rows_required and not duck and relation.startswith("marts."):
+                problem = "empty: this data exercises nothing here"
             differences += problem is not None
             result = "equal" if problem is None else f"DIFFERENT: {problem}"
             print(f"{relation:<44} {len(duck):>8}  {result}")
@@ -193,10 +205,13 @@ def compare_marts(warehouse: Path, spark_dir: Path, not_built: set[str], extra: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orchestration.settings import raw_data_dir_setting
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw-data-dir", type=Path, default=raw_data_dir_setting())
+    parser.add_argument(
+        "--raw-data-dir",
+        type=Path,
+        help="check this landing folder (default: a generated set, the smallest that fills every mart)",
+    )
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temp folder)")
     args = parser.parse_args(argv)
     if shutil.which("java") is None:
@@ -205,7 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="spark-check-"))
     scratch = scratch.resolve()
     try:
-        return check(args.raw_data_dir.resolve(), scratch)
+        raw_data_dir = args.raw_data_dir
+        if raw_data_dir is None:
+            from orchestration.sample_data.catalogue import DEFAULT_END_DATE
+            from orchestration.sample_data.files import generate
+
+            raw_data_dir = scratch / "generated"
+            generate(raw_data_dir, **SMALLEST_SAMPLE, end_date=DEFAULT_END_DATE)
+        return check(raw_data_dir.resolve(), scratch, rows_required=args.raw_data_dir is None)
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -244,7 +266,7 @@ def load_and_land(warehouse: Path, raw_dir: Path, landing: Path) -> str:
     return f"{report.events:,} events ({report.rejects:,} rejected) in {time.monotonic() - started:.1f} s"
 
 
-def check(raw_data_dir: Path, scratch: Path) -> int:
+def check(raw_data_dir: Path, scratch: Path, *, rows_required: bool) -> int:
     from orchestration.settings import environment_with
 
     warehouse = scratch / "duckdb" / "warehouse.duckdb"
@@ -256,6 +278,7 @@ def check(raw_data_dir: Path, scratch: Path) -> int:
         WAREHOUSE_PATH=str(warehouse),
         LANDING_DIR=str(landing),
         SPARK_DIR=str(spark_dir),
+        PLANS_FILE=str(PLANS_FILE),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
     pending = not_yet_portable_models()
@@ -284,7 +307,9 @@ def check(raw_data_dir: Path, scratch: Path) -> int:
         spark_seconds = run_dbt(bin_dir, env, scratch, "spark", selection)
         print(f"  dbt {selection[0]} on Spark: {spark_seconds:.1f} s ({what})")
     started = time.monotonic()
-    differences = compare_marts(warehouse, spark_dir, set(pending), incremental_intermediates(manifest))
+    differences = compare_marts(
+        warehouse, spark_dir, set(pending), incremental_intermediates(manifest), rows_required=rows_required
+    )
     print(f"compared in {time.monotonic() - started:.1f} s")
     if differences:
         print(f"spark-check: {differences} mart(s) differ between DuckDB and Spark", file=sys.stderr)

@@ -1,14 +1,11 @@
-"""A warehouse built the way a newcomer builds one (`apiwh run` in a real subprocess), on data
-whose as-of date is the last day of a month, and the environment `apiwh` runs in against it."""
+"""A warehouse built the way a newcomer builds one (`apiwh run` in a real subprocess, the kit's
+apiwh_run), on data whose as-of date is the last day of a month."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support import api_request, apiwh, key_issued, quota_set, write_ndjson
+from tests.support import BuiltWarehouse, api_request, apiwh_run, key_issued, quota_set, write_ndjson
 
 AS_OF = "2026-10-31"  # the last day of October: the projection equals what was used
 
@@ -36,36 +33,6 @@ def last_day_of_month_events() -> list[dict]:
     ]
 
 
-@dataclass(frozen=True)
-class BuiltWarehouse:
-    root: Path
-    env: dict[str, str]
-    run: subprocess.CompletedProcess
-
-    @property
-    def warehouse(self) -> Path:
-        return Path(self.env["WAREHOUSE_PATH"])
-
-
-def apiwh_env(root: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ALERT_", "AS_OF", "PLANS_FILE", "ORGANIZATIONS_FILE"))
-    }
-    env.update(
-        RAW_DATA_DIR=str(root / "landing"),
-        WAREHOUSE_PATH=str(root / "data" / "warehouse.duckdb"),
-        DAGSTER_HOME=str(root / "dagster_home"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        LANDING_SETTLE_SECONDS="0",  # a test's files are complete when written
-    )
-    return env
-
-
 def build_with_apiwh_run(root: Path) -> BuiltWarehouse:
     write_ndjson(root / "landing" / "october.ndjson", last_day_of_month_events())
-    env = apiwh_env(root)
-    run = apiwh(env, "run", cwd=root)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return BuiltWarehouse(root=root, env=env, run=run)
+    return apiwh_run(root)

@@ -1,15 +1,20 @@
-"""Shared fixtures: every test gets its own landing folder, warehouse and Dagster home."""
+"""Shared fixtures: every test gets its own landing folder, warehouse and Dagster home, in the
+layout and environment of tests/support.py (warehouse_env)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.dbt_cli import MANIFEST_PATH, parse_project
 from orchestration.pipeline_commands import DAGSTER_YAML
+from orchestration.warehouse import connect
+from tests.support import set_environment, warehouse_env, warehouse_path
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,22 +34,39 @@ def dbt_manifest() -> Path:
 
 @pytest.fixture
 def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Environment for a pipeline run into tmp_path (docs/contract.md section 3 variables)."""
-    landing = tmp_path / "landing"
+    """This process's environment made warehouse_env(tmp_path) (docs/contract.md section 3), for a
+    pipeline run into tmp_path, in process or in a subprocess that inherits it."""
+    env = warehouse_env(tmp_path)
+    set_environment(monkeypatch, env)
+    landing, warehouse, dagster_home = (
+        Path(env[name]) for name in ("RAW_DATA_DIR", "WAREHOUSE_PATH", "DAGSTER_HOME")
+    )
     landing.mkdir()
-    warehouse = tmp_path / "data" / "warehouse.duckdb"
-    dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     # The instance config users run (`make` installs it): the writer pool and the run queue.
     shutil.copyfile(DAGSTER_YAML, dagster_home / "dagster.yaml")
-    monkeypatch.setenv("RAW_DATA_DIR", str(landing))
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
-    monkeypatch.delenv("AS_OF", raising=False)
-    # Test files are complete when written: no settle window (tests/integration/test_landing_faults.py
-    # covers it).
-    monkeypatch.setenv("LANDING_SETTLE_SECONDS", "0")
-    monkeypatch.delenv("PLANS_FILE", raising=False)
-    monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
-    monkeypatch.delenv("ALERT_WEBHOOK_SECRET", raising=False)
     return {"landing": landing, "warehouse": warehouse, "dagster_home": dagster_home}
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    path = tmp_path / "landing"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An open connection to a new warehouse file (warehouse_path(tmp_path))."""
+    with connect(warehouse_path(tmp_path)) as connection:
+        yield connection
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on 127.0.0.1 (tests/unit/test_alerts_http.py)."""
+    from tests.unit.test_alerts_http import Receiver
+
+    server = Receiver().start()
+    yield server
+    server.stop()

@@ -6,9 +6,13 @@ ids, names, contacts and latencies that must never reach the target's report.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import re
 import shutil
+import signal
 import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from orchestration.snapshot import publish_snapshot
@@ -137,58 +141,62 @@ def build_published_warehouse(tmp_path: Path) -> Path:
     return warehouse
 
 
-def cli_env(warehouse: Path, organizations: Path | None) -> dict[str, str]:
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse)}
-    env.pop("AS_OF", None)
-    env.pop("ORGANIZATIONS_FILE", None)
-    if organizations is not None:
-        env["ORGANIZATIONS_FILE"] = str(organizations)
-    return env
+@contextlib.contextmanager
+def dashboard_server(
+    env: Mapping[str, str], log: Path, *, stop: int = signal.SIGTERM, **popen_options
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`apiwh dashboard --port 0` in a real subprocess: yields its port and process, and stops it
+    with `stop`. Its stderr goes to `log`: an unread pipe that fills up would block the server."""
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            **popen_options,
+        )
+    try:
+        first_line = server.stdout.readline()
+        port = re.search(r"http://127\.0\.0\.1:(\d+)/", first_line)
+        assert port, first_line + log.read_text()
+        yield int(port.group(1)), server
+    finally:
+        server.send_signal(stop)
+        server.wait(timeout=30)
 
 
-def chromium(url: str, *, screenshot: Path, profile: Path) -> str:
-    """The DOM Chromium renders for url, and a screenshot of it."""
+def _chromium(url: str, profile: Path, *flags: str) -> subprocess.CompletedProcess:
     binary = shutil.which("chromium")
     assert binary, "Debian's chromium package is required (.ci/run installs it)"
-    screenshot.parent.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
-        [
-            binary,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            "--window-size=1200,2400",
-            # Lets the page's scripts finish (customer pages draw their charts in the browser).
-            "--virtual-time-budget=15000",
-            f"--screenshot={screenshot}",
-            "--dump-dom",
-            url,
-        ],
+        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags, url],
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed
+
+
+def chromium(url: str, *, screenshot: Path, profile: Path) -> str:
+    """The DOM Chromium renders for url, and a screenshot of it."""
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    completed = _chromium(
+        url,
+        profile,
+        "--window-size=1200,2400",
+        # Lets the page's scripts finish (customer pages draw their charts in the browser).
+        "--virtual-time-budget=15000",
+        f"--screenshot={screenshot}",
+        "--dump-dom",
+    )
     assert screenshot.stat().st_size > 10_000
     return completed.stdout
 
 
 def chromium_pdf(url: str, *, pdf: Path, profile: Path) -> bytes:
     """Print url to PDF as a browser's "Save as PDF" does; return the PDF's bytes."""
-    binary = shutil.which("chromium")
-    assert binary, "Debian's chromium package is required (.ci/run installs it)"
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    completed = subprocess.run(
-        [
-            binary,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
+    _chromium(url, profile, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
     return pdf.read_bytes()

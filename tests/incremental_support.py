@@ -1,6 +1,6 @@
 """Helpers for the incremental-equals-full proofs: a small landing set with late files, a day
-split across loads and a redelivery in a later file; dbt driven in this process (dbtRunner, as
-dagster-dbt runs it) so each run costs no process start; and the marts as comparable rows."""
+split across loads and a redelivery in a later file, and the marts as comparable rows. Loads and
+dbt runs go through the kit (tests/support.py: load_events, run_dbt)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dbt_cli import release_dbt_duckdb_connection
-from orchestration.loading import load_directory
-from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.warehouse import connect
-from tests.support import APIWH, TEST_SALT
+from tests.support import APIWH
 
 # Columns that say when a load ran, not what it loaded: they differ between any two warehouses.
 LOAD_TIME_COLUMNS = ("last_loaded_at",)
@@ -69,41 +65,6 @@ def land(landing: Path, deliveries: list[Delivery]) -> None:
     landing.mkdir(parents=True, exist_ok=True)
     for delivery in deliveries:
         (landing / delivery.name).write_bytes(delivery.content)
-
-
-def load(landing: Path, warehouse: Path) -> None:
-    """The raw/events asset's loader on the landing folder: only files not loaded before."""
-    con = connect(warehouse)
-    try:
-        load_directory(con, landing, salt=TEST_SALT)
-    finally:
-        con.close()
-
-
-def run_models(scratch: Path, *args: str) -> None:
-    """`dbt run` in this process, as dagster-dbt runs dbt; WAREHOUSE_PATH and AS_OF come from
-    the environment (set them with monkeypatch)."""
-    from dbt.cli.main import dbtRunner
-
-    command = [
-        "run",
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(scratch / "dbt_target"),
-        "--log-path",
-        str(scratch / "dbt_logs"),
-        "--quiet",
-    ]
-    try:
-        result = dbtRunner().invoke(command)
-    finally:
-        release_dbt_duckdb_connection()
-    if not result.success:
-        raise AssertionError(f"dbt {' '.join(args)} failed: {result.exception or result.result}")
 
 
 def marts_rows(warehouse: Path) -> dict[str, list[tuple]]:

@@ -1,26 +1,32 @@
-"""Helpers for tests that need a real warehouse: contract-format event builders, a real load
-with the project's loader, and a real `dbt build` in a subprocess against a temporary file."""
+"""The tests' kit: contract-format event builders, the one test environment (warehouse_env),
+the one loader (load_events), the one dbt runner (run_dbt), `apiwh` in a subprocess, and
+warehouses built from events or by `apiwh run`."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from orchestration.loading import load_directory
+from orchestration.loading import LoadReport, load_directory
 from orchestration.settings import DBT_PROJECT_DIR, load_alert_settings, load_settings
 from orchestration.warehouse import connect
 
 DBT = str(Path(sys.executable).parent / "dbt")
 APIWH = str(Path(sys.executable).parent / "apiwh")
 TEST_SALT = "test-salt"
+# Settings a developer's shell may carry into a test: never inherited (warehouse_env).
+OUTSIDE_SETTINGS = ("ALERT_", "AS_OF", "PLANS_FILE", "ORGANIZATIONS_FILE")
 
 
 def _event_id(event_id: str | None) -> str:
@@ -98,12 +104,59 @@ def write_ndjson(path: Path, events: Sequence[dict | str]) -> Path:
     return path
 
 
-def load_events(landing: Path, warehouse: Path) -> None:
-    con = connect(warehouse)
-    try:
-        load_directory(con, landing, salt=TEST_SALT)
-    finally:
-        con.close()
+def warehouse_path(root: Path) -> Path:
+    """Where the warehouse of a test's root lives: data/ as in the checkout `make run` uses."""
+    return root / "data" / "warehouse.duckdb"
+
+
+def warehouse_env(root: Path, **extra: str) -> dict[str, str]:
+    """The one environment the tests run `apiwh`, dbt and Dagster in: this process's, without the
+    settings a developer's shell may carry, with the landing folder, warehouse and Dagster home
+    under `root` (the layout of a checkout), and `extra` on top."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(OUTSIDE_SETTINGS)}
+    env.update(
+        RAW_DATA_DIR=str(root / "landing"),
+        WAREHOUSE_PATH=str(warehouse_path(root)),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        LANDING_SETTLE_SECONDS="0",  # a test's files are complete when written
+    )
+    return env | extra
+
+
+def set_environment(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str]) -> None:
+    """Make this process's environment `env` (monkeypatch restores it), for the CLI and Dagster
+    called in process."""
+    for name in set(os.environ) - set(env):
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if os.environ.get(name) != value:
+            monkeypatch.setenv(name, value)
+
+
+def use_warehouse(monkeypatch: pytest.MonkeyPatch, warehouse: Path, **extra: str) -> Path:
+    """This process's environment pointed at `warehouse` (see warehouse_env)."""
+    set_environment(
+        monkeypatch, warehouse_env(warehouse.parent.parent, WAREHOUSE_PATH=str(warehouse), **extra)
+    )
+    return warehouse
+
+
+def copy_warehouse(source: Path, root: Path) -> Path:
+    """A copy of a built warehouse under `root`, for a test that changes it."""
+    copy = warehouse_path(root)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, copy)
+    return copy
+
+
+def load_events(landing: Path, warehouse: Path | duckdb.DuckDBPyConnection, **options) -> LoadReport:
+    """The project's loader (the raw/events asset's) on `landing`, with the test salt: into an
+    open connection, or into the warehouse file at that path (opened and closed here)."""
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        return load_directory(warehouse, landing, salt=TEST_SALT, **options)
+    with connect(warehouse) as con:
+        return load_directory(con, landing, salt=TEST_SALT, **options)
 
 
 def apiwh(
@@ -120,27 +173,19 @@ def apiwh(
     )
 
 
-def run_dbt(
-    warehouse: Path,
-    *args: str,
-    as_of: str | None = None,
-    check: bool = True,
-    plans_file: Path | None = None,
-) -> subprocess.CompletedProcess:
-    """`dbt <args>` in dbt_project/ against `warehouse`, with private target and log folders.
-    No plan catalogue unless `plans_file` is given (make exports the sample's)."""
+def dbt_command(
+    warehouse: Path, *args: str, as_of: str | None = None, plans_file: Path | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """`dbt <args>` against `warehouse`, with target and log folders beside it: the command line
+    and its environment (run it in DBT_PROJECT_DIR). No plan catalogue unless `plans_file` is
+    given (make exports the sample's)."""
+    settings = {"AS_OF": as_of, "PLANS_FILE": str(plans_file) if plans_file else None}
+    env = warehouse_env(
+        warehouse.parent.parent,
+        WAREHOUSE_PATH=str(warehouse),
+        **{name: value for name, value in settings.items() if value},
+    )
     scratch = warehouse.parent
-    env = {
-        **os.environ,
-        "WAREHOUSE_PATH": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    env.pop("AS_OF", None)
-    env.pop("PLANS_FILE", None)
-    if as_of:
-        env["AS_OF"] = as_of
-    if plans_file is not None:
-        env["PLANS_FILE"] = str(plans_file)
     command = [
         DBT,
         *args,
@@ -149,6 +194,19 @@ def run_dbt(
         "--log-path",
         str(scratch / "dbt_logs"),
     ]
+    return command, env
+
+
+def run_dbt(
+    warehouse: Path,
+    *args: str,
+    as_of: str | None = None,
+    check: bool = True,
+    plans_file: Path | None = None,
+) -> subprocess.CompletedProcess:
+    """The tests' one dbt runner: `dbt <args>` in a real subprocess, as `apiwh run` runs it (see
+    dbt_command)."""
+    command, env = dbt_command(warehouse, *args, as_of=as_of, plans_file=plans_file)
     completed = subprocess.run(
         command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
     )
@@ -161,7 +219,7 @@ def run_dbt(
 
 
 def build_warehouse(
-    tmp_path: Path,
+    root: Path,
     events: Sequence[dict | str],
     *,
     as_of: str | None = None,
@@ -169,14 +227,39 @@ def build_warehouse(
     file_name: str = "events.ndjson",
     plans_file: Path | None = None,
 ) -> Path:
-    """Write events, load them with the real loader, run `dbt build`; return the DuckDB path."""
-    landing = tmp_path / "landing"
+    """Write events to root/landing, load them with the real loader, run `dbt build`; return the
+    DuckDB path (warehouse_path(root), so warehouse_env(root) points at it)."""
+    landing = root / "landing"
     write_ndjson(landing / file_name, events)
-    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    warehouse = warehouse_path(root)
     load_events(landing, warehouse)
     args = ["build"] + (["--select", select] if select else [])
     run_dbt(warehouse, *args, as_of=as_of, plans_file=plans_file)
     return warehouse
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    """A warehouse built by `apiwh run` in a real subprocess, and the environment it ran in."""
+
+    root: Path
+    env: dict[str, str]
+    run: subprocess.CompletedProcess
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["WAREHOUSE_PATH"])
+
+    def apiwh(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return apiwh(self.env, *args, **kwargs)
+
+
+def apiwh_run(root: Path, **extra: str) -> BuiltWarehouse:
+    """`apiwh run` in root, as a newcomer runs it, with warehouse_env(root, **extra); it must succeed."""
+    env = warehouse_env(root, **extra)
+    run = apiwh(env, "run", cwd=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return BuiltWarehouse(root=root, env=env, run=run)
 
 
 def query(warehouse: Path, sql: str, params: Sequence = ()) -> list[tuple]:

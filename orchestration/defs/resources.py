@@ -26,7 +26,12 @@ from pydantic import Field, create_model
 from orchestration.alerts.config import AlertSettings
 from orchestration.alerts.sinks import Sink, build_sinks
 from orchestration.dbt_cli import DBT_EXECUTABLE, dbt_vars
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_IP_HASH_SALT, Settings
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    DEFAULT_IP_HASH_SALT,
+    Settings,
+    ip_hash_salt_is_a_variable,
+)
 from orchestration.warehouse import connect
 
 # Dagster config holds plain values: these Settings types travel as text and come back typed.
@@ -176,7 +181,11 @@ def build_resources(
     `secrets_from_env`: the code location (settings came from the environment) passes the
     secrets as EnvVar; tests pass plain values.
     """
-    salt_from_env = secrets_from_env and settings.ip_hash_salt != DEFAULT_IP_HASH_SALT
+    # An EnvVar only when the variable is set: the salt may come from the checkout's
+    # .ip-hash-salt file instead (orchestration/settings.py), which `apiwh dev` exports.
+    salt_from_env = (
+        secrets_from_env and settings.ip_hash_salt != DEFAULT_IP_HASH_SALT and ip_hash_salt_is_a_variable()
+    )
     return {
         "warehouse": WarehouseResource.from_settings(settings, salt_from_env=salt_from_env),
         "dbt": dbt_resource(),

@@ -13,7 +13,17 @@ from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 from orchestration.warehouse import WarehouseBusyError, connect
-from tests.support import APIWH, DBT, api_request, apiwh, load_events, query, run_dbt, write_ndjson
+from tests.support import (
+    APIWH,
+    api_request,
+    apiwh,
+    dbt_command,
+    load_events,
+    query,
+    run_dbt,
+    warehouse_path,
+    write_ndjson,
+)
 
 
 def _write_big_file(path: Path, n: int) -> None:
@@ -101,7 +111,7 @@ def test_connect_names_the_busy_file(tmp_path: Path) -> None:
 
 
 def test_sigkill_during_dbt_build_leaves_every_mart_whole(tmp_path: Path) -> None:
-    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    warehouse = warehouse_path(tmp_path)
     load_events(PROJECT_ROOT / "seeds", warehouse)
     run_dbt(warehouse, "build")
     marts = [
@@ -109,9 +119,9 @@ def test_sigkill_during_dbt_build_leaves_every_mart_whole(tmp_path: Path) -> Non
     ]
     counts = {m: query(warehouse, f"select count(*) from marts.{m}")[0][0] for m in marts}
 
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse)}
+    command, env = dbt_command(warehouse, "build")
     build = subprocess.Popen(
-        [DBT, "build", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        command,
         cwd=DBT_PROJECT_DIR,
         env=env,
         stdout=subprocess.PIPE,

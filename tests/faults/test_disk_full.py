@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.loading import load_directory
 from orchestration.warehouse import connect
-from tests.support import TEST_SALT, api_request
+from tests.support import api_request, load_events
 
 
 @pytest.fixture
@@ -53,10 +52,8 @@ def test_disk_full_fails_loudly_keeps_what_was_committed_and_recovers(
     _write(landing / "b_big.ndjson", "b", 150_000)
     warehouse = small_disk / "warehouse.duckdb"
 
-    con = connect(warehouse)
     with pytest.raises(Exception, match="No space left on device"):
-        load_directory(con, landing, salt=TEST_SALT)
-    con.close()
+        load_events(landing, warehouse)
 
     # Make room (the same folder, a bigger disk) and run again.
     subprocess.run(["mount", "-o", "remount,size=256m", str(small_disk)], check=True)
@@ -64,7 +61,7 @@ def test_disk_full_fails_loudly_keeps_what_was_committed_and_recovers(
     try:
         assert con.execute("select path from raw.loaded_files").fetchall() == [("a_small.ndjson",)]
         assert con.execute("select count(*) from raw.events").fetchall() == [(1_000,)]
-        report = load_directory(con, landing, salt=TEST_SALT)
+        report = load_events(landing, con)
         assert report.count("loaded") == 1 and report.count("skipped") == 1
         assert con.execute(
             "select source_file, count(*) from raw.events group by 1 order by 1"

@@ -22,16 +22,8 @@ from orchestration.defs.resources import AlertSinksResource, WarehouseResource
 from orchestration.settings import load_settings
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.support import resources_from_env
+from tests.support import resources_from_env, set_environment, warehouse_env, warehouse_path
 from tests.unit.test_alerts_delivery import KEYS, set_candidates
-from tests.unit.test_alerts_http import Receiver
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 class RefreshConfig(dg.Config):
@@ -73,15 +65,24 @@ def refresh(instance: dg.DagsterInstance, *, fail: bool) -> dg.ExecuteInProcessR
     )
 
 
+def sensor_context(name: str, instance: dg.DagsterInstance, refreshed: dg.ExecuteInProcessResult, **options):
+    """The context Dagster gives sensor `name` on the end of the `refreshed` run."""
+    end = refreshed.get_run_success_event() if refreshed.success else refreshed.get_run_failure_event()
+    return dg.build_run_status_sensor_context(
+        sensor_name=name,
+        dagster_instance=instance,
+        dagster_run=refreshed.dagster_run,
+        dagster_event=end,
+        **options,
+    )
+
+
 @pytest.fixture
 def warehouse(tmp_path, monkeypatch):
-    path = tmp_path / "wh" / "warehouse.duckdb"
-    monkeypatch.setenv("WAREHOUSE_PATH", str(path))
-    for name in ("ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "ALERT_FILE_PATH", "AS_OF"):
-        monkeypatch.delenv(name, raising=False)
-    con = connect(path)
-    set_candidates(con, KEYS)
-    con.close()
+    set_environment(monkeypatch, warehouse_env(tmp_path))
+    path = warehouse_path(tmp_path)
+    with connect(path) as con:
+        set_candidates(con, KEYS)
     return path
 
 
@@ -102,12 +103,7 @@ def test_one_delivery_run_per_successful_refresh_and_none_for_a_failed_one():
         for _ in range(2):
             result = refresh(instance, fail=False)
             assert result.success
-            context = dg.build_run_status_sensor_context(
-                sensor_name="deliver_alerts_after_refresh",
-                dagster_instance=instance,
-                dagster_run=result.dagster_run,
-                dagster_event=result.get_run_success_event(),
-            )
+            context = sensor_context("deliver_alerts_after_refresh", instance, result)
             request = sensor("deliver_alerts_after_refresh")(context)
             assert isinstance(request, dg.RunRequest)
             assert request.run_key == result.run_id
@@ -118,12 +114,7 @@ def test_one_delivery_run_per_successful_refresh_and_none_for_a_failed_one():
 
         failed = refresh(instance, fail=True)
         assert not failed.success
-        context = dg.build_run_status_sensor_context(
-            sensor_name="deliver_alerts_after_refresh",
-            dagster_instance=instance,
-            dagster_run=failed.dagster_run,
-            dagster_event=failed.get_run_failure_event(),
-        )
+        context = sensor_context("deliver_alerts_after_refresh", instance, failed)
         assert isinstance(sensor("deliver_alerts_after_refresh")(context), dg.SkipReason)
 
 
@@ -131,29 +122,17 @@ def test_a_failed_refresh_is_reported_through_the_sinks(warehouse, monkeypatch, 
     monkeypatch.setenv("ALERT_WEBHOOK_URL", receiver.url)
     with dg.DagsterInstance.ephemeral() as instance:
         ok = refresh(instance, fail=False)
-        context = dg.build_run_status_sensor_context(
-            sensor_name="report_failed_refreshes",
-            dagster_instance=instance,
-            dagster_run=ok.dagster_run,
-            dagster_event=ok.get_run_success_event(),
-            resources=resources_from_env(),
-        )
+        context = sensor_context("report_failed_refreshes", instance, ok, resources=resources_from_env())
         assert isinstance(sensor("report_failed_refreshes")(context), dg.SkipReason)
         assert receiver.attempts == []
 
         failed = refresh(instance, fail=True)
-        context = dg.build_run_status_sensor_context(
-            sensor_name="report_failed_refreshes",
-            dagster_instance=instance,
-            dagster_run=failed.dagster_run,
-            dagster_event=failed.get_run_failure_event(),
-            resources=resources_from_env(),
-        )
+        context = sensor_context("report_failed_refreshes", instance, failed, resources=resources_from_env())
         sensor("report_failed_refreshes")(context)
 
     [body] = receiver.accepted_bodies()
     assert body["alert_type"] == "refresh_failed"
-    assert body["alert_key"] == f"pipeline_failure:daily_refresh:{failed.run_id}"
+    assert body["alert_key"] == f"refresh_failed:daily_refresh:{failed.run_id}"
     assert "dbt build failed: 1 error" in body["detail"]["error"]
     [line] = (warehouse.parent / "alerts.jsonl").read_text().splitlines()
     assert json.loads(line)["alert_key"] == body["alert_key"]
@@ -163,13 +142,7 @@ def test_the_failure_report_never_raises_when_the_receiver_is_down(warehouse, mo
     monkeypatch.setenv("ALERT_WEBHOOK_URL", "http://127.0.0.1:9/unreachable")
     with dg.DagsterInstance.ephemeral() as instance:
         failed = refresh(instance, fail=True)
-        context = dg.build_run_status_sensor_context(
-            sensor_name="report_failed_refreshes",
-            dagster_instance=instance,
-            dagster_run=failed.dagster_run,
-            dagster_event=failed.get_run_failure_event(),
-            resources=resources_from_env(),
-        )
+        context = sensor_context("report_failed_refreshes", instance, failed, resources=resources_from_env())
         sensor("report_failed_refreshes")(context)
     assert (warehouse.parent / "alerts.jsonl").exists()
 
@@ -233,10 +206,9 @@ def test_delivery_job_succeeds_while_the_receiver_fails_and_flags_dead_alerts(
 
 
 def test_delivery_job_before_any_refresh_does_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "none" / "warehouse.duckdb"))
-    monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
+    set_environment(monkeypatch, warehouse_env(tmp_path))
     assert deliver_alerts_job.execute_in_process(resources=resources_from_env()).success
-    assert not (tmp_path / "none" / "warehouse.duckdb").exists()
+    assert not warehouse_path(tmp_path).exists()
 
 
 def test_delivery_republishes_the_snapshot_that_apiwh_alerts_reads(warehouse, capsys):

@@ -17,7 +17,6 @@ Fixture (as-of date 2026-03-20, the last day with calls; March has 31 days):
 from __future__ import annotations
 
 import json
-import shutil
 
 import dagster as dg
 import pytest
@@ -26,25 +25,7 @@ from orchestration.alerts.ledger import Alert
 from orchestration.alerts.render import alert_title, drafted_note
 from orchestration.cli import main as apiwh
 from orchestration.defs.alerts import alerts_ledger_asset, deliver_alerts_job
-from tests.support import (
-    api_request,
-    build_warehouse,
-    load_events,
-    query,
-    quota_set,
-    resources_from_env,
-    run_dbt,
-    write_ndjson,
-)
-from tests.unit.test_alerts_http import Receiver
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
-
+from tests import support as kit
 
 DBT_SELECT = "+alert_candidates"
 
@@ -67,7 +48,7 @@ def _at(day: str, i: int) -> str:
 
 
 def _calls(org: str, day: str, n: int, **kwargs) -> list[dict]:
-    return [api_request(org, _at(day, i), **kwargs) for i in range(n)]
+    return [kit.api_request(org, _at(day, i), **kwargs) for i in range(n)]
 
 
 def _days(first: int, last: int, month: str = "2026-03") -> list[str]:
@@ -76,9 +57,9 @@ def _days(first: int, last: int, month: str = "2026-03") -> list[str]:
 
 def day_one_events() -> list[dict]:
     events = [
-        quota_set("org_quota", "2026-03-01T00:00:00Z", 1000, plan="pro"),
-        quota_set("org_jump", "2026-03-01T00:00:00Z", 100, plan="free"),
-        quota_set("org_low", "2026-03-01T00:00:00Z", 10000, plan="pro"),
+        kit.quota_set("org_quota", "2026-03-01T00:00:00Z", 1000, plan="pro"),
+        kit.quota_set("org_jump", "2026-03-01T00:00:00Z", 100, plan="free"),
+        kit.quota_set("org_low", "2026-03-01T00:00:00Z", 10000, plan="pro"),
     ]
     for day in _days(1, 20):
         events += _calls("org_quota", day, 41, plan="pro")
@@ -88,7 +69,7 @@ def day_one_events() -> list[dict]:
     for day in _days(1, 13):
         events += _calls("org_decline", day, 15, key="key_a")
         events += [
-            api_request("org_decline", _at(day, 100 + i), endpoint=f"/v1/orders/{i + 1}", key="key_b")
+            kit.api_request("org_decline", _at(day, 100 + i), endpoint=f"/v1/orders/{i + 1}", key="key_b")
             for i in range(5)
         ]
     events += _calls("org_decline", "2026-03-15", 10, key="key_a")
@@ -103,11 +84,11 @@ def day_two_events() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def day_one_warehouse(tmp_path_factory):
-    return build_warehouse(tmp_path_factory.mktemp("alerts_e2e"), day_one_events(), select=DBT_SELECT)
+    return kit.build_warehouse(tmp_path_factory.mktemp("alerts_e2e"), day_one_events(), select=DBT_SELECT)
 
 
 def candidate_details(warehouse) -> dict[str, dict]:
-    rows = query(warehouse, "select alert_key, detail from marts.alert_candidates")
+    rows = kit.query(warehouse, "select alert_key, detail from marts.alert_candidates")
     return {key: json.loads(detail) for key, detail in rows}
 
 
@@ -172,25 +153,25 @@ def test_churn_alert_carries_the_7_day_figures_and_what_dropped(day_one_warehous
 
 
 def _refresh_and_deliver(instance: dg.DagsterInstance) -> None:
-    recorded = dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env())
+    recorded = dg.materialize([alerts_ledger_asset], instance=instance, resources=kit.resources_from_env())
     assert recorded.success
-    assert deliver_alerts_job.execute_in_process(instance=instance, resources=resources_from_env()).success
+    assert deliver_alerts_job.execute_in_process(
+        instance=instance, resources=kit.resources_from_env()
+    ).success
 
 
 def test_each_alert_is_delivered_once_across_reruns_and_new_days(
     day_one_warehouse, tmp_path, receiver, capsys
 ):
-    warehouse = tmp_path / "wh" / "warehouse.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(day_one_warehouse, warehouse)
+    warehouse = kit.copy_warehouse(day_one_warehouse, tmp_path)
     with pytest.MonkeyPatch.context() as env, dg.DagsterInstance.ephemeral() as instance:
-        env.setenv("WAREHOUSE_PATH", str(warehouse))
-        env.setenv("ALERT_WEBHOOK_URL", receiver.url)
-        env.setenv("ALERT_WEBHOOK_SECRET", "s3cret")
-        env.setenv("ALERT_WEBHOOK_TIMEOUT_SECONDS", "0.5")
-        env.setenv("ALERT_BACKOFF_SECONDS", "0")
-        env.delenv("AS_OF", raising=False)
-        env.delenv("ALERT_FILE_PATH", raising=False)
+        alert_settings = {"ALERT_WEBHOOK_SECRET": "s3cret", "ALERT_WEBHOOK_TIMEOUT_SECONDS": "0.5"}
+        kit.set_environment(
+            env,
+            kit.warehouse_env(
+                tmp_path, ALERT_WEBHOOK_URL=receiver.url, ALERT_BACKOFF_SECONDS="0", **alert_settings
+            ),
+        )
 
         # Day one, receiver down: recorded, pending, the run still succeeds.
         receiver.mode, receiver.status = "error", 500
@@ -204,26 +185,26 @@ def test_each_alert_is_delivered_once_across_reruns_and_new_days(
         # ... then too slow to answer: still pending, still nothing lost.
         receiver.mode, receiver.delay = "slow", 1.5
         assert deliver_alerts_job.execute_in_process(
-            instance=instance, resources=resources_from_env()
+            instance=instance, resources=kit.resources_from_env()
         ).success
         assert receiver.accepted == []
 
         # Back up: each day-one alert arrives exactly once.
         receiver.mode = "ok"
         assert deliver_alerts_job.execute_in_process(
-            instance=instance, resources=resources_from_env()
+            instance=instance, resources=kit.resources_from_env()
         ).success
         assert sorted(receiver.accepted_keys()) == sorted(DAY_ONE_KEYS)
 
         # A second refresh and delivery on the same data deliver nothing.
-        run_dbt(warehouse, "build", "--select", DBT_SELECT)
+        kit.run_dbt(warehouse, "build", "--select", DBT_SELECT)
         _refresh_and_deliver(instance)
         assert sorted(receiver.accepted_keys()) == sorted(DAY_ONE_KEYS)
 
         # One more day takes org_quota from 82% to 100%: the 95 and 100 alerts only.
-        write_ndjson(tmp_path / "landing" / "day2.ndjson", day_two_events())
-        load_events(tmp_path / "landing", warehouse)
-        run_dbt(warehouse, "build", "--select", DBT_SELECT)
+        kit.write_ndjson(tmp_path / "landing" / "day2.ndjson", day_two_events())
+        kit.load_events(tmp_path / "landing", warehouse)
+        kit.run_dbt(warehouse, "build", "--select", DBT_SELECT)
         receiver.clear()
         _refresh_and_deliver(instance)
         assert sorted(receiver.accepted_keys()) == sorted(DAY_TWO_KEYS)
@@ -237,5 +218,5 @@ def test_each_alert_is_delivered_once_across_reruns_and_new_days(
     # The always-on file has every alert once.
     lines = (warehouse.parent / "alerts.jsonl").read_text().splitlines()
     assert sorted(json.loads(line)["alert_key"] for line in lines) == sorted(DAY_ONE_KEYS | DAY_TWO_KEYS)
-    statuses = query(warehouse, "select status, count(*) from marts.alerts group by status")
+    statuses = kit.query(warehouse, "select status, count(*) from marts.alerts group by status")
     assert statuses == [("delivered", len(DAY_ONE_KEYS | DAY_TWO_KEYS))]

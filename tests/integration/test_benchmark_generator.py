@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import write_days
-from orchestration.loading import load_directory
 from orchestration.warehouse import connect
-from tests.support import TEST_SALT
+from tests.support import load_events
 
 
 @pytest.mark.parametrize("file_format", ["gzip", "plain", "parquet"])
@@ -21,7 +20,7 @@ def test_generated_days_load_clean_with_every_call_and_the_other_events(
     written = write_days(landing, events=3_000, days=3, file_format=file_format)
     con = connect(tmp_path / "warehouse.duckdb")
     try:
-        report = load_directory(con, landing, salt=TEST_SALT)
+        report = load_events(landing, con)
         calls_per_day = con.execute(
             "select cast(event_time as date), count(*) from raw.events "
             "where event_type = 'api_request' group by 1 order by 1"

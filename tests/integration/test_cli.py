@@ -15,9 +15,9 @@ import dagster as dg
 import pytest
 
 from orchestration.cli import COMMANDS, build_parser
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT
-from tests.cli_support import AS_OF, apiwh, apiwh_env, build_with_apiwh_run
-from tests.support import DBT
+from orchestration.settings import PROJECT_ROOT
+from tests.cli_support import AS_OF, build_with_apiwh_run
+from tests.support import apiwh, run_dbt, warehouse_env
 
 
 @pytest.fixture(scope="module")
@@ -142,28 +142,12 @@ def test_as_of_in_the_environment_is_rejected_when_the_marts_differ(built) -> No
 def test_a_hand_run_dbt_build_is_reported_until_published(built, tmp_path) -> None:
     root = tmp_path / "copy"
     shutil.copytree(built.root / "data", root / "data")  # keeps modification times
-    env = apiwh_env(root) | {"DAGSTER_HOME": built.env["DAGSTER_HOME"]}
+    env = warehouse_env(root, DAGSTER_HOME=built.env["DAGSTER_HOME"])
     fresh = apiwh(env, "top")
     assert fresh.returncode == 0 and fresh.stderr == ""
 
     # The documented hand-run dbt (docs/operations.md), here for another as-of date.
-    dbt = subprocess.run(
-        [
-            DBT,
-            "run",
-            "-s",
-            "int_as_of_date",
-            "--target-path",
-            str(tmp_path / "t"),
-            "--log-path",
-            str(tmp_path),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**env, "AS_OF": "2026-10-20"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    dbt = run_dbt(Path(env["WAREHOUSE_PATH"]), "run", "-s", "int_as_of_date", as_of="2026-10-20", check=False)
     assert dbt.returncode == 0, dbt.stdout[-2000:]
     status = apiwh(env, "status").stdout
     assert "As-of date of the live warehouse: 2026-10-20" in status
@@ -264,7 +248,7 @@ def test_every_command_is_covered_by_the_bad_input_test() -> None:
 
 
 def test_load_with_a_missing_landing_folder_creates_no_warehouse(tmp_path) -> None:
-    env = apiwh_env(tmp_path) | {"RAW_DATA_DIR": str(tmp_path / "missing")}
+    env = warehouse_env(tmp_path, RAW_DATA_DIR=str(tmp_path / "missing"))
     result = apiwh(env, "load")
     assert result.returncode == 2
     assert not (tmp_path / "data").exists()
@@ -278,7 +262,7 @@ HOLD_SCRIPT = (
 def test_a_busy_warehouse_names_the_process_holding_it(built, tmp_path) -> None:
     root = tmp_path / "busy"
     shutil.copytree(built.root / "data", root / "data")
-    env = apiwh_env(root) | {"RAW_DATA_DIR": str(built.root / "landing")}
+    env = warehouse_env(root, RAW_DATA_DIR=str(built.root / "landing"))
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_SCRIPT, env["WAREHOUSE_PATH"]],
         stdout=subprocess.PIPE,
@@ -296,9 +280,10 @@ def test_a_busy_warehouse_names_the_process_holding_it(built, tmp_path) -> None:
 
 
 def test_make_run_with_a_bad_as_of_is_one_line_and_no_traceback(tmp_path) -> None:
-    env = apiwh_env(tmp_path) | {"AS_OF": "31/10/2026", "RAW_DATA_DIR": str(PROJECT_ROOT / "seeds")}
+    env = warehouse_env(tmp_path, AS_OF="31/10/2026", RAW_DATA_DIR=str(PROJECT_ROOT / "seeds"))
     result = subprocess.run(
-        ["make", "--no-print-directory", "run"],
+        # The secret salt `make run` makes goes to tmp_path, not to the checkout.
+        ["make", "--no-print-directory", "run", f"IP_SALT_FILE={tmp_path / '.ip-hash-salt'}"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -366,10 +351,9 @@ def test_the_readme_examples_run(built) -> None:
 def test_run_full_refresh_rebuilds_and_loads_nothing_new(built, tmp_path) -> None:
     root = tmp_path / "again"
     shutil.copytree(built.root / "data", root / "data")
-    env = apiwh_env(root) | {
-        "RAW_DATA_DIR": str(built.root / "landing"),
-        "DAGSTER_HOME": built.env["DAGSTER_HOME"],
-    }
+    env = warehouse_env(
+        root, RAW_DATA_DIR=str(built.root / "landing"), DAGSTER_HOME=built.env["DAGSTER_HOME"]
+    )
     result = apiwh(env, "run", "--full-refresh", "--no-deliver", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "(full refresh)" in result.stdout.splitlines()[0]

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -24,7 +21,7 @@ from orchestration.defs.dashboard import dashboard
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
 from tests import dashboard_support as ds
-from tests.support import apiwh, resources_from_env
+from tests.support import apiwh, resources_from_env, set_environment, warehouse_env
 
 # Rings the bell, sets the terminal's title, clears the screen.
 BAD_ORG = "acme\x07bell\x1b]0;pwned\x07\x1b[2J"
@@ -62,7 +59,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "warehouse": warehouse,
         "site": warehouse.parent / "dashboard",
         "organizations": organizations,
-        "env": ds.cli_env(warehouse, organizations),
+        "env": warehouse_env(tmp, ORGANIZATIONS_FILE=str(organizations)),
     }
 
 
@@ -71,9 +68,7 @@ def site(built: dict) -> dict:
     """The Dagster asset, materialized for real, and the warnings its run logged."""
     instance = dg.DagsterInstance.ephemeral()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
-        patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
-        patch.delenv("AS_OF", raising=False)
+        set_environment(patch, built["env"])
         result = dg.materialize([dashboard], instance=instance, resources=resources_from_env())
     assert result.success
     warnings = [
@@ -142,18 +137,8 @@ def test_dashboard_pages_escape_control_characters_and_leave_out_the_chart_that_
 def test_pages_in_chromium_over_the_server_hold_no_control_characters(site: dict, built: dict) -> None:
     """Served by `apiwh dashboard` (its Content-Security-Policy must let the charts draw)."""
     server_log = built["tmp"] / "server.log"
-    with server_log.open("w") as server_stderr:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
-            env=built["env"],
-            stdout=subprocess.PIPE,
-            stderr=server_stderr,
-            text=True,
-        )
-    try:
-        port = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline())
-        assert port, server_log.read_text()
-        base = f"http://127.0.0.1:{port.group(1)}"
+    with ds.dashboard_server(built["env"], server_log) as (port, _):
+        base = f"http://127.0.0.1:{port}"
         customer = ds.chromium(
             f"{base}/customer/{page_name(BAD_ORG)}",
             screenshot=ds.ARTIFACTS / "control-characters-customer.png",
@@ -164,9 +149,6 @@ def test_pages_in_chromium_over_the_server_hold_no_control_characters(site: dict
             screenshot=ds.ARTIFACTS / "control-characters-quota.png",
             profile=built["tmp"] / "chromium-quota",
         )
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     for name, dom in (("customer page", customer), ("quota page", quota)):
         _assert_no_raw_control(dom, name)
     # The browser drew the three charts (vega-charts.js, allowed by the policy), labels escaped.

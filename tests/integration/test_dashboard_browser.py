@@ -8,8 +8,6 @@ import csv
 import datetime as dt
 import re
 import signal
-import subprocess
-import sys
 from html import unescape
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from orchestration.defs.dashboard import dashboard
 from tests import dashboard_support as ds
-from tests.support import apiwh, query, resources_from_env
+from tests.support import apiwh, query, resources_from_env, set_environment, warehouse_env
 
 AS_OF = dt.date(2026, 3, 10)
 
@@ -34,7 +32,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "snapshot": warehouse.parent / "published" / "warehouse.duckdb",
         "site": warehouse.parent / "dashboard",
         "organizations": organizations,
-        "env": ds.cli_env(warehouse, organizations),
+        "env": warehouse_env(tmp, ORGANIZATIONS_FILE=str(organizations)),
     }
 
 
@@ -42,9 +40,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def site(built: dict[str, Path]) -> Path:
     """The Dagster asset, materialized for real against the published snapshot."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
-        patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
-        patch.delenv("AS_OF", raising=False)
+        set_environment(patch, built["env"])
         result = dg.materialize(
             [dashboard], instance=dg.DagsterInstance.ephemeral(), resources=resources_from_env()
         )
@@ -163,30 +159,18 @@ def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[st
 
 
 def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, Path]) -> None:
-    # The server's stderr goes to a file: an unread pipe that fills up would block the server.
-    server_log = built["tmp"] / "dashboard-server.log"
-    with server_log.open("w") as server_stderr:
-        # Started with SIGINT ignored, as a script's background job is: Ctrl-C must still stop it.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
-            env=built["env"],
-            stdout=subprocess.PIPE,
-            stderr=server_stderr,
-            text=True,
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
-        )
-    try:
-        first_line = server.stdout.readline()
-        port = re.search(r"http://127\.0\.0\.1:(\d+)/", first_line)
-        assert port, first_line + server_log.read_text() if server.poll() is not None else first_line
+    # Started with SIGINT ignored, as a script's background job is: Ctrl-C must still stop it.
+    with ds.dashboard_server(
+        built["env"],
+        built["tmp"] / "dashboard-server.log",
+        stop=signal.SIGINT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    ) as (port, _):
         dom = ds.chromium(
-            f"http://127.0.0.1:{port.group(1)}/customer/{ds.TARGET}.html",
+            f"http://127.0.0.1:{port}/customer/{ds.TARGET}.html",
             screenshot=ds.ARTIFACTS / "dashboard-customer.png",
             profile=built["tmp"] / "chromium-customer",
         )
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
     expected = _expected_customer(built["snapshot"], AS_OF - dt.timedelta(days=29), AS_OF)
     for name, value in expected.items():
         assert _field(dom, name) == value, name
@@ -371,8 +355,7 @@ def test_dashboard_pages_link_relatively_and_open_from_the_folder(site: Path) ->
 def test_dashboard_asset_skips_when_nothing_changed(site: Path, built: dict[str, Path]) -> None:
     before = (site / "index.html").stat().st_mtime_ns
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_PATH", str(built["warehouse"]))
-        patch.setenv("ORGANIZATIONS_FILE", str(built["organizations"]))
+        set_environment(patch, built["env"])
         result = dg.materialize(
             [dashboard], instance=dg.DagsterInstance.ephemeral(), resources=resources_from_env()
         )

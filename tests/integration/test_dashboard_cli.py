@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from pathlib import Path
 
-from tests.support import apiwh
+from tests.support import apiwh, warehouse_env
 
 
 def _apiwh(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     """`apiwh` against a warehouse in tmp_path that does not exist yet."""
-    environment = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "data" / "warehouse.duckdb"), **env}
-    environment.pop("AS_OF", None)
-    return apiwh(environment, *args)
+    return apiwh(warehouse_env(tmp_path, **env), *args)
 
 
 def _one_line_error(completed: subprocess.CompletedProcess, *needles: str) -> None:

@@ -5,15 +5,14 @@ no traceback for any request it will not serve."""
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
+
+from tests.dashboard_support import dashboard_server
+from tests.support import warehouse_env
 
 PAGE = "<!doctype html><title>overview</title><p>the overview</p>\n"
 
@@ -29,24 +28,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     (site / "customer" / "org_1.html").write_text("<p>org_1</p>", encoding="utf-8")
     (site / ".built-from").write_text(f"{root}/data/published/warehouse.duckdb:1:2\n", encoding="utf-8")
     (site / ".hidden" / "secret.txt").write_text("secret", encoding="utf-8")
-    env = {**os.environ, "WAREHOUSE_PATH": str(root / "data" / "warehouse.duckdb")}
-    env.pop("AS_OF", None)
-    log = root / "server.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", "0"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    try:
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", process.stdout.readline())
-        assert found, log.read_text()
-        yield {"port": int(found.group(1)), "process": process, "log": log}
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+    with dashboard_server(warehouse_env(root), root / "server.log") as (port, process):
+        yield {"port": port, "process": process, "log": root / "server.log"}
 
 
 def _raw(port: int, request: bytes) -> tuple[int, bytes]:

@@ -18,43 +18,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.incremental_support import (
-    Delivery,
-    build_deliveries,
-    differences,
-    generate_sample,
-    land,
-    load,
-    marts_rows,
-    run_models,
-)
-from tests.support import query
+from tests import incremental_support as inc
+from tests.support import load_events, query, run_dbt, warehouse_path
 
 SEQUENCES = int(os.environ.get("INCREMENTAL_SEQUENCES", "3"))
 LAST_DAY = dt.date(2026, 11, 10)
 
 
 @pytest.fixture(scope="module")
-def deliveries(tmp_path_factory: pytest.TempPathFactory) -> list[Delivery]:
-    return build_deliveries(generate_sample(tmp_path_factory.mktemp("sample")))
+def deliveries(tmp_path_factory: pytest.TempPathFactory) -> list[inc.Delivery]:
+    return inc.build_deliveries(inc.generate_sample(tmp_path_factory.mktemp("sample")))
 
 
 @pytest.fixture(scope="module")
-def full_build(tmp_path_factory: pytest.TempPathFactory, deliveries: list[Delivery]) -> dict:
+def full_build(tmp_path_factory: pytest.TempPathFactory, deliveries: list[inc.Delivery]) -> dict:
     """One full build from every file at once, with the as-of date left to the data."""
     root = tmp_path_factory.mktemp("full")
-    warehouse = root / "wh" / "warehouse.duckdb"
-    land(root / "landing", deliveries)
-    load(root / "landing", warehouse)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("WAREHOUSE_PATH", str(warehouse))
-        patch.delenv("AS_OF", raising=False)
-        patch.delenv("PLANS_FILE", raising=False)
-        run_models(root)
-    return marts_rows(warehouse)
+    warehouse = warehouse_path(root)
+    inc.land(root / "landing", deliveries)
+    load_events(root / "landing", warehouse)
+    run_dbt(warehouse, "run")
+    return inc.marts_rows(warehouse)
 
 
-def arrival_order(rng: random.Random, deliveries: list[Delivery]) -> list[list[Delivery]]:
+def arrival_order(rng: random.Random, deliveries: list[inc.Delivery]) -> list[list[inc.Delivery]]:
     """A random order (a redelivery still after its original) cut into 2 to 4 batches."""
     order = deliveries[:]
     rng.shuffle(order)
@@ -76,32 +63,29 @@ def last_call_day(warehouse: Path) -> dt.date:
 
 @pytest.mark.parametrize("seed", range(SEQUENCES))
 def test_random_arrival_orders_end_equal_to_a_full_build(
-    seed: int, deliveries: list[Delivery], full_build: dict, tmp_path: Path, monkeypatch
+    seed: int, deliveries: list[inc.Delivery], full_build: dict, tmp_path: Path
 ) -> None:
     rng = random.Random(seed)
     batches = arrival_order(rng, deliveries)
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "warehouse.duckdb"
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.delenv("PLANS_FILE", raising=False)
+    landing, warehouse = tmp_path / "landing", warehouse_path(tmp_path)
     as_of_so_far = dt.date.min
     history = []
     for number, batch in enumerate(batches, start=1):
-        land(landing, batch)
-        load(landing, warehouse)
+        inc.land(landing, batch)
+        load_events(landing, warehouse)
         data_as_of = last_call_day(warehouse)
         is_last = number == len(batches)
         # The as-of date only moves forward: an explicit AS_OF at or after the last one, or the
         # data's own last day when that is not earlier. The last run leaves it to the data.
         if is_last or (data_as_of >= as_of_so_far and rng.random() < 0.5):
-            monkeypatch.delenv("AS_OF", raising=False)
-            as_of = data_as_of
+            as_of, explicit_as_of = data_as_of, None
         else:
             first = max(as_of_so_far, dt.date(2026, 10, 10))
             as_of = first + dt.timedelta(days=rng.randint(0, max((LAST_DAY - first).days, 0)))
-            monkeypatch.setenv("AS_OF", as_of.isoformat())
+            explicit_as_of = as_of.isoformat()
         as_of_so_far = as_of
-        history.append(f"{[d.name for d in batch]} AS_OF={os.environ.get('AS_OF')}")
-        run_models(tmp_path)
+        history.append(f"{[d.name for d in batch]} AS_OF={explicit_as_of}")
+        run_dbt(warehouse, "run", as_of=explicit_as_of)
         assert query(warehouse, "select as_of_date from intermediate.int_as_of_date") == [(as_of,)]
     rebuilt = query(
         warehouse,
@@ -109,5 +93,5 @@ def test_random_arrival_orders_end_equal_to_a_full_build(
         "where model_name = 'stg_events'",
     )[0][0]
     assert rebuilt == len(batches) - 1, "every run after the first is incremental"
-    problems = differences(marts_rows(warehouse), full_build)
+    problems = inc.differences(inc.marts_rows(warehouse), full_build)
     assert not problems, f"seed {seed}, batches:\n" + "\n".join(history) + "\n" + "\n".join(problems)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.settings import DEFAULT_IP_HASH_SALT, PROJECT_ROOT
-from tests.cli_support import apiwh_env, last_day_of_month_events
-from tests.support import apiwh, write_ndjson
+from tests.cli_support import last_day_of_month_events
+from tests.support import apiwh, apiwh_run, write_ndjson
 
 SECRET_SALT = "a-secret-salt-0f1e2d3c4b5a"
 DEFAULT_WARNING = (
@@ -40,10 +40,8 @@ def with_salt(env: dict[str, str], salt: str | None) -> dict[str, str]:
 def built(tmp_path_factory) -> tuple[Path, dict[str, str], subprocess.CompletedProcess]:
     root = tmp_path_factory.mktemp("ip_salt")
     write_ndjson(root / "landing" / "october.ndjson", last_day_of_month_events())
-    env = with_salt({**apiwh_env(root), "LANDING_SETTLE_SECONDS": "0"}, SECRET_SALT)
-    run = apiwh(env, "run", cwd=root)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return root, env, run
+    built = apiwh_run(root, IP_HASH_SALT=SECRET_SALT)
+    return root, built.env, built.run
 
 
 def test_a_secret_salt_gives_no_warning(built):

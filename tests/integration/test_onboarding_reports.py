@@ -12,7 +12,7 @@ from orchestration.cli import main as apiwh
 from orchestration.reports.queries.onboarding import FunnelRow, RetentionCell
 from orchestration.reports.render.onboarding import format_share, render_funnel, render_retention
 from tests.integration.test_onboarding_marts import ONBOARDING_MODELS, onboarding_events
-from tests.support import build_warehouse
+from tests.support import build_warehouse, use_warehouse
 
 MONDAY = dt.date(2026, 3, 2)
 
@@ -80,9 +80,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def cli_env(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.delenv("AS_OF", raising=False)
-    return warehouse
+    return use_warehouse(monkeypatch, warehouse)
 
 
 def test_apiwh_funnel(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,22 +26,12 @@ from orchestration.job_execution import execute_job
 from orchestration.settings import dagster_home_setting, load_alert_settings, load_settings
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.cli_support import apiwh_env
-from tests.support import apiwh
-from tests.unit.test_alerts_http import Receiver
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
+from tests.support import apiwh, warehouse_env
 
 
 @pytest.fixture
 def failing_env(pipeline_env, dbt_manifest, monkeypatch, receiver):
     monkeypatch.setenv("ALERT_WEBHOOK_URL", receiver.url)
-    monkeypatch.setenv("LANDING_SETTLE_SECONDS", "0")
     return pipeline_env
 
 
@@ -153,7 +143,7 @@ def test_a_run_failing_on_a_locked_warehouse_is_recorded_listed_and_sent_once(
     assert body["detail"]["error"] == one_line_error(outcome.error)
     assert "See also [url]" in body["detail"]["error"]
     # `apiwh alerts` lists it like any other alert.
-    listed = apiwh(apiwh_env(tmp_path), "alerts", "--json", extra={"WAREHOUSE_PATH": str(warehouse)})
+    listed = apiwh(warehouse_env(tmp_path), "alerts", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [(r["alert_key"], r["alert_type"], r["status"]) for r in rows] == [

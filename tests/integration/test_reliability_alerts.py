@@ -5,13 +5,13 @@ the deliver_alerts job and a real HTTP receiver on 127.0.0.1 (docs/contract.md 2
 from __future__ import annotations
 
 import json
-import shutil
 
 import dagster as dg
 import pytest
 
 from orchestration.alerts.render import alert_text, drafted_note
 from orchestration.defs.alerts import alerts_ledger_asset, deliver_alerts_job
+from tests import support as kit
 from tests.integration.reliability_situation import (
     DAY_ONE_KEYS,
     DAY_THREE_KEYS,
@@ -21,8 +21,7 @@ from tests.integration.reliability_situation import (
     day_three_events,
     day_two_events,
 )
-from tests.support import load_events, query, resources_from_env, run_dbt, write_ndjson
-from tests.unit.test_alerts_http import Receiver
+from tests.support import query, resources_from_env
 
 # --- the alerts ---------------------------------------------------------------------------------
 
@@ -108,34 +107,23 @@ def test_drafted_notes_say_what_to_do(day_one_warehouse):
     assert "Affected organizations: inc_a (5xx 0, slow 20), inc_b (5xx 0, slow 20), inc_c" in text
 
 
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
-
-
 def _record_and_deliver(instance: dg.DagsterInstance) -> None:
     assert dg.materialize([alerts_ledger_asset], instance=instance, resources=resources_from_env()).success
     assert deliver_alerts_job.execute_in_process(instance=instance, resources=resources_from_env()).success
 
 
 def _add_day(tmp_path, warehouse, name: str, events: list[dict]) -> None:
-    write_ndjson(tmp_path / "landing" / f"{name}.ndjson", events)
-    load_events(tmp_path / "landing", warehouse)
-    run_dbt(warehouse, "build", "--select", DBT_SELECT)
+    kit.write_ndjson(tmp_path / "landing" / f"{name}.ndjson", events)
+    kit.load_events(tmp_path / "landing", warehouse)
+    kit.run_dbt(warehouse, "build", "--select", DBT_SELECT)
 
 
 def test_each_alert_is_delivered_once_per_episode_and_rearms(day_one_warehouse, tmp_path, receiver):
-    warehouse = tmp_path / "wh" / "warehouse.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(day_one_warehouse, warehouse)
+    warehouse = kit.copy_warehouse(day_one_warehouse, tmp_path)
     with pytest.MonkeyPatch.context() as env, dg.DagsterInstance.ephemeral() as instance:
-        env.setenv("WAREHOUSE_PATH", str(warehouse))
-        env.setenv("ALERT_WEBHOOK_URL", receiver.url)
-        env.setenv("ALERT_BACKOFF_SECONDS", "0")
-        env.delenv("AS_OF", raising=False)
-        env.delenv("ALERT_FILE_PATH", raising=False)
+        kit.set_environment(
+            env, kit.warehouse_env(tmp_path, ALERT_WEBHOOK_URL=receiver.url, ALERT_BACKOFF_SECONDS="0")
+        )
 
         _record_and_deliver(instance)
         assert sorted(receiver.accepted_keys()) == sorted(DAY_ONE_KEYS)
@@ -145,7 +133,7 @@ def test_each_alert_is_delivered_once_per_episode_and_rearms(day_one_warehouse, 
         assert "inc_a (5xx 0, slow 20)" in degradation["text"]
 
         # A rerun on the same data records and delivers nothing new.
-        run_dbt(warehouse, "build", "--select", DBT_SELECT)
+        kit.run_dbt(warehouse, "build", "--select", DBT_SELECT)
         _record_and_deliver(instance)
         assert sorted(receiver.accepted_keys()) == sorted(DAY_ONE_KEYS)
 

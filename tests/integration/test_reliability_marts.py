@@ -4,13 +4,12 @@ reliability_situation.py): real load, real `dbt build` (docs/contract.md 2b)."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.support import query
+from tests.support import copy_warehouse, query
 
 # --- the marts, hand-computed ------------------------------------------------------------------
 
@@ -133,9 +132,7 @@ RELIABILITY_MARTS = (
 
 
 def test_the_published_snapshot_holds_the_reliability_marts(day_one_warehouse, tmp_path):
-    warehouse = tmp_path / "wh" / "warehouse.duckdb"
-    warehouse.parent.mkdir()
-    shutil.copy(day_one_warehouse, warehouse)
+    warehouse = copy_warehouse(day_one_warehouse, tmp_path)
     snapshot = tmp_path / "published" / "warehouse.duckdb"
     con = connect(warehouse)
     try:

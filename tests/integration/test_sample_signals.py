@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -21,36 +19,18 @@ from orchestration.sample_data.signals import (
     SHARED_KEY_COUNTRIES,
 )
 from orchestration.settings import PROJECT_ROOT
-from tests.cli_support import apiwh, apiwh_env
-from tests.support import query
+from tests.support import BuiltWarehouse, apiwh_run, query
 
 AS_OF = date(2026, 10, 31)
 PLANTED = planted_signals(orgs=40, days=120, seed=7, end_date=AS_OF)  # the seeds/README.md command
 
 
-@dataclass(frozen=True)
-class Sample:
-    env: dict[str, str]
-
-    @property
-    def warehouse(self) -> Path:
-        return Path(self.env["WAREHOUSE_PATH"])
-
-    def apiwh(self, *args: str) -> subprocess.CompletedProcess:
-        return apiwh(self.env, *args)
-
-
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
-    root = tmp_path_factory.mktemp("sample_signals")
-    env = apiwh_env(root)
-    env["RAW_DATA_DIR"] = str(PROJECT_ROOT / "seeds")
-    run = apiwh(env, "run")
-    assert run.returncode == 0, run.stdout + run.stderr
-    return Sample(env)
+def sample(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    return apiwh_run(tmp_path_factory.mktemp("sample_signals"), RAW_DATA_DIR=str(PROJECT_ROOT / "seeds"))
 
 
-def _alerts(sample: Sample, alert_type: str) -> list[tuple[str | None, dict]]:
+def _alerts(sample: BuiltWarehouse, alert_type: str) -> list[tuple[str | None, dict]]:
     rows = query(
         sample.warehouse,
         "select organization_id, detail from marts.alerts where alert_type = ? order by alert_key",
@@ -75,7 +55,7 @@ def test_the_planted_owners_are_three_different_customers() -> None:
 # ----------------------------------------------------------------------------------- alerts
 
 
-def test_usage_spike_fires_for_the_batch_job_key_only(sample: Sample) -> None:
+def test_usage_spike_fires_for_the_batch_job_key_only(sample: BuiltWarehouse) -> None:
     alerts = _alerts(sample, "usage_spike")
     assert [org for org, _ in alerts] == [PLANTED.usage_spike_org]
     (spike,) = query(
@@ -96,7 +76,7 @@ def test_usage_spike_fires_for_the_batch_job_key_only(sample: Sample) -> None:
     assert route == (PLANTED.spike_route, "GET")
 
 
-def test_key_sharing_suspect_fires_for_the_shared_key_only(sample: Sample) -> None:
+def test_key_sharing_suspect_fires_for_the_shared_key_only(sample: BuiltWarehouse) -> None:
     alerts = _alerts(sample, "key_sharing_suspect")
     assert [org for org, _ in alerts] == [PLANTED.key_sharing_org]
     # The 40 planted addresses in 6 countries, plus the customer's own one to three.
@@ -111,7 +91,7 @@ def test_key_sharing_suspect_fires_for_the_shared_key_only(sample: Sample) -> No
     assert len(SHARED_KEY_COUNTRIES) <= countries <= len(SHARED_KEY_COUNTRIES) + 1
 
 
-def test_integration_failing_fires_for_the_broken_integration_only(sample: Sample) -> None:
+def test_integration_failing_fires_for_the_broken_integration_only(sample: BuiltWarehouse) -> None:
     alerts = _alerts(sample, "integration_failing")
     assert [org for org, _ in alerts] == [PLANTED.failing_org]
     # What customer success reads: validation errors on its routes, a few auth failures.
@@ -126,7 +106,7 @@ def test_integration_failing_fires_for_the_broken_integration_only(sample: Sampl
     assert max(error_types, key=error_types.get) == "validation" and error_types["auth"] > 0
 
 
-def test_endpoint_degradation_fires_for_the_degraded_route_only(sample: Sample) -> None:
+def test_endpoint_degradation_fires_for_the_degraded_route_only(sample: BuiltWarehouse) -> None:
     alerts = _alerts(sample, "endpoint_degradation")
     assert len(alerts) == 1
     organization_id, detail = alerts[0]
@@ -142,7 +122,7 @@ def test_endpoint_degradation_fires_for_the_degraded_route_only(sample: Sample) 
     assert detail["affected_customers"] == incident[2] == len(detail["affected_organizations"]) >= 3
 
 
-def _new_version_share(sample: Sample, first_day: date, last_day: date) -> float:
+def _new_version_share(sample: BuiltWarehouse, first_day: date, last_day: date) -> float:
     """The new version's share of the versioned calls over these days."""
     ((share,),) = query(
         sample.warehouse,
@@ -153,7 +133,7 @@ def _new_version_share(sample: Sample, first_day: date, last_day: date) -> float
     return share
 
 
-def test_the_migration_is_slow_and_some_customers_never_moved(sample: Sample) -> None:
+def test_the_migration_is_slow_and_some_customers_never_moved(sample: BuiltWarehouse) -> None:
     first_month = _new_version_share(sample, date(2026, 7, 4), date(2026, 8, 2))
     last_week = _new_version_share(sample, date(2026, 10, 25), AS_OF)
     assert 0.2 < first_month < 0.6 and first_month + 0.2 < last_week < 0.95
@@ -170,7 +150,7 @@ def test_the_migration_is_slow_and_some_customers_never_moved(sample: Sample) ->
 # ------------------------------------------------------------------------------ the commands
 
 
-def test_endpoints_for_one_customer_reads_the_30_day_mart(sample: Sample) -> None:
+def test_endpoints_for_one_customer_reads_the_30_day_mart(sample: BuiltWarehouse) -> None:
     result = sample.apiwh("endpoints", "--org", PLANTED.usage_spike_org)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -192,7 +172,7 @@ def test_endpoints_for_one_customer_reads_the_30_day_mart(sample: Sample) -> Non
     assert "Failed calls by error type, 30 days: 4xx validation" in failing.stdout
 
 
-def test_incidents_shows_the_widespread_one_on_the_as_of_date(sample: Sample) -> None:
+def test_incidents_shows_the_widespread_one_on_the_as_of_date(sample: BuiltWarehouse) -> None:
     result = sample.apiwh("incidents", "--scope", "widespread", "--days", "1")
     assert result.returncode == 0, result.stderr
     ((affected,),) = query(
@@ -207,7 +187,7 @@ def test_incidents_shows_the_widespread_one_on_the_as_of_date(sample: Sample) ->
     assert rows[0][-2:] == [str(affected), "widespread"]
 
 
-def test_versions_shows_adoption_and_who_still_calls_the_old_one(sample: Sample) -> None:
+def test_versions_shows_adoption_and_who_still_calls_the_old_one(sample: BuiltWarehouse) -> None:
     overview = sample.apiwh("versions")
     assert overview.returncode == 0, overview.stderr
     listed = [line.split()[0] for line in overview.stdout.splitlines()[2:] if line[:1].isalnum()]
@@ -229,7 +209,7 @@ def test_versions_shows_adoption_and_who_still_calls_the_old_one(sample: Sample)
     assert _one_line_error(unknown).startswith("apiwh versions: error: unknown API version 'v9'; known: ")
 
 
-def test_keys_flags_the_shared_key(sample: Sample) -> None:
+def test_keys_flags_the_shared_key(sample: BuiltWarehouse) -> None:
     result = sample.apiwh("keys", "--org", PLANTED.key_sharing_org)
     assert result.returncode == 0, result.stderr
     (row,) = [line for line in result.stdout.splitlines() if line.startswith(PLANTED.key_sharing_key)]

@@ -3,8 +3,6 @@ never holds the live warehouse, which `apiwh run` must be able to write."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,19 +10,15 @@ import pytest
 
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.support import APIWH
+from tests.support import APIWH, copy_warehouse, warehouse_env
 
 # About 10^12 rows to join: hours, unless it is stopped.
 ENDLESS = "select count(*) from range(1000000) a, range(1000000) b where a.range * b.range = -1"
 
 
 def _live_copy(source: Path, root: Path) -> dict[str, str]:
-    live = root / "data" / "warehouse.duckdb"
-    live.parent.mkdir(parents=True)
-    shutil.copy(source, live)
-    env = {**os.environ, "WAREHOUSE_PATH": str(live)}
-    env.pop("AS_OF", None)
-    return env
+    copy_warehouse(source, root)
+    return warehouse_env(root)
 
 
 def _sql(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:

@@ -26,7 +26,7 @@ import pytest
 from orchestration import cli
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.render import alert_text
-from tests.support import api_request, build_warehouse, query, quota_set, run_dbt
+from tests.support import api_request, build_warehouse, query, quota_set, run_dbt, use_warehouse
 
 AS_OF = "2026-03-10"
 CATALOGUE = (
@@ -75,8 +75,7 @@ def unpriced_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _quota_report(warehouse: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> str:
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.delenv("PLANS_FILE", raising=False)
+    use_warehouse(monkeypatch, warehouse)
     assert cli.main(["quota"]) == 0
     return capsys.readouterr().out
 
@@ -99,16 +98,13 @@ def _quota_alert(warehouse: Path, org: str, threshold: int) -> Alert:
 
 
 def test_opportunities_match_the_hand_computed_figures(priced_warehouse: Path) -> None:
+    columns = (
+        "organization_id, plan_id, monthly_call_limit, used_mtd, pct_of_cap, projected_eom, next_plan_id, "
+        "next_plan_call_limit, upgrade_mrr_delta, overage_calls_at_pace, overage_cost_at_pace, "
+        "fits_next_plan, upgrade_net_cost_at_pace"
+    )
     rows = query(
-        priced_warehouse,
-        """
-        select
-            organization_id, plan_id, monthly_call_limit, used_mtd, pct_of_cap, projected_eom,
-            next_plan_id, next_plan_call_limit, upgrade_mrr_delta, overage_calls_at_pace,
-            overage_cost_at_pace, fits_next_plan, upgrade_net_cost_at_pace
-        from marts.upgrade_opportunities
-        order by organization_id
-        """,
+        priced_warehouse, f"select {columns} from marts.upgrade_opportunities order by organization_id"
     )
     assert [row[:8] for row in rows] == [
         ("org_a", "pro", 1_000, 850, 85.0, 2_635, "enterprise", 100_000),

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import main
-from tests.support import api_request, build_warehouse, query, quota_set
+from tests.support import api_request, build_warehouse, query, quota_set, use_warehouse
 
 AS_OF = "2026-04-22"
 SELECT = "+customer_daily_usage +customer_usage_summary +endpoint_daily_performance +quota_utilization"
@@ -273,9 +273,7 @@ def test_endpoint_daily_performance(warehouse: Path) -> None:
 
 @pytest.fixture
 def cli_env(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("WAREHOUSE_PATH", str(warehouse))
-    monkeypatch.delenv("AS_OF", raising=False)
-    return warehouse
+    return use_warehouse(monkeypatch, warehouse)
 
 
 def test_cli_top(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,16 +18,6 @@ from orchestration.alerts.ledger import (
     revive_dead,
 )
 from orchestration.alerts.sinks import FileSink, WebhookSink
-from orchestration.warehouse import connect
-from tests.unit.test_alerts_http import Receiver
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
-
 
 T0 = dt.datetime(2026, 3, 21, 6, 0, 0)
 AS_OF = dt.date(2026, 3, 20)
@@ -51,13 +41,6 @@ def set_candidates(con: duckdb.DuckDBPyConnection, keys: list[str]) -> None:
             "insert into marts.alert_candidates values (?, ?, ?, ?, ?, ?)",
             [key, alert_type, org, threshold, AS_OF, json.dumps(detail)],
         )
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = connect(tmp_path / "wh" / "warehouse.duckdb")
-    yield connection
-    connection.close()
 
 
 KEYS = [
@@ -104,7 +87,7 @@ def test_recording_needs_the_candidates_model(con):
 def test_every_alert_is_delivered_once_to_each_sink(con, tmp_path, receiver):
     set_candidates(con, KEYS)
     record_new_alerts(con, now=T0)
-    jsonl = tmp_path / "wh" / "alerts.jsonl"
+    jsonl = tmp_path / "data" / "alerts.jsonl"
     sinks = [FileSink(jsonl), WebhookSink(url=receiver.url, secret="k", timeout_seconds=5)]
 
     report = deliver(con, sinks)
@@ -127,7 +110,7 @@ def test_receiver_down_then_slow_then_back_loses_nothing_and_sends_each_once(con
     keys = [f"churn_risk:org_{i}:2026-03-18" for i in range(5)]
     set_candidates(con, keys)
     record_new_alerts(con, now=T0)
-    jsonl = tmp_path / "wh" / "alerts.jsonl"
+    jsonl = tmp_path / "data" / "alerts.jsonl"
     sinks = [FileSink(jsonl), WebhookSink(url=receiver.url, timeout_seconds=0.3)]
 
     # 1. The receiver answers 500: three tries, then the webhook is left alone for this run.

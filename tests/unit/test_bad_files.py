@@ -14,32 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.loading import ensure_raw_schema, load_directory
+from orchestration.loading import ensure_raw_schema
 from orchestration.loading.discovery import discover_files
 from orchestration.loading.limits import FileLimits, scan_file
 from orchestration.loading.transactions import load_file
-from orchestration.warehouse import connect
-from tests.support import TEST_SALT, api_request, write_ndjson
+from tests.support import TEST_SALT, api_request, load_events, write_ndjson
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
 
 
 def _events(prefix: str, n: int) -> list[dict]:
     return [api_request("org_a", f"2026-10-01T10:{i:02d}:00Z", event_id=f"{prefix}{i}") for i in range(n)]
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    path = tmp_path / "landing"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = connect(tmp_path / "wh" / "warehouse.duckdb")
-    yield connection
-    connection.close()
 
 
 def _failed_rows(con) -> list[tuple[str, str]]:
@@ -58,7 +43,7 @@ def test_a_symlink_loop_is_reported_and_the_files_beside_it_load(con, landing: P
     (landing / "loop_two.ndjson").symlink_to("loop_one.ndjson")
     write_ndjson(landing / "z_good.ndjson", _events("z", 3))
 
-    report = load_directory(con, landing, salt=TEST_SALT)
+    report = load_events(landing, con)
 
     assert _event_ids(con) == ["a0", "a1", "z0", "z1", "z2"]
     failed = {f.path: f.error for f in report.files if f.status == "failed"}
@@ -71,14 +56,14 @@ def test_a_symlink_loop_is_reported_and_the_files_beside_it_load(con, landing: P
     assert _failed_rows(con) == sorted(failed.items())
 
     # The next run still reports it (the problem is still there) without a second row.
-    again = load_directory(con, landing, salt=TEST_SALT)
+    again = load_events(landing, con)
     assert again.count("failed") == 2 and again.count("skipped") == 2
     assert len(_failed_rows(con)) == 2
 
     # Once the link is fixed, the file loads and its failure row goes.
     (landing / "loop_one.ndjson").unlink()
     write_ndjson(landing / "loop_one.ndjson", _events("l", 1))
-    fixed = load_directory(con, landing, salt=TEST_SALT)
+    fixed = load_events(landing, con)
     assert fixed.count("loaded") == 1
     assert [path for path, _ in _failed_rows(con)] == ["loop_two.ndjson"]
 
@@ -99,7 +84,7 @@ def test_a_file_that_vanishes_after_discovery_is_reported_and_the_next_one_loads
     assert _failed_rows(con) == [("gone.ndjson", results[0].error)]
     # Its content was never loaded, so the same content landing again later loads.
     write_ndjson(landing / "gone.ndjson", _events("g", 2))
-    assert load_directory(con, landing, salt=TEST_SALT).events == 2
+    assert load_events(landing, con).events == 2
     assert _failed_rows(con) == []
 
 
@@ -109,14 +94,14 @@ def test_an_unreadable_file_is_reported_and_the_others_load(con, landing: Path) 
     locked = write_ndjson(landing / "locked.ndjson", _events("l", 1))
     locked.chmod(0)
     try:
-        report = load_directory(con, landing, salt=TEST_SALT)
+        report = load_events(landing, con)
     finally:
         locked.chmod(0o644)
     assert _event_ids(con) == ["a0"]
     assert {f.path: f.error for f in report.files if f.status == "failed"} == {
         "locked.ndjson": "cannot be read: permission denied"
     }
-    assert load_directory(con, landing, salt=TEST_SALT).events == 1  # readable again: it loads
+    assert load_events(landing, con).events == 1  # readable again: it loads
 
 
 def test_a_gzip_bomb_is_rejected_as_a_file_before_any_reader_sees_it(con, landing: Path) -> None:
@@ -124,7 +109,7 @@ def test_a_gzip_bomb_is_rejected_as_a_file_before_any_reader_sees_it(con, landin
     (landing / "bomb.ndjson.gz").write_bytes(gzip.compress(b"\n" * (8 << 20), compresslevel=9))
     write_ndjson(landing / "small.ndjson", _events("s", 3))
 
-    report = load_directory(con, landing, salt=TEST_SALT, max_decompressed_bytes=1 << 20)
+    report = load_events(landing, con, max_decompressed_bytes=1 << 20)
 
     by_path = {f.path: f for f in report.files}
     bomb = by_path["bomb.ndjson.gz"]
@@ -136,7 +121,7 @@ def test_a_gzip_bomb_is_rejected_as_a_file_before_any_reader_sees_it(con, landin
     assert by_path["small.ndjson"].events == 3
     assert _failed_rows(con) == [("bomb.ndjson.gz", bomb.error)]
     # Rejected by content, once: the next run does not read it again.
-    again = load_directory(con, landing, salt=TEST_SALT, max_decompressed_bytes=1 << 20)
+    again = load_events(landing, con, max_decompressed_bytes=1 << 20)
     assert again.count("skipped") == 2 and again.count("failed") == 0
 
 
@@ -146,7 +131,7 @@ def test_a_flood_of_lines_is_rejected_and_blank_lines_never_count_as_events(con,
     (landing / "over.ndjson.gz").write_bytes(gzip.compress(content + b"\n"))
     (landing / "over_plain.ndjson").write_bytes(content + b" \n")
 
-    report = load_directory(con, landing, salt=TEST_SALT, max_lines=1000)
+    report = load_events(landing, con, max_lines=1000)
 
     by_path = {f.path: f for f in report.files}
     at_limit = by_path["at_limit.ndjson.gz"]
@@ -167,7 +152,7 @@ def test_nul_bytes_are_rejected_lines_never_an_empty_file(con, landing: Path, ex
     (landing / "tail.ndjson.gz").write_bytes(gzip.compress(good + b"\0" * (33 << 20)))
     (landing / "lines.ndjson").write_bytes(good + b"\0\0\0\n" + b'{"event_id":"x\0y"}\n')
 
-    report = load_directory(con, landing, salt=TEST_SALT, exact_only=exact_only)
+    report = load_events(landing, con, exact_only=exact_only)
 
     by_path = {f.path: f for f in report.files}
     assert (by_path["zeros.ndjson.gz"].status, by_path["zeros.ndjson.gz"].rejects) == ("loaded", 1)
@@ -196,7 +181,7 @@ def test_a_file_still_being_written_waits_until_it_settles(con, landing: Path) -
     long_ago = time.time() - 3600
     os.utime(landing / "old.ndjson", (long_ago, long_ago))
 
-    first = load_directory(con, landing, salt=TEST_SALT, settle_seconds=60)
+    first = load_events(landing, con, settle_seconds=60)
 
     assert {f.path: f.status for f in first.files} == {"growing.ndjson": "settling", "old.ndjson": "loaded"}
     assert first.summary().endswith("; 1 file(s) still being written, next run")
@@ -207,7 +192,7 @@ def test_a_file_still_being_written_waits_until_it_settles(con, landing: Path) -
     write_ndjson(growing, _events("g", 4))
     settled = time.time() - 61
     os.utime(growing, (settled, settled))
-    second = load_directory(con, landing, salt=TEST_SALT, settle_seconds=60)
+    second = load_events(landing, con, settle_seconds=60)
     assert {f.path: f.status for f in second.files} == {"growing.ndjson": "loaded", "old.ndjson": "skipped"}
     assert _event_ids(con) == ["g0", "g1", "g2", "g3", "o0"]
     assert con.execute("select count(*) from raw.event_rejects").fetchall() == [(0,)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from orchestration.alerts.ledger import Alert
 from orchestration.alerts.names import with_display_name
 from orchestration.alerts.render import alert_text, alert_title, drafted_note, slack_message
@@ -56,15 +58,39 @@ def _alert(organization_id: str, detail: dict) -> Alert:
     )
 
 
-def test_a_declining_customer_gets_the_drop_in_figures_and_where_it_fell() -> None:
-    alert = _alert("org_decline", DECLINING)
-    assert alert_title(alert) == "org_decline: calls fell 99.3% in 7 days (1,400 -> 10)"
-    assert drafted_note(alert) == (
-        "Your API usage dropped this week: can we help?",
-        "Hi org_decline team, your API calls went from 1,400 in the previous 7 days to 10 in the"
-        " last 7, most of the drop on /v1/items (1,050 -> 10). Is anything getting in the way? We"
-        " would be glad to help.",
-    )
+# A declining customer gets the drop in figures and where it fell; a dormant one, how long it
+# has been silent.
+WORDS_BY_TREND = {
+    "declining": (
+        "org_decline",
+        DECLINING,
+        "org_decline: calls fell 99.3% in 7 days (1,400 -> 10)",
+        (
+            "Your API usage dropped this week: can we help?",
+            "Hi org_decline team, your API calls went from 1,400 in the previous 7 days to 10 in the"
+            " last 7, most of the drop on /v1/items (1,050 -> 10). Is anything getting in the way? We"
+            " would be glad to help.",
+        ),
+    ),
+    "dormant": (
+        "org_dormant",
+        DORMANT,
+        "org_dormant has made no API call for 28 days (last call 2026-02-20)",
+        (
+            "We have not seen API calls from you for 28 days",
+            "Hi org_dormant team, we have not seen an API call from you since February 20 (28 days"
+            " ago). Is anything getting in the way of your integration? We would be glad to help.",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("trend", WORDS_BY_TREND)
+def test_each_trend_gets_its_figures_in_the_title_and_the_note(trend: str) -> None:
+    organization_id, detail, title, note = WORDS_BY_TREND[trend]
+    alert = _alert(organization_id, detail)
+    assert alert_title(alert) == title
+    assert drafted_note(alert) == note
 
 
 def test_a_declining_customer_without_route_drops_gets_no_route_clause() -> None:
@@ -72,16 +98,6 @@ def test_a_declining_customer_without_route_drops_gets_no_route_clause() -> None
     alert = _alert("org_decline", detail)
     assert alert_title(alert) == "org_decline: calls fell ?% in 7 days (1,400 -> 10)"
     assert "in the last 7. Is anything getting in the way?" in drafted_note(alert)[1]
-
-
-def test_a_dormant_customer_gets_how_long_it_has_been_silent() -> None:
-    alert = _alert("org_dormant", DORMANT)
-    assert alert_title(alert) == "org_dormant has made no API call for 28 days (last call 2026-02-20)"
-    assert drafted_note(alert) == (
-        "We have not seen API calls from you for 28 days",
-        "Hi org_dormant team, we have not seen an API call from you since February 20 (28 days"
-        " ago). Is anything getting in the way of your integration? We would be glad to help.",
-    )
 
 
 def test_the_text_and_slack_message_lay_out_figures_and_note() -> None:

@@ -18,10 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.loading import MAX_LINE_BYTES, load_directory
+from orchestration.loading import MAX_LINE_BYTES
 from orchestration.loading.schema import FIELDS
-from orchestration.warehouse import connect
-from tests.support import TEST_SALT
+from tests.support import load_events
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
 
@@ -48,6 +47,12 @@ def _line(event: dict) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _other(event_id: str, event_type: str, consumer: dict, **fields) -> bytes:
+    """An event of another type than api_request, on 2026-10-01."""
+    event = {"event_id": event_id, "event_type": event_type, "event_time": "2026-10-01T00:00:00Z"}
+    return _line({**event, "consumer": consumer, **fields})
+
+
 def _corpus_lines() -> list[bytes]:
     clean = [_line(_event(n)) for n in range(40)]
     tricky = [
@@ -68,33 +73,16 @@ def _corpus_lines() -> list[bytes]:
         b'"result":{"status_code":404},"timings":{"request_duration_ms":1.0E2} }',
         b"\t" + _line(_event(110)) + b"  ",
         _line(_event(111, event_type="page_view")),
-        _line(
-            {
-                "event_id": "q1",
-                "event_type": "quota_set",
-                "event_time": "2026-10-01T00:00:00Z",
-                "consumer": {"organization_id": "org_1"},
-                "quota": {"monthly_call_limit": 5000, "plan_id": "pro"},
-            }
+        _other(
+            "q1",
+            "quota_set",
+            {"organization_id": "org_1"},
+            quota={"monthly_call_limit": 5000, "plan_id": "pro"},
         ),
-        _line(
-            {
-                "event_id": "q2",
-                "event_type": "quota_set",
-                "event_time": "2026-10-01T00:00:00Z",
-                "consumer": {"organization_id": "org_2"},
-                "quota": {"monthly_call_limit": 0, "reason": "x"},
-            }
+        _other(
+            "q2", "quota_set", {"organization_id": "org_2"}, quota={"monthly_call_limit": 0, "reason": "x"}
         ),
-        _line(
-            {
-                "event_id": "k1",
-                "event_type": "key_issued",
-                "event_time": "2026-10-01T00:00:00Z",
-                "consumer": {"organization_id": "org_1", "api_key_id": "key_9"},
-                "key": {"label": "a"},
-            }
-        ),
+        _other("k1", "key_issued", {"organization_id": "org_1", "api_key_id": "key_9"}, key={"label": "a"}),
         _line(_event(112, consumer={"organization_id": "org_3", "developer_id": ""})),
         _line(_event(113, bytes={})),
         _line(_event(114, result={"status_code": 200, "error_type": None})),
@@ -241,10 +229,37 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
     landing = _landing(root / "landing")
     reports = {}
     for mode in ("fast", "exact"):
-        con = connect(root / mode / "warehouse.duckdb")
-        reports[mode] = load_directory(con, landing, salt=TEST_SALT, now=NOW, exact_only=mode == "exact")
-        con.close()
+        reports[mode] = load_events(
+            landing, root / mode / "warehouse.duckdb", now=NOW, exact_only=mode == "exact"
+        )
     return {mode: _tables(root / mode / "warehouse.duckdb") for mode in reports}, reports
+
+
+# Reasons the corpus's bad lines must be rejected with (some of them).
+BAD_LINE_REASONS = (
+    "duplicate keys in one object",
+    "invalid JSON",
+    "result.status_code must be an integer",
+    "timings.request_duration_ms must be >= 0",
+    f"line longer than {MAX_LINE_BYTES} bytes",
+    "one of consumer, api, result, timings, bytes, network, client, quota is not an object",
+)
+# Lines e240..e247 of the corpus and the NUL byte file: each control character named by its field.
+CONTROL_CHARACTER_REASONS = (
+    "control character in consumer.organization_id",
+    "control character in event_id",
+    "control character in api.endpoint",
+    "control character in client.user_agent",
+    "control character in api.route",
+    "control character in consumer.developer_id; control character in consumer.plan_id",
+    "control character in consumer.api_key_id",
+    "control character in network.ip",
+    "invalid JSON (NUL byte)",
+)
+
+
+def _reject_reasons(tables: dict) -> set[str]:
+    return {row[4] for row in tables["fast"]["rejects"]}
 
 
 def test_fast_and_exact_paths_give_identical_tables(loaded) -> None:
@@ -277,15 +292,8 @@ def test_the_corpus_exercises_both_outcomes(loaded) -> None:
         "near_cap.ndjson",
     ):
         assert by_file[name].read_path == "exact", name
-    reasons = {row[4] for row in tables["fast"]["rejects"]}
-    for expected in (
-        "duplicate keys in one object",
-        "invalid JSON",
-        "result.status_code must be an integer",
-        "timings.request_duration_ms must be >= 0",
-        f"line longer than {MAX_LINE_BYTES} bytes",
-        "one of consumer, api, result, timings, bytes, network, client, quota is not an object",
-    ):
+    reasons = _reject_reasons(tables)
+    for expected in BAD_LINE_REASONS:
         assert expected in reasons, expected
     assert any(r.startswith("invalid UTF-8") for r in reasons)
     assert any(r.startswith("not a JSON object") for r in reasons)
@@ -293,18 +301,8 @@ def test_the_corpus_exercises_both_outcomes(loaded) -> None:
 
 def test_control_characters_are_rejected_by_field_and_never_reach_a_snippet(loaded) -> None:
     tables, _ = loaded
-    reasons = {row[4] for row in tables["fast"]["rejects"]}
-    for expected in (
-        "control character in consumer.organization_id",
-        "control character in event_id",
-        "control character in api.endpoint",
-        "control character in client.user_agent",
-        "control character in api.route",
-        "control character in consumer.developer_id; control character in consumer.plan_id",
-        "control character in consumer.api_key_id",
-        "control character in network.ip",
-        "invalid JSON (NUL byte)",
-    ):
+    reasons = _reject_reasons(tables)
+    for expected in CONTROL_CHARACTER_REASONS:
         assert expected in reasons, expected
     ids = {row[4] for row in tables["fast"]["events"]}  # event_id follows the lineage columns
     assert not {"e240", "e242", "e243", "e244", "e245", "e246", "e247"} & ids

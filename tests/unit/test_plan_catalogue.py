@@ -57,23 +57,27 @@ def test_header_in_any_order_quotes_crlf_bom_and_blank_lines_are_accepted(tmp_pa
     ]
 
 
-@pytest.mark.parametrize(
-    ("lines", "line", "reason"),
-    [
-        ("free,0,1000,,0\nfree,1,2000,,0\n", 3, "plan_id 'free' is already on line 2"),
-        ("free,0,1000,pro,0\n", 2, "next_plan_id 'pro' is not a plan_id in the file"),
-        ("free,0,1000,free,0\n", 2, "plan 'free' is its own next plan"),
-        ("free,0,1000,,0\npro,abc,10000,,4\n", 3, "monthly_price 'abc' is not a number >= 0"),
-        ("pro,-5,10000,,4\n", 2, "monthly_price '-5' is not a number >= 0"),
-        ("pro,49,10000.5,,4\n", 2, "monthly_call_limit '10000.5' is not a whole number > 0"),
-        ("pro,49,0,,4\n", 2, "monthly_call_limit '0' is not a whole number > 0"),
-        ("pro,49,10000,,\n", 2, "overage_price_per_1k_calls '' is not a number >= 0"),
-        ("pro,49,10000,,nan\n", 2, "overage_price_per_1k_calls 'nan' is not a number >= 0"),
-        ("pro,49,10000,,4,extra\n", 2, "expected 5 fields like the header, found 6"),
-        ("pro,49,10000\n", 2, "expected 5 fields like the header, found 3"),
-        (",49,10000,,4\n", 2, "plan_id is empty"),
-    ],
-)
+# Lines that contradict another line of the file (or themselves).
+BAD_REFERENCES = [
+    ("free,0,1000,,0\nfree,1,2000,,0\n", 3, "plan_id 'free' is already on line 2"),
+    ("free,0,1000,pro,0\n", 2, "next_plan_id 'pro' is not a plan_id in the file"),
+    ("free,0,1000,free,0\n", 2, "plan 'free' is its own next plan"),
+]
+# Lines with a value out of its range or the wrong number of fields.
+BAD_VALUES = [
+    ("free,0,1000,,0\npro,abc,10000,,4\n", 3, "monthly_price 'abc' is not a number >= 0"),
+    ("pro,-5,10000,,4\n", 2, "monthly_price '-5' is not a number >= 0"),
+    ("pro,49,10000.5,,4\n", 2, "monthly_call_limit '10000.5' is not a whole number > 0"),
+    ("pro,49,0,,4\n", 2, "monthly_call_limit '0' is not a whole number > 0"),
+    ("pro,49,10000,,\n", 2, "overage_price_per_1k_calls '' is not a number >= 0"),
+    ("pro,49,10000,,nan\n", 2, "overage_price_per_1k_calls 'nan' is not a number >= 0"),
+    ("pro,49,10000,,4,extra\n", 2, "expected 5 fields like the header, found 6"),
+    ("pro,49,10000\n", 2, "expected 5 fields like the header, found 3"),
+    (",49,10000,,4\n", 2, "plan_id is empty"),
+]
+
+
+@pytest.mark.parametrize(("lines", "line", "reason"), BAD_REFERENCES + BAD_VALUES)
 def test_a_bad_line_gives_one_error_with_file_and_line(
     tmp_path: Path, lines: str, line: int, reason: str
 ) -> None:
@@ -125,20 +129,22 @@ def test_apiwh_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) ->
 # ------------------------------------------------------------------- words from the figures
 
 
+# An account that would gain by moving up a plan, as the query returns it.
+INNOVATE_OPPORTUNITY = {
+    "organization_id": "acct_innovate",
+    "next_plan_id": "scale",
+    "next_plan_call_limit": 1_000_000,
+    "upgrade_mrr_delta": 1_500.0,
+    "overage_calls_at_pace": 62_000,
+    "overage_cost_at_pace": 310.0,
+    "fits_next_plan": True,
+    "is_plan_in_catalogue": True,
+    "upgrade_net_cost_at_pace": 1_190.0,
+}
+
+
 def _opportunity(**overrides) -> UpgradeOpportunity:
-    values = dict(
-        organization_id="acct_innovate",
-        next_plan_id="scale",
-        next_plan_call_limit=1_000_000,
-        upgrade_mrr_delta=1_500.0,
-        overage_calls_at_pace=62_000,
-        overage_cost_at_pace=310.0,
-        fits_next_plan=True,
-        is_plan_in_catalogue=True,
-        upgrade_net_cost_at_pace=1_190.0,
-    )
-    values.update(overrides)
-    return UpgradeOpportunity(**values)
+    return UpgradeOpportunity(**{**INNOVATE_OPPORTUNITY, **overrides})
 
 
 def test_quota_rows_for_each_case() -> None:
@@ -191,21 +197,23 @@ def test_footer_totals_in_words() -> None:
     assert "no plan catalogue" in render_opportunity_footer(None, hot_accounts_shown=True)[0]
 
 
+# A quota alert's upgrade figures (detail of marts.alert_candidates).
+UPGRADE_DETAIL = {
+    "plan_monthly_price": 499.0,
+    "next_plan_id": "scale",
+    "next_plan_call_limit": 1_000_000,
+    "next_plan_monthly_price": 1_999.0,
+    "upgrade_mrr_delta": 1_500.0,
+    "overage_calls_at_pace": 340_000,
+    "overage_cost_at_pace": 1_700.0,
+    "fits_next_plan": True,
+    "upgrade_net_cost_at_pace": -200.0,
+    "projected_eom": 1_340_000,
+}
+
+
 def _detail(**overrides) -> dict:
-    detail = dict(
-        plan_monthly_price=499.0,
-        next_plan_id="scale",
-        next_plan_call_limit=1_000_000,
-        next_plan_monthly_price=1_999.0,
-        upgrade_mrr_delta=1_500.0,
-        overage_calls_at_pace=340_000,
-        overage_cost_at_pace=1_700.0,
-        fits_next_plan=True,
-        upgrade_net_cost_at_pace=-200.0,
-        projected_eom=1_340_000,
-    )
-    detail.update(overrides)
-    return detail
+    return {**UPGRADE_DETAIL, **overrides}
 
 
 def test_note_says_what_upgrading_saves_or_costs() -> None:

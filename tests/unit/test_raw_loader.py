@@ -7,35 +7,15 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from orchestration.loading import MAX_LINE_BYTES, load_directory
-from orchestration.warehouse import connect
-from tests.support import TEST_SALT, api_request, key_issued, quota_set, write_ndjson
+from orchestration.loading import MAX_LINE_BYTES
+from tests.support import api_request, key_issued, load_events, quota_set, warehouse_path, write_ndjson
 
 CANARY_IP = "198.51.100.73"
 
 
 def _events(prefix: str, n: int, day: str = "2026-10-01") -> list[dict]:
     return [api_request("org_a", f"{day}T10:{i % 60:02d}:00Z", event_id=f"{prefix}{i}") for i in range(n)]
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    path = tmp_path / "landing"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = connect(tmp_path / "wh" / "warehouse.duckdb")
-    yield connection
-    connection.close()
-
-
-def _load(con, landing):
-    return load_directory(con, landing, salt=TEST_SALT)
 
 
 def _rows(con, sql, params=()):
@@ -53,7 +33,7 @@ def test_every_format_loads(con, landing: Path) -> None:
         f"to '{landing / 'c' / 'part.parquet'}' (format parquet)"
     ) if (landing / "c").mkdir() is None else None
 
-    report = _load(con, landing)
+    report = load_events(landing, con)
 
     assert report.count("loaded") == 4
     assert report.events == 14 and report.rejects == 0
@@ -76,10 +56,10 @@ def test_every_format_loads(con, landing: Path) -> None:
 
 def test_rerun_and_renamed_copy_load_nothing(con, landing: Path) -> None:
     write_ndjson(landing / "day1.ndjson", _events("e", 10))
-    assert _load(con, landing).events == 10
+    assert load_events(landing, con).events == 10
     shutil.copy(landing / "day1.ndjson", landing / "renamed-copy.ndjson")
 
-    second = _load(con, landing)
+    second = load_events(landing, con)
 
     assert second.count("loaded") == 0 and second.count("skipped") == 2
     assert _rows(con, "select count(*) from raw.events") == [(10,)]
@@ -108,7 +88,7 @@ def test_bad_lines_are_rejected_with_line_numbers_and_the_rest_loads(con, landin
     ]
     write_ndjson(landing / "mixed.ndjson", lines)
 
-    report = _load(con, landing)
+    report = load_events(landing, con)
 
     assert report.events == 4 and report.rejects == 8
     rejects = _rows(con, "select line_number, reason from raw.event_rejects order by line_number")
@@ -147,7 +127,7 @@ def test_non_object_duplicate_keys_and_wrong_nested_types(con, landing: Path) ->
             key_issued("o1", "2026-10-01T00:00:00Z", ""),
         ],
     )
-    _load(con, landing)
+    load_events(landing, con)
     reasons = [r[0] for r in _rows(con, "select reason from raw.event_rejects order by line_number")]
     assert reasons[0] == "not a JSON object (got an array)"
     assert reasons[1] == "not a JSON object (got null)"
@@ -163,7 +143,7 @@ def test_unknown_fields_and_event_types_load_and_are_counted(con, landing: Path)
         "brand_new_field": {"x": 1},
     }
     write_ndjson(landing / "extra.ndjson", [odd_type, _events("e", 1)[0] | {"extra": True}])
-    report = _load(con, landing)
+    report = load_events(landing, con)
     assert report.events == 2 and report.rejects == 0 and report.unknown_type_events == 1
     assert _rows(con, "select unknown_type_events from raw.loaded_files") == [(1,)]
 
@@ -178,7 +158,7 @@ def test_times_are_stored_in_utc(con, landing: Path) -> None:
             api_request("o", "2026-10-01T12:00:00.250Z", event_id="fraction"),
         ],
     )
-    _load(con, landing)
+    load_events(landing, con)
     times = dict(_rows(con, "select event_id, event_time::varchar from raw.events"))
     assert times == {
         "minus": "2026-10-02 01:30:00",
@@ -196,7 +176,7 @@ def test_implausible_dates_are_rejected(con, landing: Path) -> None:
             api_request("o", "2999-01-01T00:00:00Z", event_id="future"),
         ],
     )
-    report = _load(con, landing)
+    report = load_events(landing, con)
     assert report.events == 0
     assert all(
         r[0].startswith("implausible event_time") for r in _rows(con, "select reason from raw.event_rejects")
@@ -209,7 +189,7 @@ def test_client_ip_is_hashed_and_never_left_in_clear(con, landing: Path, tmp_pat
     bad = {"network": event["network"], **event, "event_id": "ip2"}
     bad["result"] = {"status_code": 1000}
     write_ndjson(landing / "ips.ndjson", [event, bad])
-    _load(con, landing)
+    load_events(landing, con)
     con.execute("checkpoint")
 
     (ip_hash,) = _rows(con, "select network_ip_hash from raw.events")[0]
@@ -217,7 +197,7 @@ def test_client_ip_is_hashed_and_never_left_in_clear(con, landing: Path, tmp_pat
     (snippet,) = _rows(con, "select snippet from raw.event_rejects")[0]
     assert CANARY_IP not in snippet and '"ip": "<ip>"' in snippet
     con.close()
-    for path in (tmp_path / "wh").rglob("*"):
+    for path in warehouse_path(tmp_path).parent.rglob("*"):
         if path.is_file():
             assert CANARY_IP.encode() not in path.read_bytes(), path
 
@@ -231,7 +211,7 @@ def test_files_are_sniffed_by_content_and_bad_files_recorded_once(con, landing: 
     (landing / "not_really.parquet").write_text("this is not parquet")
     (landing / "empty.ndjson").write_bytes(b"")
 
-    first = _load(con, landing)
+    first = load_events(landing, con)
     statuses = {f.path: (f.status, f.events) for f in first.files}
     assert statuses["gzip_without_suffix.ndjson"] == ("loaded", 3)
     assert statuses["plain_named_gz.ndjson.gz"] == ("loaded", 3)
@@ -243,7 +223,7 @@ def test_files_are_sniffed_by_content_and_bad_files_recorded_once(con, landing: 
     # The truncated file is all-or-nothing: none of its decodable lines were kept.
     assert _rows(con, "select count(*) from raw.events where source_file like 'trunc%'") == [(0,)]
 
-    second = _load(con, landing)
+    second = load_events(landing, con)
     assert second.count("skipped") == 5 and second.count("failed") == 0
 
 
@@ -252,7 +232,7 @@ def test_parquet_with_incompatible_schema_is_rejected_as_a_file(con, landing: Pa
         f"copy (select 'e1' as id, 'api_request' as event_type) "
         f"to '{landing / 'drifted.parquet'}' (format parquet)"
     )
-    report = _load(con, landing)
+    report = load_events(landing, con)
     (result,) = report.files
     assert result.status == "failed"
     assert "missing column(s) event_id, event_time, consumer" in result.error
@@ -266,7 +246,7 @@ def test_files_in_progress_and_links_outside_are_not_loaded(con, landing: Path, 
     (landing / "link.ndjson").symlink_to(outside)
     write_ndjson(landing / 'it\'s "quoted".ndjson', _events("q", 1))
 
-    report = _load(con, landing)
+    report = load_events(landing, con)
 
     assert report.events == 1
     assert {f.path: f.status for f in report.files if f.status != "loaded"} == {
@@ -295,7 +275,7 @@ def test_bom_crlf_invalid_utf8_and_an_absurdly_long_line(con, landing: Path) -> 
     )
     (landing / "windows.ndjson").write_bytes(content)
 
-    report = _load(con, landing)
+    report = load_events(landing, con)
 
     assert report.events == 3
     rejects = _rows(con, "select line_number, reason, length(snippet) from raw.event_rejects order by 1")
@@ -306,9 +286,9 @@ def test_bom_crlf_invalid_utf8_and_an_absurdly_long_line(con, landing: Path) -> 
 
 def test_changed_file_loads_its_new_content(con, landing: Path) -> None:
     path = write_ndjson(landing / "rolling.ndjson", _events("r", 2))
-    _load(con, landing)
+    load_events(landing, con)
     write_ndjson(path, _events("r", 3))  # same name, one more event appended
-    report = _load(con, landing)
+    report = load_events(landing, con)
     assert report.count("loaded") == 1
     # raw keeps both copies; staging deduplicates by event_id (tests/integration/test_pipeline.py).
     assert _rows(con, "select count(*), count(distinct event_id) from raw.events") == [(5, 3)]
@@ -333,7 +313,7 @@ def test_parquet_with_compatible_drift_loads(con, landing: Path) -> None:
         ) to '{landing / "drift.parquet"}' (format parquet)
         """
     )
-    report = _load(con, landing)
+    report = load_events(landing, con)
     assert report.events == 3 and report.rejects == 0
     assert _rows(
         con,
@@ -349,7 +329,7 @@ def test_control_characters_in_ids_and_text_reject_the_line_with_the_field_named
     agent = api_request("org_a", "2026-10-01T10:00:00Z", event_id="agent", client={"user_agent": "a\u007fb"})
     write_ndjson(landing / "controls.ndjson", [bell, esc, both, agent, _events("ok", 1)[0]])
 
-    report = _load(con, landing)
+    report = load_events(landing, con)
 
     assert report.events == 1 and report.rejects == 4
     assert _rows(con, "select line_number, reason from raw.event_rejects order by 1") == [
@@ -365,11 +345,11 @@ def test_ips_in_the_user_agent_are_masked_at_load(con, landing: Path, tmp_path: 
     event = api_request("o", "2026-10-01T00:00:00Z", event_id="ua")
     event["client"] = {"user_agent": f"corp-proxy/2.1 (forwarded-for {CANARY_IP}; 2001:db8::1:0:73)"}
     write_ndjson(landing / "agents.ndjson", [event])
-    _load(con, landing)
+    load_events(landing, con)
     con.execute("checkpoint")
 
     assert _rows(con, "select user_agent from raw.events") == [("corp-proxy/2.1 (forwarded-for <ip>; <ip>)",)]
     con.close()
-    for path in (tmp_path / "wh").rglob("*"):
+    for path in warehouse_path(tmp_path).parent.rglob("*"):
         if path.is_file():
             assert CANARY_IP.encode() not in path.read_bytes(), path

@@ -33,13 +33,6 @@ SECRET = "s3cret-signing-key"
 
 
 @pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         raw_data_dir=tmp_path / "landing",

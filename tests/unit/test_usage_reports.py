@@ -26,45 +26,94 @@ from orchestration.reports.table import render_table
 AS_OF = dt.date(2026, 4, 22)
 
 
+# The customers and accounts the rendering tests show, as the queries return them: ACME and
+# INNOVATE are the defaults of _top and _quota, the others what differs from them.
+ACME = {
+    "rank_30d": 1,
+    "organization_id": "acme_corp",
+    "plan_id": "enterprise",
+    "calls_30d": 18_420_000,
+    "active_days_30d": 30,
+    "last_call_at": dt.datetime(2026, 4, 22, 13, 42),
+    "days_since_last_call": 0,
+    "calls_7d": 4_000_000,
+    "calls_prior_7d": 3_900_000,
+    "usage_change_7d_pct": 2.6,
+    "trend": "steady",
+    "top_endpoint_changes": None,
+    "daily_calls": tuple([600_000] * 30),
+}
+INITECH = {
+    "rank_30d": 2,
+    "organization_id": "initech_llc",
+    "plan_id": None,
+    "calls_30d": 180_000,
+    "active_days_30d": 8,
+    "days_since_last_call": 12,
+    "calls_7d": 0,
+    "calls_prior_7d": 12_000,
+    "usage_change_7d_pct": -100.0,
+    "trend": "dormant",
+    "top_endpoint_changes": "/v1/search -11,000, /v1/orders/{id} -1,000",
+    "daily_calls": tuple([None] * 10 + [12_000] * 8 + [0] * 12),
+}
+INNOVATE = {
+    "organization_id": "acct_innovate",
+    "plan_id": "growth",
+    "monthly_call_limit": 500_000,
+    "used_today": 18_400,
+    "used_mtd": 400_000,
+    "pct_of_cap": 80.0,
+    "projected_eom": 545_455,
+    "days_to_cap": 5,
+    "threshold_band": 80,
+    "will_exceed": True,
+    "failed_mtd": 4_000,
+    "failed_mtd_rate": 0.01,
+    "day_of_month": 22,
+    "days_in_month": 30,
+}
+MEGACORP = {
+    "organization_id": "acct_megacorp",
+    "monthly_call_limit": 1_000_000,
+    "used_mtd": 1_000_000,
+    "pct_of_cap": 100.0,
+    "projected_eom": 1_363_636,
+    "days_to_cap": 0,
+    "threshold_band": 100,
+    "failed_mtd_rate": 0.42,
+}
+GLOBEX = {
+    "organization_id": "acct_globex",
+    "plan_id": None,
+    "monthly_call_limit": 250_000,
+    "used_mtd": 142_000,
+    "pct_of_cap": 56.8,
+    "projected_eom": 193_636,
+    "days_to_cap": 16,
+    "threshold_band": 50,
+    "will_exceed": False,
+    "failed_mtd_rate": None,
+}
+# The last day of a month: days_to_cap is 0 by the contract formula at 98.9%.
+NEAR_CAP = {
+    "organization_id": "acct_near",
+    "monthly_call_limit": 1_000,
+    "used_mtd": 989,
+    "pct_of_cap": 98.9,
+    "projected_eom": 989,
+    "days_to_cap": 0,
+    "threshold_band": 95,
+    "will_exceed": False,
+}
+
+
 def _top(**overrides) -> TopCustomer:
-    values = dict(
-        rank_30d=1,
-        organization_id="acme_corp",
-        plan_id="enterprise",
-        calls_30d=18_420_000,
-        active_days_30d=30,
-        last_call_at=dt.datetime(2026, 4, 22, 13, 42),
-        days_since_last_call=0,
-        calls_7d=4_000_000,
-        calls_prior_7d=3_900_000,
-        usage_change_7d_pct=2.6,
-        trend="steady",
-        top_endpoint_changes=None,
-        daily_calls=tuple([600_000] * 30),
-    )
-    values.update(overrides)
-    return TopCustomer(**values)
+    return TopCustomer(**{**ACME, **overrides})
 
 
 def _quota(**overrides) -> QuotaAccount:
-    values = dict(
-        organization_id="acct_innovate",
-        plan_id="growth",
-        monthly_call_limit=500_000,
-        used_today=18_400,
-        used_mtd=400_000,
-        pct_of_cap=80.0,
-        projected_eom=545_455,
-        days_to_cap=5,
-        threshold_band=80,
-        will_exceed=True,
-        failed_mtd=4_000,
-        failed_mtd_rate=0.01,
-        day_of_month=22,
-        days_in_month=30,
-    )
-    values.update(overrides)
-    return QuotaAccount(**values)
+    return QuotaAccount(**{**INNOVATE, **overrides})
 
 
 # ------------------------------------------------------------------ small formatters
@@ -119,20 +168,7 @@ def test_render_table_aligns_columns() -> None:
 def test_render_top() -> None:
     customers = [
         _top(),
-        _top(
-            rank_30d=2,
-            organization_id="initech_llc",
-            plan_id=None,
-            calls_30d=180_000,
-            active_days_30d=8,
-            days_since_last_call=12,
-            calls_7d=0,
-            calls_prior_7d=12_000,
-            usage_change_7d_pct=-100.0,
-            trend="dormant",
-            top_endpoint_changes="/v1/search -11,000, /v1/orders/{id} -1,000",
-            daily_calls=tuple([None] * 10 + [12_000] * 8 + [0] * 12),
-        ),
+        _top(**INITECH),
     ]
     text = render_top(customers, as_of=AS_OF)
     lines = text.splitlines()
@@ -182,29 +218,9 @@ def test_render_top_empty() -> None:
 
 def test_render_quota() -> None:
     accounts = [
-        _quota(
-            organization_id="acct_megacorp",
-            monthly_call_limit=1_000_000,
-            used_mtd=1_000_000,
-            pct_of_cap=100.0,
-            projected_eom=1_363_636,
-            days_to_cap=0,
-            threshold_band=100,
-            failed_mtd_rate=0.42,
-        ),
+        _quota(**MEGACORP),
         _quota(),
-        _quota(
-            organization_id="acct_globex",
-            plan_id=None,
-            monthly_call_limit=250_000,
-            used_mtd=142_000,
-            pct_of_cap=56.8,
-            projected_eom=193_636,
-            days_to_cap=16,
-            threshold_band=50,
-            will_exceed=False,
-            failed_mtd_rate=None,
-        ),
+        _quota(**GLOBEX),
     ]
     text = render_quota(accounts, as_of=AS_OF, min_pct=50)
     lines = text.splitlines()
@@ -267,16 +283,7 @@ def test_render_endpoints() -> None:
 
 def test_quota_days_to_cap_zero_is_at_cap_only_when_used_up() -> None:
     """The last day of a month: days_to_cap is 0 by the contract formula at 98.9%."""
-    near = _quota(
-        organization_id="acct_near",
-        monthly_call_limit=1_000,
-        used_mtd=989,
-        pct_of_cap=98.9,
-        projected_eom=989,
-        days_to_cap=0,
-        threshold_band=95,
-        will_exceed=False,
-    )
+    near = _quota(**NEAR_CAP)
     soon = replace(near, organization_id="acct_soon", used_mtd=990, projected_eom=1_300, will_exceed=True)
     text = render_quota([near, soon], as_of=dt.date(2026, 10, 31), min_pct=50)
     rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("acct_")}
