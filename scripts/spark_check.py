@@ -6,13 +6,14 @@ and Spark's per-statement cost stays low; `--raw-data-dir` checks another folder
 sample in seeds/ takes several times longer). With the generated set, an empty mart fails the
 check: it would compare nothing.
 
-Two rounds, as the pipeline runs: the data but its last files is loaded into a scratch DuckDB
-file with the Python loader and landed as Parquet (orchestration/loading/landing.py), then built from scratch on both engines: `dbt run` against
-the `local` (DuckDB) target, `dbt build` against the `spark` target (models, plus the unit tests
-of the models whose SQL differs by engine: they call a dispatched macro). Then the held-back
-files are loaded and landed, and both engines run the incremental models again: they replace
-only the days the new loads touch and the new as-of day (delete+insert on DuckDB,
-insert_overwrite of day partitions on Spark). Every mart and incremental intermediate table is
+Two rounds, as the pipeline runs: the data but its last files is loaded into a scratch DuckDB file
+with the Python loader and landed as Parquet (orchestration/loading/landing.py), then built from
+scratch on both engines: `dbt run` against the `local` (DuckDB) target, `dbt build` against the
+`spark` target (models, plus the unit tests of the models whose SQL differs by engine: they call a
+dispatched macro). Then the held-back files are loaded and landed, and both engines run the
+incremental models again: they replace only the days the new loads touch and the new as-of day
+(delete+insert on DuckDB, insert_overwrite of day partitions on Spark). Every mart and incremental
+intermediate table is
 then compared row for row: exact for whole numbers, text, dates and booleans, within 1e-9 for
 doubles. Prints one line per table and exits 1 on any difference. The DuckDB data and unit
 tests run in `make test` itself (dbt-unit, pytest).
