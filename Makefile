@@ -115,9 +115,12 @@ lint: install-dev
 dbt-unit: install
 	bash scripts/dbt_unit_tests.sh $(BIN)
 
-# Two workers, a test module each at a time (module fixtures build once); tests/conftest.py.
+# Three workers on two cores, a test module each at a time (module fixtures build once): the
+# suite waits on subprocesses, browsers and kills about a third of the time, so a third worker
+# fills the cores.
+PYTEST_WORKERS ?= 3
 pytest: install-dev dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 ## spark-check: the sample built on DuckDB and on local Spark (Java 17), fully then incrementally,
 ## every mart compared (docs/scaling.md); a scratch folder, the real warehouse is untouched
