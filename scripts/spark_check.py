@@ -14,8 +14,8 @@ dispatched macro). Then the held-back files are loaded and landed, and both engi
 incremental models again: they replace only the days the new loads touch and the new as-of day
 (delete+insert on DuckDB, insert_overwrite of day partitions on Spark). Every mart and incremental
 intermediate table is then compared row for row: exact for whole numbers, text, dates and
-booleans, within 1e-9 for doubles. Prints one line per table and exits 1 on any difference. The DuckDB data and unit
-tests run in `make test` itself (dbt-unit, pytest).
+booleans, within 1e-9 for doubles. Prints one line per table and exits 1 on any difference. The
+DuckDB data and unit tests run in `make test` itself (dbt-unit, pytest).
 The models scripts/check_portable_sql.py still lists as DuckDB-only (and what depends on them)
 are not built on Spark; their marts are listed as such, never silently left out.
 Everything lives in a scratch folder; the real warehouse is never touched.

@@ -111,6 +111,8 @@ def test_connect_names_the_busy_file(tmp_path: Path) -> None:
 
 
 def test_sigkill_during_dbt_build_leaves_every_mart_whole(tmp_path: Path) -> None:
+    """Over a minute: a full dbt build of the sample, then a second one killed part way, then
+    every mart read back whole."""
     warehouse = warehouse_path(tmp_path)
     load_events(PROJECT_ROOT / "seeds", warehouse)
     run_dbt(warehouse, "build")

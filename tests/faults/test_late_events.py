@@ -44,6 +44,8 @@ def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
 
 
 def test_late_events_are_folded_in_as_a_full_rebuild_would(tmp_path: Path) -> None:
+    """Over a minute: an incremental dbt build, then late events and a second one, then a full
+    build from the same files to compare every mart with."""
     incremental = tmp_path / "incremental" / "warehouse.duckdb"
     landing = tmp_path / "landing"
     write_ndjson(landing / "2026-10-10.ndjson", _on_time())

@@ -59,6 +59,8 @@ def _calls(day: int, n: int, prefix: str) -> list[dict]:
 def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_back(
     pipeline_env, monkeypatch
 ):
+    """Over a minute: three real refreshes (full, incremental, full again), since the build kind
+    is decided from what the previous real run left."""
     landing, warehouse = pipeline_env["landing"], pipeline_env["warehouse"]
     write_ndjson(
         landing / "2026-10-01.ndjson",

@@ -22,6 +22,7 @@ from tests.support import apiwh, run_dbt, warehouse_env
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """One real `apiwh run` (over a minute) that every CLI test of the module reads."""
     return build_with_apiwh_run(tmp_path_factory.mktemp("apiwh_run"))
 
 
@@ -349,6 +350,7 @@ def test_the_readme_examples_run(built) -> None:
 
 
 def test_run_full_refresh_rebuilds_and_loads_nothing_new(built, tmp_path) -> None:
+    """Over a minute: a real `apiwh run --full-refresh` rebuilds every model from scratch."""
     root = tmp_path / "again"
     shutil.copytree(built.root / "data", root / "data")
     env = warehouse_env(

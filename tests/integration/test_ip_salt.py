@@ -38,6 +38,7 @@ def with_salt(env: dict[str, str], salt: str | None) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, dict[str, str], subprocess.CompletedProcess]:
+    """One real `apiwh run` with a secret salt (over a minute): the warnings are the run's own."""
     root = tmp_path_factory.mktemp("ip_salt")
     write_ndjson(root / "landing" / "october.ndjson", last_day_of_month_events())
     built = apiwh_run(root, IP_HASH_SALT=SECRET_SALT)

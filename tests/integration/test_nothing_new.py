@@ -37,6 +37,8 @@ def _builds(warehouse: Path) -> list[tuple]:
 
 
 def test_refresh_with_nothing_new_skips_dbt_and_says_why(pipeline_env, monkeypatch) -> None:
+    """Over a minute: four real refreshes in a row (a build, nothing new, a new file, a changed
+    model), since what it checks is what a run skips after a real earlier run."""
     landing, warehouse = pipeline_env["landing"], pipeline_env["warehouse"]
     write_ndjson(landing / "day1.ndjson", _day(1))
 

@@ -119,6 +119,8 @@ def _add_day(tmp_path, warehouse, name: str, events: list[dict]) -> None:
 
 
 def test_each_alert_is_delivered_once_per_episode_and_rearms(day_one_warehouse, tmp_path, receiver):
+    """About a minute: four real Dagster refreshes (episode, repeat, quiet day, new episode)
+    delivering to a real receiver."""
     warehouse = kit.copy_warehouse(day_one_warehouse, tmp_path)
     with pytest.MonkeyPatch.context() as env, dg.DagsterInstance.ephemeral() as instance:
         kit.set_environment(

@@ -27,6 +27,8 @@ PLANTED = planted_signals(orgs=40, days=120, seed=7, end_date=AS_OF)  # the seed
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The bundled sample through a real `apiwh run` (over a minute), once for the module: the
+    signals it plants are what a user sees after `make run`."""
     return apiwh_run(tmp_path_factory.mktemp("sample_signals"), RAW_DATA_DIR=str(PROJECT_ROOT / "seeds"))
 
 
