@@ -10,7 +10,8 @@ REFRESH_WAIT_SECONDS.
 
 A run's process is the pid Dagster writes on every event (the run worker under the daemon, the
 `apiwh run` process in-process). A pid that now belongs to a process started after the run is a
-reused pid, so the run is dead too.
+reused pid, so the run is dead too. Pids are judged on this machine: DAGSTER_HOME (SQLite) is
+local to it, as is the DuckDB file.
 """
 
 from __future__ import annotations
