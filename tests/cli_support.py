@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support import BuiltWarehouse, api_request, apiwh_run, key_issued, quota_set, write_ndjson
+from tests.shared_builds import apiwh_run_once
+from tests.support import BuiltWarehouse, api_request, key_issued, quota_set
 
 AS_OF = "2026-10-31"  # the last day of October: the projection equals what was used
+SECRET_SALT = "a-secret-salt-0f1e2d3c4b5a"
 
 
 def _october_calls(org: str, count: int, key: str) -> list[dict]:
@@ -33,6 +35,10 @@ def last_day_of_month_events() -> list[dict]:
     ]
 
 
-def build_with_apiwh_run(root: Path) -> BuiltWarehouse:
-    write_ndjson(root / "landing" / "october.ndjson", last_day_of_month_events())
-    return apiwh_run(root)
+def month_end_run(shared: Path) -> BuiltWarehouse:
+    """`apiwh run` on last_day_of_month_events, once per test session (tests/shared_builds.py),
+    with a secret IP hash salt: the run says nothing about the salt (tests/integration/test_ip_salt.py
+    reads the same run)."""
+    return apiwh_run_once(
+        shared, "month_end", {"october.ndjson": last_day_of_month_events()}, IP_HASH_SALT=SECRET_SALT
+    )

@@ -14,6 +14,7 @@ import pytest
 from orchestration.dbt_cli import MANIFEST_PATH, parse_project
 from orchestration.pipeline_commands import DAGSTER_YAML
 from orchestration.warehouse import connect
+from tests.shared_builds import session_folder
 from tests.support import set_environment, warehouse_env, warehouse_path
 
 
@@ -30,6 +31,12 @@ def dbt_manifest() -> Path:
     that do not load them never pay for it."""
     parse_project()
     return MANIFEST_PATH
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory: pytest.TempPathFactory, testrun_uid: str) -> Path:
+    """The folder of the warehouses built once for the whole session (tests/shared_builds.py)."""
+    return session_folder(tmp_path_factory, testrun_uid)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
-from tests.support import api_request, build_warehouse, key_issued, quota_set
+from tests.shared_builds import built_once, copy_of
+from tests.support import api_request, build_warehouse, key_issued, quota_set, warehouse_path
 
 TARGET = "acme_target"
 TARGET_NAME = "Acme Target Company"
@@ -139,6 +140,13 @@ def build_published_warehouse(tmp_path: Path) -> Path:
     finally:
         con.close()
     return warehouse
+
+
+def published_copy(shared: Path, destination: Path) -> Path:
+    """A copy of build_published_warehouse's folder, built once per test session
+    (tests/shared_builds.py); returns the copy's live warehouse. Each module writes its own pages."""
+    root = built_once(shared, "published", build_published_warehouse)
+    return warehouse_path(copy_of(root, destination))
 
 
 @contextlib.contextmanager

@@ -16,14 +16,14 @@ import pytest
 
 from orchestration.cli import COMMANDS, build_parser
 from orchestration.settings import PROJECT_ROOT
-from tests.cli_support import AS_OF, build_with_apiwh_run
+from tests.cli_support import AS_OF, month_end_run
 from tests.support import apiwh, run_dbt, warehouse_env
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One real `apiwh run` (over a minute) that every CLI test of the module reads."""
-    return build_with_apiwh_run(tmp_path_factory.mktemp("apiwh_run"))
+def built(shared):
+    """One real `apiwh run` (over a minute, shared by the session) that every CLI test reads."""
+    return month_end_run(shared)
 
 
 def _one_line_error(result: subprocess.CompletedProcess) -> str:

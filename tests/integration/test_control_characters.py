@@ -45,9 +45,9 @@ def _plant(warehouse: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    tmp = tmp_path_factory.mktemp("control_characters")
-    warehouse = ds.build_published_warehouse(tmp)
+def built(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("control_characters") / "copy"
+    warehouse = ds.published_copy(shared, tmp)
     _plant(warehouse)
     organizations = tmp / "organizations.csv"
     organizations.write_text(

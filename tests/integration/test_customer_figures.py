@@ -20,8 +20,8 @@ from tests import dashboard_support as ds
 
 
 @pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    warehouse = ds.build_published_warehouse(tmp_path_factory.mktemp("figures"))
+def snapshot(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    warehouse = ds.published_copy(shared, tmp_path_factory.mktemp("figures") / "copy")
     return warehouse.parent / "published" / "warehouse.duckdb"
 
 

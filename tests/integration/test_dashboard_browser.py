@@ -22,9 +22,9 @@ AS_OF = dt.date(2026, 3, 10)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    tmp = tmp_path_factory.mktemp("dashboard")
-    warehouse = ds.build_published_warehouse(tmp)
+def built(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("dashboard") / "copy"
+    warehouse = ds.published_copy(shared, tmp)
     organizations = ds.organizations_csv(tmp / "organizations.csv")
     return {
         "tmp": tmp,

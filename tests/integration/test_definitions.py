@@ -52,6 +52,7 @@ EXPECTED_ASSETS = {
     "intermediate/int_organization_daily_plan",
     "intermediate/int_organization_daily_quota",
     "intermediate/int_plan_changes",
+    "intermediate/int_plan_upgrade_paths",
     "intermediate/int_platform_daily_calls",
     "marts/active_customers_daily",
     "marts/alert_candidates",
@@ -67,6 +68,8 @@ EXPECTED_ASSETS = {
     "marts/data_health",
     "marts/endpoint_daily_performance",
     "marts/endpoint_incidents",
+    "marts/endpoint_incident_customers",
+    "marts/endpoint_window_performance",
     "marts/error_breakdown_daily",
     "marts/key_daily_activity",
     "marts/onboarding_funnel",
@@ -76,6 +79,8 @@ EXPECTED_ASSETS = {
     "marts/published_snapshot",
     "marts/quota_utilization",
     "marts/upgrade_opportunities",
+    "marts/quota_outlook",
+    "marts/quota_outcomes",
     "reports/dashboard",
 }
 # Checks written in Python; every other check is a dbt data test (compared with the manifest).

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from orchestration.settings import DEFAULT_IP_HASH_SALT, PROJECT_ROOT
-from tests.cli_support import last_day_of_month_events
-from tests.support import apiwh, apiwh_run, write_ndjson
+from tests.cli_support import SECRET_SALT, month_end_run
+from tests.shared_builds import copy_of
+from tests.support import BuiltWarehouse, apiwh, warehouse_env
 
-SECRET_SALT = "a-secret-salt-0f1e2d3c4b5a"
 DEFAULT_WARNING = (
     "IP_HASH_SALT is the public default: client IP hashes can be reversed by brute force; "
     "set a secret salt (README Privacy)"
@@ -37,26 +37,25 @@ def with_salt(env: dict[str, str], salt: str | None) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, dict[str, str], subprocess.CompletedProcess]:
-    """One real `apiwh run` with a secret salt (over a minute): the warnings are the run's own."""
-    root = tmp_path_factory.mktemp("ip_salt")
-    write_ndjson(root / "landing" / "october.ndjson", last_day_of_month_events())
-    built = apiwh_run(root, IP_HASH_SALT=SECRET_SALT)
-    return root, built.env, built.run
+def built(shared) -> BuiltWarehouse:
+    """The session's real `apiwh run` with a secret salt (tests/cli_support.py): its warnings are
+    the run's own."""
+    return month_end_run(shared)
 
 
-def test_a_secret_salt_gives_no_warning(built):
-    root, env, run = built
-    assert "IP_HASH_SALT" not in run.stdout + run.stderr
-    status = apiwh(env, "status", cwd=root)
+def test_a_secret_salt_gives_no_warning(built: BuiltWarehouse):
+    assert built.env["IP_HASH_SALT"] == SECRET_SALT
+    assert "IP_HASH_SALT" not in built.run.stdout + built.run.stderr
+    status = built.apiwh("status", cwd=built.root)
     assert status.returncode == 0, status.stderr
     assert "IP_HASH_SALT" not in status.stdout + status.stderr
 
 
 # The public default set explicitly: unset, a checkout's .ip-hash-salt (made by `make run`) wins.
 @pytest.mark.parametrize(("salt", "warning"), [(DEFAULT_IP_HASH_SALT, DEFAULT_WARNING), ("", EMPTY_WARNING)])
-def test_the_default_or_an_empty_salt_warns_in_the_summary_and_in_status(built, salt, warning):
-    root, env, _ = built
+def test_the_default_or_an_empty_salt_warns_in_the_summary_and_in_status(built, tmp_path, salt, warning):
+    root = copy_of(built.root, tmp_path / "again")  # the shared warehouse stays as built
+    env = warehouse_env(root, IP_HASH_SALT=SECRET_SALT)
     run = apiwh(with_salt(env, salt), "run", cwd=root)
     assert run.returncode == 0, run.stdout + run.stderr  # accepted, with the warning
     assert "daily_refresh succeeded" in run.stdout

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import PROJECT_ROOT
-from tests.support import load_events, query, run_dbt
+from tests.shared_builds import sample_run
+from tests.support import query
 
 
 @pytest.fixture(scope="module")
-def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    warehouse = tmp_path_factory.mktemp("sample") / "warehouse.duckdb"
-    load_events(PROJECT_ROOT / "seeds", warehouse)
-    run_dbt(warehouse, "build")
-    return warehouse
+def sample_warehouse(shared: Path) -> Path:
+    """The sample as `apiwh run` builds it (read only: shared by the session)."""
+    return sample_run(shared).warehouse
 
 
 def test_sample_loads_with_its_planted_rejects(sample_warehouse: Path) -> None:

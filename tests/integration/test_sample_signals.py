@@ -18,18 +18,18 @@ from orchestration.sample_data.signals import (
     SHARED_KEY_ADDRESSES,
     SHARED_KEY_COUNTRIES,
 )
-from orchestration.settings import PROJECT_ROOT
-from tests.support import BuiltWarehouse, apiwh_run, query
+from tests.shared_builds import sample_run
+from tests.support import BuiltWarehouse, query
 
 AS_OF = date(2026, 10, 31)
 PLANTED = planted_signals(orgs=40, days=120, seed=7, end_date=AS_OF)  # the seeds/README.md command
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
-    """The bundled sample through a real `apiwh run` (over a minute), once for the module: the
+def sample(shared) -> BuiltWarehouse:
+    """The bundled sample through a real `apiwh run` (over a minute), once for the session: the
     signals it plants are what a user sees after `make run`."""
-    return apiwh_run(tmp_path_factory.mktemp("sample_signals"), RAW_DATA_DIR=str(PROJECT_ROOT / "seeds"))
+    return sample_run(shared)
 
 
 def _alerts(sample: BuiltWarehouse, alert_type: str) -> list[tuple[str | None, dict]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from orchestration.settings import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "orchestration"
-DAGSTER_HOMES = ("defs", "definitions.py", "job_execution.py", "run_recovery.py")  # in the package
+DAGSTER_HOMES = ("defs", "definitions.py", "job_execution.py", "run_recovery.py", "event_log_storage.py")
 ENVIRONMENT_READER = "settings.py"
 
 

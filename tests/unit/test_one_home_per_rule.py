@@ -96,6 +96,7 @@ def test_a_shared_step_lives_in_one_macro_and_no_model(what: str, pattern: str, 
 # fact already applies (who an incident hit, a route's failures).
 READ_DAY_FACTS = (
     "models/marts/reliability/endpoint_incidents.sql",
+    "models/marts/reliability/endpoint_incident_customers.sql",
     "models/alerts/int_alerts_endpoint_degradation.sql",
     "models/alerts/int_alerts_integration_failing.sql",
     "models/alerts/int_alerts_integration_failing_episodes.sql",

@@ -1,6 +1,7 @@
 {#- One row per endpoint incident (route template, method, day) and organization it hit (docs/
     contract.md 2b `endpoint_incidents.affected_customers`): the one home of "affected customer",
-    read by endpoint_incidents (how many) and the endpoint_degradation alert (who). -#}
+    read by endpoint_incidents (how many), endpoint_incident_customers and the
+    endpoint_degradation alert (who), so the count and the list cannot differ. -#}
 {%- set latency_factor = var('incident_latency_factor') -%}
 
 with
@@ -59,7 +60,8 @@ count_hits_per_organization as (
         count(*) filter (
             where incident_requests.request_duration_ms
             > {{ latency_factor }} * int_endpoint_incident_days.baseline_latency_p95_ms
-        ) as slow_calls
+        ) as slow_calls,
+        {{ latency_percentile('incident_requests.request_duration_ms', 0.95) }} as latency_p95_ms
     from int_endpoint_incident_days
     inner join incident_requests
         on
@@ -79,7 +81,8 @@ final as (
         organization_id,
         calls,
         server_errors,
-        slow_calls
+        slow_calls,
+        cast(latency_p95_ms as double) as latency_p95_ms
     from count_hits_per_organization
     where server_errors > 0 or slow_calls > 0
 

@@ -1,6 +1,7 @@
 {#- One row per organization with a call on or before the as-of date: its 7/30-day windows
     ending on the as-of date, rank, and the trend of int_customer_daily_trend on the as-of date
-    (the rule's one home). -#}
+    (the rule's one home); the month-over-month change and the upsell flag every face reads
+    (docs/contract.md section 2c). -#}
 
 with
 
@@ -47,7 +48,10 @@ sum_windows as (
         ), 0) as bigint) as calls_30d,
         count(*) filter (
             where daily_calls.usage_date > as_of.as_of_date - 30
-        ) as active_days_30d
+        ) as active_days_30d,
+        cast(coalesce(sum(daily_calls.calls) filter (
+            where daily_calls.usage_date between as_of.as_of_date - 59 and as_of.as_of_date - 30
+        ), 0) as bigint) as calls_prior_30d
     from daily_calls
     cross join as_of
     group by all
@@ -71,7 +75,7 @@ add_trend as (
 
 compare_windows as (
 
-    -- usage_change_7d_pct rounded half away from zero in exact integer arithmetic (a double
+    -- The usage changes rounded half away from zero in exact integer arithmetic (a double
     -- division can land a hair below a .x5 boundary).
     select
         *,
@@ -82,6 +86,13 @@ compare_windows as (
                     * {{ integer_divide('2000 * abs(calls_7d - calls_prior_7d) + calls_prior_7d', '2 * calls_prior_7d') }}
                     / 10
         end as usage_change_7d_pct,
+        case
+            when calls_prior_30d > 0
+                then
+                    sign(calls_30d - calls_prior_30d)
+                    * {{ integer_divide('2000 * abs(calls_30d - calls_prior_30d) + calls_prior_30d', '2 * calls_prior_30d') }}
+                    / 10
+        end as usage_change_30d_pct,
         cast({{ dbt.datediff('last_call_date', 'as_of_date', 'day') }} as integer) as days_since_last_call,
         -- row_number() is an int on Spark, a bigint on DuckDB: the contract says bigint.
         cast(row_number() over (order by calls_30d desc, organization_id asc) as bigint) as rank_30d
@@ -105,7 +116,11 @@ final as (
         compare_windows.trend,
         compare_windows.first_call_date,
         compare_windows.as_of_date,
-        endpoint_changes.top_endpoint_changes
+        endpoint_changes.top_endpoint_changes,
+        compare_windows.calls_prior_30d,
+        cast(compare_windows.usage_change_30d_pct as double) as usage_change_30d_pct,
+        -- Grew more than 30% month over month; no prior month is no signal.
+        coalesce(compare_windows.usage_change_30d_pct > 30, false) as is_upsell_signal
     from compare_windows
     left join daily_plans
         on
