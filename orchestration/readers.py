@@ -19,7 +19,7 @@ import duckdb
 
 from orchestration.errors import UnknownIdError, UsageError, UserError
 from orchestration.settings import Settings
-from orchestration.snapshot import META_TABLE
+from orchestration.snapshot import META_TABLE, build_identity
 from orchestration.warehouse import WarehouseBusyError, connect
 
 
@@ -62,7 +62,7 @@ def open_marts_connection(settings: Settings, *, live_fallback: bool = True) -> 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     try:
         rows = con.execute(sql).fetchall()
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.BinderException):  # not built, or an older snapshot
         return None
     return rows[0][0] if rows else None
 
@@ -91,11 +91,12 @@ def _check_as_of(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
 
 
 def live_changed_since(con: duckdb.DuckDBPyConnection, live_path: Path) -> bool:
-    """True when the live file was written after the snapshot in `con` was taken from it."""
-    recorded = _scalar(con, f"select live_mtime_ns from {META_TABLE}")
-    if recorded is None or not live_path.exists():
-        return False
-    return live_path.stat().st_mtime_ns > int(recorded)
+    """True when dbt built models into the live file after the snapshot in `con` was taken from
+    it (a hand-run `dbt build`): the build identities differ. The pipeline's own writes after
+    publishing (the alert ledger) are not a new build, and the live file is never opened."""
+    recorded = _scalar(con, f"select built_by from {META_TABLE}")
+    current = build_identity(live_path)
+    return recorded is not None and current is not None and current != recorded
 
 
 def warn_if_stale(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.alerts.config import AlertSettings
-from orchestration.settings import PROJECT_ROOT, Settings, ip_salt_warning
+from orchestration.settings import PROJECT_ROOT, Settings, ip_salt_warning, prices_off_reason
 
 STEP_LABELS = {
     "raw__events": "load raw files",
@@ -84,6 +84,11 @@ def _salt_line(settings: Settings) -> list[str]:
     return [f"  warning {warning}"] if warning else []
 
 
+def _prices_line(settings: Settings) -> list[str]:
+    reason = prices_off_reason(settings)
+    return [f"  prices  off: {reason}"] if reason else []
+
+
 def render_refresh(
     outcome: JobOutcome,
     *,
@@ -137,7 +142,7 @@ def render_refresh(
     elif alerts.get("pending_alerts"):
         alert_line += f", {_n(alerts.get('pending_alerts'))} pending: `apiwh deliver` sends them"
     lines.append(alert_line + " (`apiwh alerts`)")
-    return "\n".join(lines + _salt_line(settings))
+    return "\n".join(lines + _prices_line(settings) + _salt_line(settings))
 
 
 def render_delivery(outcome: JobOutcome, *, alert_settings: AlertSettings, log_path: Path) -> str:

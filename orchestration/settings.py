@@ -33,7 +33,11 @@ DEFAULT_IP_HASH_SALT = "api-usage-warehouse-default-salt"
 # Bounded memory on big loads: DuckDB spills to <file>.tmp/ past this (default: 80% of RAM).
 DEFAULT_MEMORY_LIMIT = "2GB"
 # A landed file changed this recently may still be being written: it waits for a later run.
+# The bundled sample is complete as committed: nothing to wait for (reads_the_sample).
 DEFAULT_LANDING_SETTLE_SECONDS = 60.0
+# The bundled sample and its plan catalogue: what a bare `apiwh run` (and `make run`) read.
+SAMPLE_DIR = PROJECT_ROOT / "seeds"
+SAMPLE_PLANS_FILE = SAMPLE_DIR / "plans.csv"
 # Past either, a landed file is rejected whole, read no further (orchestration/loading/limits.py);
 # a daily file of the 100M-event benchmark is 1.1M lines, about 0.7 GB.
 DEFAULT_MAX_DECOMPRESSED_BYTES = 4 * 1024**3
@@ -136,7 +140,34 @@ def _path_from_env(name: str, default: Path) -> Path:
 
 def raw_data_dir_setting() -> Path:
     """RAW_DATA_DIR, else the sample in seeds/: where new raw files are read from."""
-    return _path_from_env("RAW_DATA_DIR", PROJECT_ROOT / "seeds")
+    return _path_from_env("RAW_DATA_DIR", SAMPLE_DIR)
+
+
+def reads_the_sample(raw_data_dir: Path) -> bool:
+    return raw_data_dir.resolve() == SAMPLE_DIR.resolve()
+
+
+def _plans_file(raw_data_dir: Path) -> Path | None:
+    """PLANS_FILE; set but empty, no catalogue; unset, the sample's catalogue for the sample
+    (so `apiwh run` and `make run` price it the same) and none for other data."""
+    if "PLANS_FILE" not in os.environ:
+        return SAMPLE_PLANS_FILE if reads_the_sample(raw_data_dir) else None
+    if not os.environ["PLANS_FILE"].strip():
+        return None
+    plans_file = _path_from_env("PLANS_FILE", PROJECT_ROOT)
+    if not plans_file.is_file():
+        raise SettingsError(f"PLANS_FILE {plans_file}: no such file")
+    return plans_file
+
+
+def prices_off_reason(settings: Settings) -> str | None:
+    """Why the run has no plan catalogue (None when it has one), for the run summary."""
+    if settings.plans_file is not None:
+        return None
+    effect = "upgrade_opportunities is empty and quota_outlook has no next plan or prices"
+    if "PLANS_FILE" in os.environ:
+        return f"PLANS_FILE is set empty: {effect}"
+    return f"PLANS_FILE is not set for this data: {effect} (seeds/plans.csv shows the format)"
 
 
 def load_settings() -> Settings:
@@ -156,13 +187,10 @@ def load_settings() -> Settings:
             f"expects 'warehouse'; put the file in the folder you want instead ({warehouse_path.parent}"
             "/warehouse.duckdb)"
         )
-    plans_file = None
-    if os.environ.get("PLANS_FILE", "").strip():
-        plans_file = _path_from_env("PLANS_FILE", PROJECT_ROOT)
-        if not plans_file.is_file():
-            raise SettingsError(f"PLANS_FILE {plans_file}: no such file")
+    raw_data_dir = raw_data_dir_setting()
+    settle_default = 0.0 if reads_the_sample(raw_data_dir) else DEFAULT_LANDING_SETTLE_SECONDS
     return Settings(
-        raw_data_dir=raw_data_dir_setting(),
+        raw_data_dir=raw_data_dir,
         warehouse_path=warehouse_path,
         as_of=as_of,
         ip_hash_salt=_ip_hash_salt(),
@@ -171,11 +199,11 @@ def load_settings() -> Settings:
             if os.environ.get("ORGANIZATIONS_FILE", "").strip()
             else None
         ),
-        plans_file=plans_file,
+        plans_file=_plans_file(raw_data_dir),
         warehouse_engine=_engine_from_env(),
         landing_dir=_path_from_env("LANDING_DIR", warehouse_path.parent / "landing"),
         duckdb_memory_limit=os.environ.get("DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_MEMORY_LIMIT,
-        landing_settle_seconds=_number("LANDING_SETTLE_SECONDS", DEFAULT_LANDING_SETTLE_SECONDS, minimum=0),
+        landing_settle_seconds=_number("LANDING_SETTLE_SECONDS", settle_default, minimum=0),
         max_file_decompressed_bytes=int(
             _number("MAX_FILE_DECOMPRESSED_BYTES", DEFAULT_MAX_DECOMPRESSED_BYTES, minimum=1, integer=True)
         ),

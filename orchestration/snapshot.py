@@ -3,7 +3,7 @@
 The copy is written to a temporary file next to the snapshot and moved into place with
 os.replace, so a reader sees either the previous snapshot or the new one, never a half-built one.
 It also holds `meta.snapshot` (one row: the as-of date, when it was published, the live file's
-modification time then) and `meta.raw_load_summary` (raw files, events and rejects by status), so
+modification time then, and the build identity it was taken after: build_identity()) and `meta.raw_load_summary` (raw files, events and rejects by status), so
 readers show what they read and notice a live warehouse that changed since.
 """
 
@@ -25,7 +25,8 @@ create table snapshot.meta.snapshot as
 select
     (select max(as_of_date) from intermediate.int_as_of_date) as as_of_date,
     cast(now() at time zone 'UTC' as timestamp) as published_at,
-    cast(? as bigint) as live_mtime_ns
+    cast(? as bigint) as live_mtime_ns,
+    cast(? as varchar) as built_by
 """
 
 _RAW_SUMMARY_SQL = """
@@ -41,6 +42,15 @@ from raw.loaded_files
 group by all
 order by status
 """
+
+
+def build_identity(live_path: Path) -> str | None:
+    """The id of the last dbt invocation that built a model into `live_path`: dbt's on-run-end
+    hook writes it beside the file (dbt_project/macros/build_identity.sql)."""
+    try:
+        return Path(f"{live_path}.build-id").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dict[str, int]:
@@ -72,7 +82,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_path: Path) -> dic
             con.execute(f'create schema if not exists snapshot."{schema}"')
         con.execute("create schema snapshot.meta")
         if table_exists(con, "intermediate", "int_as_of_date"):
-            con.execute(_META_SQL, [live_mtime_ns])
+            con.execute(_META_SQL, [live_mtime_ns, build_identity(Path(live_path)) if live_path else None])
         if table_exists(con, "raw", "loaded_files"):
             con.execute(_RAW_SUMMARY_SQL)
         for schema, table in tables:

@@ -24,6 +24,29 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("LANDING_SETTLE_SECONDS", "0")
 
 
+# The modules that take minutes, longest first (pytest's --durations on this 2-core machine). They
+# start first, so that no pytest-xdist worker is left running one of them alone at the end; the
+# Makefile keeps this order (--dist loadfile --no-loadscope-reorder).
+LONGEST_FIRST = (
+    "tests/faults/test_repeated_sigkill.py",
+    "tests/integration/test_incremental_equals_full.py",
+    "tests/faults/test_dead_runs.py",
+    "tests/faults/test_crash_and_concurrency.py",
+    "tests/integration/test_nothing_new.py",
+    "tests/integration/test_cli.py",
+    "tests/integration/test_alerts_pipeline.py",
+    "tests/integration/test_build_kind.py",
+    "tests/integration/test_reliability_alerts.py",
+    "tests/integration/test_upgrade_opportunities.py",
+    "tests/faults/test_late_events.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """One `dbt parse` per session, for the tests that load the Dagster definitions, so

@@ -121,15 +121,16 @@ def test_make_run_makes_a_secret_salt_once_and_keeps_using_it(tmp_path):
     salt = salt_file.read_text().strip()
     assert len(salt) == 64 and set(salt) <= set("0123456789abcdef")  # 32 random bytes as hex
     assert stat.S_IMODE(salt_file.stat().st_mode) == 0o600
-    # The sample in seeds/ is complete: nothing waits for the settle window.
-    assert first == f"apiwh run salt={salt} settle=0"
+    # make sets nothing else: on the sample apiwh itself waits for no settle window
+    # (tests/unit/test_settings_defaults.py).
+    assert first == f"apiwh run salt={salt} settle=unset"
 
     [again] = make_run(tmp_path)
     assert again == first
     assert salt_file.read_text().strip() == salt
 
     # A salt or a landing folder of your own wins.
-    assert make_run(tmp_path, IP_HASH_SALT="mine") == ["apiwh run salt=mine settle=0"]
+    assert make_run(tmp_path, IP_HASH_SALT="mine") == ["apiwh run salt=mine settle=unset"]
     assert make_run(tmp_path, RAW_DATA_DIR=str(tmp_path)) == [f"apiwh run salt={salt} settle=unset"]
     assert make_run(tmp_path, LANDING_SETTLE_SECONDS="5") == [f"apiwh run salt={salt} settle=5"]
 

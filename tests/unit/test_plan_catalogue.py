@@ -107,6 +107,7 @@ def test_a_bad_file_gives_one_error(tmp_path: Path, text: str | bytes, reason: s
 
 def test_apiwh_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     monkeypatch.delenv("PLANS_FILE", raising=False)
+    monkeypatch.setenv("RAW_DATA_DIR", str(tmp_path))  # data of your own: no catalogue by default
     assert cli.main(["plans"]) == 0
     assert "PLANS_FILE is unset" in capsys.readouterr().out
 
