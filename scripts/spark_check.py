@@ -1,7 +1,8 @@
 """`make spark-check`: the models built on DuckDB and on local Spark, every mart compared.
 
-The data: by default a generated set (apiwh generate, 24 organizations over 28 days), the smallest
-that still puts rows in every mart, priced with seeds/plans.csv, so every model is exercised
+The data: by default a generated set (apiwh generate, 24 organizations over the 28 days to
+2026-11-10), the smallest that still puts rows in every mart, priced with seeds/plans.csv, so
+every model is exercised
 and Spark's per-statement cost stays low; `--raw-data-dir` checks another folder (the bundled
 sample in seeds/ takes several times longer). With the generated set, an empty mart fails the
 check: it would compare nothing.
@@ -40,8 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DBT_DIR = ROOT / "dbt_project"
 TOLERANCE = 1e-9
 PENDING_LIST = "scripts/check_portable_sql.py NOT_YET_PORTABLE"
-# The smallest generated data with rows in every mart (an endpoint incident, upgrade candidates).
-SMALLEST_SAMPLE = {"orgs": 24, "days": 28, "seed": 3}
+# The smallest generated data with rows in every mart (an endpoint incident, upgrade candidates,
+# and a quota outcome: October is a complete month before the as-of month).
+SMALLEST_SAMPLE = {"orgs": 24, "days": 28, "seed": 3, "end_date": dt.date(2026, 11, 10)}
 PLANS_FILE = ROOT / "seeds" / "plans.csv"
 
 
@@ -222,11 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         raw_data_dir = args.raw_data_dir
         if raw_data_dir is None:
-            from orchestration.sample_data.catalogue import DEFAULT_END_DATE
             from orchestration.sample_data.files import generate
 
             raw_data_dir = scratch / "generated"
-            generate(raw_data_dir, **SMALLEST_SAMPLE, end_date=DEFAULT_END_DATE)
+            generate(raw_data_dir, **SMALLEST_SAMPLE)
         return check(raw_data_dir.resolve(), scratch, rows_required=args.raw_data_dir is None)
     finally:
         if args.keep is None:
