@@ -13,9 +13,10 @@ from orchestration.readers import (
     read_as_of,
     read_published_at,
 )
+from orchestration.reports.output import add_output_arguments, row_limit
 from orchestration.reports.table import printable
-from orchestration.reports.usage import positive_int
 from orchestration.settings import Settings, ip_salt_warning, load_settings
+from orchestration.sql_command import write_rows
 from orchestration.warehouse import connect, table_exists
 
 STAGING_TABLES = (
@@ -153,20 +154,28 @@ def describe_snapshot(settings: Settings) -> str:
     return line
 
 
+REJECT_COLUMNS = ("source_file", "line_number", "reason", "snippet", "rejected_at")
+
+
 def cmd_rejects(args: argparse.Namespace) -> int:
     settings = load_settings()
     with _open_live_read_only(settings) as con:
-        by_reason = con.execute(
-            "select reason, count(*) from raw.event_rejects group by reason order by 2 desc, 1"
-        ).fetchall()
         rows = con.execute(
-            """
-            select source_file, line_number, reason, snippet
+            f"""
+            select {", ".join(REJECT_COLUMNS)}
             from raw.event_rejects
             order by rejected_at desc, source_file, line_number
             limit ?
             """,
-            [args.limit],
+            [row_limit(args)],
+        ).fetchall()
+        if args.format != "table":
+            # raw.event_rejects' rows, the newest first.
+            write_rows(REJECT_COLUMNS, rows, args.format)
+            return 0
+        # The load's own tally of what it refused (raw tables, not marts: an operator's view).
+        by_reason = con.execute(
+            "select reason, count(*) from raw.event_rejects group by reason order by 2 desc, 1"
         ).fetchall()
         failed = con.execute(
             "select path, error from raw.loaded_files where status = 'failed' order by path"
@@ -176,7 +185,7 @@ def cmd_rejects(args: argparse.Namespace) -> int:
         print(f"  {n:>8,}  {printable(reason)}")
     if rows:
         print(f"\nMost recent {len(rows)}:")
-        for source_file, line_number, reason, snippet in rows:
+        for source_file, line_number, reason, snippet, _ in rows:
             print(f"  {printable(source_file)}:{line_number}: {printable(reason)}")
             print(f"      {printable(snippet or '')[:120]}")
     if failed:
@@ -196,5 +205,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     status.set_defaults(func=cmd_status)
     rejects = subparsers.add_parser("rejects", help="rejected lines and files, with reasons")
-    rejects.add_argument("--limit", type=positive_int, default=20, help="latest lines to show (default 20)")
+    add_output_arguments(rejects, table_limit=20, what="latest rejected lines")
     rejects.set_defaults(func=cmd_rejects)

@@ -18,6 +18,7 @@ import jinja2
 
 from orchestration.reports.table import render_table
 from orchestration.settings import DBT_PROJECT_DIR, SettingsError, load_settings
+from orchestration.sql_command import FORMATS, write_rows
 
 CATALOGUE_MACRO = DBT_PROJECT_DIR / "macros" / "plan_catalogue_lines.sql"
 
@@ -89,12 +90,29 @@ def render_catalogue(plans_file: Path, plans: list[Plan]) -> str:
     return "\n".join(lines)
 
 
+# The catalogue's columns (docs/contract.md section 2b), as --format csv and json key them.
+CATALOGUE_COLUMNS = (
+    "plan_id",
+    "monthly_price",
+    "monthly_call_limit",
+    "next_plan_id",
+    "overage_price_per_1k_calls",
+)
+
+
 def cmd_plans(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.plans_file is None:
+        if args.format != "table":
+            write_rows(CATALOGUE_COLUMNS, [], args.format)
+            return 0
         print("No plan catalogue (PLANS_FILE is unset): upgrade opportunities are not priced.")
         return 0
     plans = read_plan_catalogue(settings.plans_file)
+    if args.format != "table" and not args.check:
+        rows = [tuple(getattr(plan, column) for column in CATALOGUE_COLUMNS) for plan in plans]
+        write_rows(CATALOGUE_COLUMNS, rows, args.format)
+        return 0
     if args.check:
         names = ", ".join(plan.plan_id for plan in plans)
         print(f"Plan catalogue {settings.plans_file}: {len(plans)} plan(s) ({names})")
@@ -109,5 +127,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     plans.add_argument(
         "--check", action="store_true", help="one line: the catalogue is valid (exit 0) or why not (2)"
+    )
+    plans.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="output format (default table): the plans in file order",
     )
     plans.set_defaults(func=cmd_plans)

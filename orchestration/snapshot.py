@@ -3,7 +3,8 @@
 The copy is written to a temporary file next to the snapshot and moved into place with
 os.replace, so a reader sees either the previous snapshot or the new one, never a half-built one.
 It also holds `meta.snapshot` (one row: the as-of date, when it was published, the live file's
-modification time then, and the build identity it was taken after: build_identity()) and `meta.raw_load_summary` (raw files, events and rejects by status), so
+modification time then, and the build identity it was taken after: build_identity()) and
+`meta.raw_load_summary` (raw files, events and rejects by status), so
 readers show what they read and notice a live warehouse that changed since.
 """
 

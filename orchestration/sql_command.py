@@ -33,6 +33,8 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict | list | tuple):  # a struct, map or list: as JSON text
+        return json.dumps(value, default=str)
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
@@ -66,6 +68,17 @@ def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
     return "\n".join(render_table(list(columns), [[_cell(v) for v in row] for row in rows], align=align))
 
 
+def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
+    """Print rows as render_rows does; CSV on a terminal has no escape sequence from the data."""
+    text = render_rows(columns, rows, fmt)
+    if fmt == "csv" and sys.stdout.isatty():
+        # Exact values for a file or a pipe; on a terminal, no escape sequence from the data
+        # (the table escapes its cells itself, JSON escapes control characters).
+        text = printable(text, keep_whitespace=True)
+    if text:
+        print(text)
+
+
 def _max_rows(text: str) -> int:
     try:
         value = int(text)
@@ -86,10 +99,14 @@ def _seconds(text: str) -> float:
     return value
 
 
+COUNT_BATCH_ROWS = 10_000
+
+
 def run_query(
     con: duckdb.DuckDBPyConnection, query: str, *, max_rows: int, timeout: float
-) -> tuple[list[str], list[tuple]]:
-    """The query's columns and first max_rows rows; stopped (one line) after timeout seconds."""
+) -> tuple[list[str], list[tuple], int]:
+    """The query's columns, its first max_rows rows and how many rows it has in all (the rest
+    are counted, not kept); stopped (one line) after timeout seconds."""
     timer = threading.Timer(timeout, con.interrupt)
     timer.daemon = True
     timer.start()
@@ -98,7 +115,12 @@ def run_query(
         if cursor.description is None:
             raise UserError("the statement returned no result (apiwh sql runs queries)")
         columns = [column[0] for column in cursor.description]
-        return columns, cursor.fetchmany(max_rows)
+        rows = cursor.fetchmany(max_rows)
+        total = len(rows)
+        if total == max_rows:
+            while batch := cursor.fetchmany(COUNT_BATCH_ROWS):
+                total += len(batch)
+        return columns, rows, total
     except duckdb.InterruptException as exc:
         raise UserError(f"query stopped after {timeout:g} s (--timeout)") from exc
     finally:
@@ -114,24 +136,17 @@ def cmd_sql(args: argparse.Namespace) -> int:
         con.execute("set enable_external_access = false")
         con.execute("set lock_configuration = true")
         as_of = read_as_of(con)
-        columns, rows = run_query(con, query, max_rows=args.max_rows + 1, timeout=args.timeout)
-    truncated = len(rows) > args.max_rows
-    rows = rows[: args.max_rows]
-    text = render_rows(columns, rows, args.format)
-    if args.format == "csv" and sys.stdout.isatty():
-        # Exact values for a file or a pipe; on a terminal, no escape sequence from the data
-        # (the table escapes its cells itself, JSON escapes control characters).
-        text = printable(text, keep_whitespace=True)
-    print(text)
+        columns, rows, total = run_query(con, query, max_rows=args.limit, timeout=args.timeout)
+    write_rows(columns, rows, args.format)
+    # Said only when rows were cut, and in every format: a file of CSV may be missing rows.
+    cut = f"showing {len(rows):,} of {total:,} rows; --limit to change" if total > len(rows) else None
     if args.format == "table":
-        note = f"{len(rows):,} row(s)" + (
-            f", first {args.max_rows:,} shown (--max-rows)" if truncated else ""
-        )
+        note = cut or f"{len(rows):,} row(s)"
         if as_of:
             note += f"; marts as of {as_of.isoformat()}"
         print(note, file=sys.stderr)
-    elif truncated:
-        print(f"apiwh sql: only the first {args.max_rows:,} rows (--max-rows)", file=sys.stderr)
+    elif cut:
+        print(f"apiwh sql: {cut}", file=sys.stderr)
     return 0
 
 
@@ -148,10 +163,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sql.add_argument("query", help="the SQL query, or - to read it from stdin")
     sql.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
     sql.add_argument(
+        "--limit",
         "--max-rows",
+        dest="limit",
         type=_max_rows,
         default=DEFAULT_MAX_ROWS,
-        help=f"rows to print at most (default {DEFAULT_MAX_ROWS})",
+        help=f"rows to print at most (default {DEFAULT_MAX_ROWS}); stderr says when rows were cut",
     )
     sql.add_argument(
         "--timeout",

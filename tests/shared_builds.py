@@ -9,6 +9,7 @@ works on a copy of its folder: `copy_of`.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
@@ -88,3 +89,27 @@ def apiwh_run_once(
 def sample_run(shared: Path) -> BuiltWarehouse:
     """The bundled sample (seeds/) through `apiwh run`, as a newcomer builds it, once per session."""
     return apiwh_run_once(shared, "sample", RAW_DATA_DIR=str(PROJECT_ROOT / "seeds"))
+
+
+# A generated set whose as-of date can fall on a month's last day or in mid-month (the face test).
+GENERATED = {"orgs": 24, "days": 40, "seed": 3}
+GENERATED_END = "2026-10-31"
+
+
+def generated_run(shared: Path, as_of: str) -> BuiltWarehouse:
+    """apiwh generate (GENERATED, to GENERATED_END) through `apiwh run` with AS_OF and the sample's
+    plan catalogue, once per session and as-of date."""
+    from orchestration.sample_data.files import generate
+
+    data = built_once(
+        shared,
+        "generated-data",
+        lambda root: generate(root / "raw", **GENERATED, end_date=dt.date.fromisoformat(GENERATED_END)),
+    )
+    return apiwh_run_once(
+        shared,
+        f"generated-{as_of}",
+        RAW_DATA_DIR=str(data / "raw"),
+        AS_OF=as_of,
+        PLANS_FILE=str(PROJECT_ROOT / "seeds" / "plans.csv"),
+    )

@@ -1,4 +1,4 @@
-"""`apiwh alerts [--pending | --dead] [--json]`: list the alert ledger (marts.alerts).
+"""`apiwh alerts [--pending | --dead] [--format table|csv|json]`: list the alert ledger (marts.alerts).
 
 Reads the published snapshot like every reader (orchestration.readers); deliver_alerts
 republishes it after each run that changed a delivery state.
@@ -7,35 +7,18 @@ republishes it after each run that changed a delivery state.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from orchestration.alerts.ledger import Alert, list_alerts
 from orchestration.alerts.render import alert_title
 from orchestration.readers import open_marts_connection, read_as_of
+from orchestration.reports.output import add_output_arguments, row_limit, write_records
 from orchestration.reports.table import render_table
 from orchestration.settings import load_settings
 
 
 def _when(value: object) -> str:
     return "" if value is None else str(value)[:16]
-
-
-def _as_json(alert: Alert) -> dict[str, object]:
-    return {
-        "alert_key": alert.alert_key,
-        "alert_type": alert.alert_type,
-        "organization_id": alert.organization_id,
-        "threshold": alert.threshold,
-        "status": alert.status,
-        "as_of_date": _when(alert.as_of_date) or None,
-        "created_at": str(alert.created_at) if alert.created_at else None,
-        "delivered_at": str(alert.delivered_at) if alert.delivered_at else None,
-        "delivery_attempts": alert.delivery_attempts,
-        "last_error": alert.last_error,
-        "next_attempt_at": str(alert.next_attempt_at) if alert.next_attempt_at else None,
-        "detail": alert.detail,
-    }
 
 
 def format_table(alerts: list[Alert]) -> str:
@@ -67,9 +50,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     with open_marts_connection(load_settings()) as con:
         alerts = list_alerts(con, statuses=statuses)
         as_of = read_as_of(con)
-    if args.json:
-        for alert in alerts:
-            print(json.dumps(_as_json(alert), default=str))
+    alerts = alerts[: row_limit(args)]
+    if args.json or args.format != "table":
+        # The ledger's rows keyed by marts.alerts' columns (Alert's fields).
+        write_records(Alert, alerts, "json" if args.json else args.format)
         return 0
     which = f"{statuses[0]} " if statuses else ""
     if not alerts:
@@ -96,5 +80,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--pending", action="store_true", help="only alerts not delivered yet (still retried)")
     which.add_argument("--dead", action="store_true", help="only alerts that gave up after too many attempts")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_output_arguments(parser, table_limit=None, what="alerts (oldest first)")
+    parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.set_defaults(func=cmd_alerts)

@@ -1,17 +1,28 @@
-"""The quota alert's words: a headline for sales and the drafted note, following the projection.
+"""The quota alert's words and the drafted quota note, from the verdict of marts.quota_outlook.
 
-One rule for "at cap" (only once used up), "cap in N days" and "resets before cap"
-(orchestration/quota_outlook.py), shared with `apiwh quota`. No Dagster, no I/O.
+The outlook (cap_reached, reaches_cap, resets_first), the action and the cap date are decided
+once, in dbt (docs/contract.md 2c); the alert's detail carries them (int_alerts_quota_threshold)
+and the dashboard reads them from the mart. Both draft the note here, worded by
+orchestration/verdict_words.py, so the alert, the dashboard and `apiwh quota` never disagree.
+No Dagster, no I/O.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
-from orchestration.quota_outlook import AT_CAP, WILL_EXCEED, QuotaOutlook, quota_outlook
+from orchestration.verdict_words import action_cell, customer_quota_sentence, headroom_offer, outlook_cell
+
+# The note's subject follows the mart's outlook; {pct} and {cap_day} are filled from its row.
+QUOTA_NOTE_SUBJECTS = {
+    "cap_reached": "You have reached your monthly API quota",
+    "reaches_cap": "Heads up: at this pace you reach your monthly API quota on {cap_day}",
+    "resets_first": "Your API usage this month: {pct}% of your quota",
+}
 
 
 def display_name(alert: Alert) -> str:
@@ -19,84 +30,162 @@ def display_name(alert: Alert) -> str:
     return str(alert.detail.get("organization_name") or alert.organization_id)
 
 
-def quota_details_outlook(detail: dict[str, Any]) -> QuotaOutlook | None:
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
     try:
-        return quota_outlook(
-            used_mtd=int(detail["used_mtd"]),
-            monthly_call_limit=int(detail["monthly_call_limit"]),
-            projected_eom=int(detail["projected_eom"]),
-            days_to_cap=None if detail.get("days_to_cap") is None else int(detail["days_to_cap"]),
-        )
-    except (KeyError, TypeError, ValueError):  # a detail without the figures: generic wording
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
         return None
 
 
-def _month(detail: dict[str, Any]) -> str:
-    try:
-        return dt.date.fromisoformat(str(detail["billing_month"])[:10]).strftime("%B %Y")
-    except (KeyError, ValueError):
-        return "this month"
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
-def _day(value: Any) -> str:
+def quota_verdict(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The quota_outlook columns the words need, typed; None for an alert recorded before its
+    detail carried the verdict (its recorded headline and note are then used as they are)."""
     try:
-        day = dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return str(value)
-    return f"{day:%B} {day.day}"
+        if row.get("outlook") not in QUOTA_NOTE_SUBJECTS or not row.get("action"):
+            return None
+        return {
+            "outlook": row["outlook"],
+            "action": row["action"],
+            "used_mtd": int(row["used_mtd"]),
+            "monthly_call_limit": int(row["monthly_call_limit"]),
+            "projected_eom": int(row["projected_eom"]),
+            "pct_of_cap": row.get("pct_of_cap"),
+            "days_to_cap": _int(row.get("days_to_cap")),
+            "cap_date": _date(row.get("cap_date")),
+            "resets_on": _date(row["resets_on"]),
+            "billing_month": _date(row["billing_month"]),
+            "plan_id": row.get("plan_id"),
+            "next_plan_id": row.get("next_plan_id"),
+            "upgrade_mrr_delta": row.get("upgrade_mrr_delta"),
+            "overage_cost_at_pace": row.get("overage_cost_at_pace"),
+            "is_plan_in_catalogue": row.get("is_plan_in_catalogue"),
+        }
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def outlook_text(verdict: Mapping[str, Any]) -> str:
+    """ "cap reached", "cap in 4 days (Nov 3)", "resets on Nov 1" (verdict_words.outlook_cell)."""
+    return outlook_cell(verdict["outlook"], verdict["days_to_cap"], verdict["cap_date"], verdict["resets_on"])
+
+
+def customer_sentence(verdict: Mapping[str, Any]) -> str:
+    """The outlook in the customer's own terms (verdict_words.customer_quota_sentence)."""
+    return customer_quota_sentence(
+        outlook=verdict["outlook"],
+        used_mtd=verdict["used_mtd"],
+        monthly_call_limit=verdict["monthly_call_limit"],
+        projected_eom=verdict["projected_eom"],
+        days_to_cap=verdict["days_to_cap"],
+        cap_date=verdict["cap_date"],
+        resets_on=verdict["resets_on"],
+        billing_month=verdict["billing_month"],
+    )
+
+
+def _money(value: float, *, signed: bool = False) -> str:
+    sign = "-" if value < 0 else "+" if signed and value > 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def upgrade_offer(d: Mapping[str, Any]) -> str | None:
+    """Sentences naming the next plan and what moving to it would cost or save this month at
+    the current pace; None when the plan catalogue did not price the account's plan."""
+    if d.get("plan_monthly_price") is None:
+        return None
+    overage = d.get("overage_cost_at_pace") or 0.0
+    overage_calls = d.get("overage_calls_at_pace") or 0
+    if overage > 0:
+        overage_text = (
+            f" At this pace the {overage_calls:,} calls above your quota come to {_money(overage)}"
+            " this month."
+        )
+    elif overage_calls > 0:
+        overage_text = f" At this pace about {overage_calls:,} calls this month would go above your quota."
+    else:
+        overage_text = ""
+    next_plan = d.get("next_plan_id")
+    if next_plan is None:
+        return f"You are on our largest plan.{overage_text}" if overage_text else None
+    delta = d["upgrade_mrr_delta"]
+    compared = (
+        f"{_money(delta)} more than your current plan"
+        if delta > 0
+        else f"{_money(-delta)} less than your current plan"
+        if delta < 0
+        else "the same as your current plan"
+    )
+    sentences = [
+        f"The next plan, {next_plan}, includes {_number(d.get('next_plan_call_limit'))} calls a"
+        f" month for {_money(d['next_plan_monthly_price'])} a month, {compared}.{overage_text}"
+    ]
+    net = d.get("upgrade_net_cost_at_pace")
+    if net is not None and overage > 0:
+        if net < 0:
+            sentences.append(f"Moving to {next_plan} now would save you {_money(-net)} this month.")
+        else:
+            sentences.append(f"Overage included, {next_plan} would cost {_money(net)} more this month.")
+    if d.get("fits_next_plan") is False:
+        sentences.append(
+            f"Your projected {_number(d.get('projected_eom'))} calls this month would exceed even"
+            f" the {next_plan} quota, so it may be worth a look beyond it."
+        )
+    return " ".join(sentences)
+
+
+def quota_note_words(
+    verdict: Mapping[str, Any], *, name: str, prices: Mapping[str, Any] | None = None
+) -> tuple[str, str]:
+    """(subject, body) of the note to the account: the outlook in the customer's terms, what the
+    catalogue allows (verdict_words.headroom_offer: never a larger plan on the largest one) and,
+    when the catalogue prices a next plan, its price (`prices`: upgrade_opportunities' figures)."""
+    pct = _number(verdict["pct_of_cap"])
+    cap_date = verdict["cap_date"]
+    subject = QUOTA_NOTE_SUBJECTS[verdict["outlook"]].format(
+        pct=pct, cap_day=f"{cap_date:%B} {cap_date.day}" if cap_date else ""
+    )
+    offer = headroom_offer(
+        next_plan_id=verdict["next_plan_id"],
+        upgrade_mrr_delta=verdict["upgrade_mrr_delta"],
+        overage_cost_at_pace=verdict["overage_cost_at_pace"],
+        is_plan_in_catalogue=verdict["is_plan_in_catalogue"],
+    )
+    body = f"Hi {name} team,\n\n{customer_sentence(verdict)} {offer}"
+    priced = upgrade_offer(prices) if prices and verdict["next_plan_id"] else None
+    return subject, f"{body}\n\n{priced}" if priced else body
 
 
 def quota_headline(alert: Alert) -> str | None:
-    """One line for sales, consistent with the drafted note: "at cap" only once used up."""
+    """One line for sales: the mart's action and outlook, then the figures behind them."""
     d = alert.detail
-    outlook = quota_details_outlook(d)
-    if outlook is None:
+    verdict = quota_verdict(d)
+    if verdict is None:
         return None
-    org, pct = display_name(alert), _number(d.get("pct_of_cap"))
-    figures = f"{_number(d.get('used_mtd'))} of {_number(d.get('monthly_call_limit'))} calls, {_month(d)}"
-    if outlook.kind == AT_CAP:
-        return f"{org} has used {pct}% of its monthly quota ({figures}): at cap"
-    if outlook.kind == WILL_EXCEED:
-        return (
-            f"{org} is at {pct}% of its monthly quota ({figures}); at this pace cap in {outlook.cap_in_words}"
-        )
-    return (
-        f"{org} is at {pct}% of its monthly quota ({figures}); at this pace the quota resets on "
-        f"{_day(d.get('quota_resets_on'))}, before the cap"
+    month = verdict["billing_month"]
+    figures = (
+        f"{_number(d.get('pct_of_cap'))}% of its monthly quota, {_number(d.get('used_mtd'))} of"
+        f" {_number(d.get('monthly_call_limit'))} calls in {month:%B %Y}"
     )
+    return f"{display_name(alert)}: {verdict['action']} · {outlook_text(verdict)} ({figures})"
+
+
+def quota_figure_lines(d: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The verdict's lines among the alert's figures; none for an alert without it."""
+    verdict = quota_verdict(d)
+    if verdict is None:
+        return [("Quota resets on", _number(d.get("quota_resets_on")))]
+    return [("Outlook", outlook_text(verdict)), ("Action", action_cell(verdict["action"]))]
 
 
 def quota_note(alert: Alert) -> tuple[str, str] | None:
-    """The drafted note to the account's contact: subject and body, following the projection."""
-    d = alert.detail
-    outlook = quota_details_outlook(d)
-    if outlook is None:
+    """The drafted note to the account's contact, from the verdict in the alert's detail."""
+    verdict = quota_verdict(alert.detail)
+    if verdict is None:
         return None
-    org, pct, month = display_name(alert), _number(d.get("pct_of_cap")), _month(d)
-    used, limit = _number(d.get("used_mtd")), _number(d.get("monthly_call_limit"))
-    plan = f" on the {d['plan_id']} plan" if d.get("plan_id") else ""
-    resets = _day(d.get("quota_resets_on"))
-    if outlook.kind == AT_CAP:
-        return (
-            "You have reached your monthly API quota",
-            f"Hi {org} team, you have made {used} API calls in {month}, {pct}% of your monthly quota"
-            f" of {limit} calls{plan}. Calls above the quota may be rate-limited until it resets on"
-            f" {resets}. Moving to a plan with a larger quota gives you headroom; happy to set up a"
-            " quick call to find the right fit.",
-        )
-    subject = f"Heads up: you are at {pct}% of your monthly API quota"
-    if outlook.kind == WILL_EXCEED:
-        return (
-            subject,
-            f"Hi {org} team, you are at {pct}% of your monthly quota ({used} of {limit} calls{plan})."
-            f" At this pace you reach it in {outlook.cap_in_words} and end {month} at about"
-            f" {_number(d.get('projected_eom'))} calls, before the quota resets on {resets}."
-            " Upgrading now avoids rate-limiting; happy to set up a quick call to discuss the next tier.",
-        )
-    return (
-        subject,
-        f"Hi {org} team, you are at {pct}% of your monthly quota ({used} of {limit} calls{plan})."
-        f" At this pace you stay within it until it resets on {resets} (about"
-        f" {_number(d.get('projected_eom'))} calls in {month}). If you expect more traffic, we can"
-        " look at a plan with more headroom.",
-    )
+    return quota_note_words(verdict, name=display_name(alert), prices=alert.detail)

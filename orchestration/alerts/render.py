@@ -9,14 +9,22 @@ reliability_notes.py, the rest (refresh_failed included) here. No Dagster, no I/
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from orchestration.alerts.churn_notes import churn_headline, churn_note
 from orchestration.alerts.formatting import iso as _iso
 from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
-from orchestration.alerts.quota_notes import display_name, quota_details_outlook, quota_headline, quota_note
+from orchestration.alerts.quota_notes import (
+    display_name,
+    quota_figure_lines,
+    quota_headline,
+    quota_note,
+)
+from orchestration.alerts.quota_notes import upgrade_offer as upgrade_offer  # the priced paragraph
 from orchestration.alerts.reliability_notes import (
     RELIABILITY_FIGURES,
     RELIABILITY_NOTES,
@@ -26,9 +34,31 @@ from orchestration.alerts.reliability_notes import (
 
 # A failed daily_refresh (orchestration/alerts/refresh_failure.py records and sends it).
 REFRESH_FAILED = "refresh_failed"
+_ALERT_FIELDS = {field.name for field in dataclasses.fields(Alert)}
 
 
-def alert_title(alert: Alert) -> str:
+def as_alert(row: Alert | Mapping[str, Any]) -> Alert:
+    """An Alert from a row of marts.alerts (the dashboard reads them as dicts), detail parsed."""
+    if isinstance(row, Alert):
+        return row
+    detail = row.get("detail")
+    if isinstance(detail, str):
+        try:
+            detail = json.loads(detail)
+        except ValueError:
+            detail = {}
+    fields = {name: value for name, value in row.items() if name in _ALERT_FIELDS}
+    fields.setdefault("alert_key", "")
+    fields.setdefault("as_of_date", None)
+    fields.setdefault("organization_id", None)
+    fields.setdefault("threshold", None)
+    return Alert(**{**fields, "detail": detail if isinstance(detail, dict) else {}})
+
+
+def alert_title(row: Alert | Mapping[str, Any]) -> str:
+    """The one title of an alert on every face: the delivered message, `apiwh alerts` and the
+    dashboard's customer pages (which pass marts.alerts rows)."""
+    alert = as_alert(row)
     if alert.alert_type == REFRESH_FAILED:
         return refresh_failed_title(alert.detail)
     if alert.alert_type == "quota_threshold":
@@ -71,8 +101,7 @@ def figure_lines(alert: Alert) -> list[tuple[str, str]]:
             ("Used this month", f"{_number(d.get('used_mtd'))} calls ({_number(pct)}% of cap)"),
             ("Used today", _number(d.get("used_today"))),
             ("Projected end of month", f"{_number(d.get('projected_eom'))} calls"),
-            ("Days to cap", outlook.days_to_cap_text if (outlook := quota_details_outlook(d)) else "n/a"),
-            ("Quota resets on", _number(d.get("quota_resets_on"))),
+            *quota_figure_lines(d),
             *_price_lines(d),
         ]
     if alert.alert_type == "churn_risk":
@@ -139,51 +168,6 @@ def _price_lines(d: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
-def upgrade_offer(d: dict[str, Any]) -> str | None:
-    """Sentences naming the next plan and what moving to it would cost or save this month at
-    the current pace; None when the plan catalogue did not price the account's plan."""
-    if d.get("plan_monthly_price") is None:
-        return None
-    overage = d.get("overage_cost_at_pace") or 0.0
-    overage_calls = d.get("overage_calls_at_pace") or 0
-    if overage > 0:
-        overage_text = (
-            f" At this pace the {overage_calls:,} calls above your quota come to {_money(overage)}"
-            " this month."
-        )
-    elif overage_calls > 0:
-        overage_text = f" At this pace about {overage_calls:,} calls this month would go above your quota."
-    else:
-        overage_text = ""
-    next_plan = d.get("next_plan_id")
-    if next_plan is None:
-        return f"You are on our largest plan.{overage_text}" if overage_text else None
-    delta = d["upgrade_mrr_delta"]
-    compared = (
-        f"{_money(delta)} more than your current plan"
-        if delta > 0
-        else f"{_money(-delta)} less than your current plan"
-        if delta < 0
-        else "the same as your current plan"
-    )
-    sentences = [
-        f"The next plan, {next_plan}, includes {_number(d.get('next_plan_call_limit'))} calls a"
-        f" month for {_money(d['next_plan_monthly_price'])} a month, {compared}.{overage_text}"
-    ]
-    net = d.get("upgrade_net_cost_at_pace")
-    if net is not None and overage > 0:
-        if net < 0:
-            sentences.append(f"Moving to {next_plan} now would save you {_money(-net)} this month.")
-        else:
-            sentences.append(f"Overage included, {next_plan} would cost {_money(net)} more this month.")
-    if d.get("fits_next_plan") is False:
-        sentences.append(
-            f"Your projected {_number(d.get('projected_eom'))} calls this month would exceed even"
-            f" the {next_plan} quota, so it may be worth a look beyond it."
-        )
-    return " ".join(sentences)
-
-
 def drafted_note(alert: Alert) -> tuple[str, str] | None:
     if alert.alert_type in RELIABILITY_NOTES:
         return RELIABILITY_NOTES[alert.alert_type](alert)
@@ -196,8 +180,7 @@ def drafted_note(alert: Alert) -> tuple[str, str] | None:
     if note is None:  # an alert recorded with its note drafted in the detail, without figures
         subject, body = alert.detail.get("note_subject"), alert.detail.get("note_body")
         note = (str(subject), str(body)) if subject and body else None
-    offer = upgrade_offer(alert.detail) if alert.alert_type == "quota_threshold" else None
-    return (note[0], f"{note[1]} {offer}") if note and offer else note
+    return note
 
 
 def note_recipients(alert: Alert) -> str:

@@ -245,25 +245,28 @@ def quota_projection(month_rows: Sequence[dict[str, Any]], *, month_end: dt.date
 
 
 def cap_bars(accounts: Sequence[dict[str, Any]], *, label: str, title: str) -> Spec:
-    """Per account, % of the cap used now and projected at the month's end."""
+    """Per account, the month's calls used now and projected at its end (marts.quota_outlook's
+    used_mtd and projected_eom), with the account's quota as a tick."""
     values = []
     for account in accounts:
-        values.append({"account": account[label], "when": "used now", "pct": _plain(account["pct_of_cap"])})
+        values.append({"account": account[label], "when": "used now", "calls": _plain(account["used_mtd"])})
         values.append(
-            {"account": account[label], "when": "projected", "pct": _plain(account["projected_pct_of_cap"])}
+            {"account": account[label], "when": "projected", "calls": _plain(account["projected_eom"])}
         )
+    caps = [{"account": account[label], "cap": _plain(account["monthly_call_limit"])} for account in accounts]
+    y = {"field": "account", "type": "nominal", "sort": None, "title": None}
     return _chart(
         {
             "title": title,
             "width": WIDTH,
-            "data": {"values": values},
             "layer": [
                 {
+                    "data": {"values": values},
                     "mark": {"type": "bar"},
                     "encoding": {
-                        "y": {"field": "account", "type": "nominal", "sort": None, "title": None},
+                        "y": y,
                         "yOffset": {"field": "when"},
-                        "x": {"field": "pct", "type": "quantitative", "title": "% of monthly cap"},
+                        "x": {"field": "calls", "type": "quantitative", "title": "calls this month"},
                         "color": {
                             "field": "when",
                             "type": "nominal",
@@ -272,9 +275,9 @@ def cap_bars(accounts: Sequence[dict[str, Any]], *, label: str, title: str) -> S
                     },
                 },
                 {
-                    "data": {"values": [{"cap": 100}]},
-                    "mark": {"type": "rule", "color": "#e45756", "strokeWidth": 2},
-                    "encoding": {"x": {"field": "cap", "type": "quantitative"}},
+                    "data": {"values": caps},
+                    "mark": {"type": "tick", "color": "#e45756", "thickness": 3},
+                    "encoding": {"y": y, "x": {"field": "cap", "type": "quantitative"}},
                 },
             ],
         }

@@ -3,16 +3,15 @@ when there are many.
 
 A page carries its charts as Vega-Lite specifications that the browser draws (charts.embedded).
 Its figures come from one query per kind of figure for a whole share of customers
-(customer_queries), not ten queries a page: at 27,428 customers, 10 queries a page took some
-90 ms a page, most of a 100M-event refresh. What is left is the template, a few ms a page, so
-worker processes, each with its own read-only connection to the same snapshot file, share the
-pages out over the machine's cores when there are thousands.
+(orchestration/reports/queries/customers.py), not ten queries a page: at 27,428 customers, 10
+queries a page took some 90 ms a page, most of a 100M-event refresh. What is left is the
+template, a few ms a page, so worker processes, each with its own read-only connection to the
+same snapshot file, share the pages out over the machine's cores when there are thousands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -21,13 +20,18 @@ from typing import Any
 
 import duckdb
 
-from orchestration.dashboard import charts, customer_queries, queries, words
+from orchestration.alerts.render import alert_title
+from orchestration.dashboard import charts, words
 from orchestration.dashboard.customer_view import page_name, period_contexts
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import render_page
+from orchestration.reports.queries import customers as customer_queries
+from orchestration.reports.queries import site as site_queries
+from orchestration.verdict_words import UPSELL_MEANING, upsell_cell
 from orchestration.warehouse import connect
 
 CUSTOMER_DIR = "customer"
+ALERT_ROWS = 20  # the latest alerts a page lists
 # Below this many customers, starting workers (about a second each) costs what they save: the
 # 556 pages of the 2M-event benchmark take 3 s either way.
 PARALLEL_FROM = 2_000
@@ -42,20 +46,26 @@ def customer_pages(
     directory: Directory,
     common: dict[str, Any],
 ) -> dict[str, str]:
-    """The pages of these customers (rows of queries.customers) by relative path."""
+    """The pages of these customers (rows of queries/site.customers) by relative path."""
     organization_ids = [row["organization_id"] for row in rows]
-    start = queries.window_start(as_of)
+    start = site_queries.window_start(as_of)
     contexts = period_contexts(con, organization_ids, start, as_of, directory, draw=charts.embedded)
-    keys = customer_queries.customer_keys(con, organization_ids, as_of)
+    keys = customer_queries.customer_keys(con, organization_ids)
+    activity = customer_queries.key_activity_on(con, organization_ids, as_of)
+    if activity is not None:
+        for organization_id, own in keys.items():
+            by_key = {row["api_key_id"]: row for row in activity[organization_id]}
+            for key in own:
+                key.update(by_key.get(key["api_key_id"], {"calls": 0}))
     alerts = customer_queries.customer_alerts(con, organization_ids)
-    keys_have_activity = queries.has_mart(con, "key_daily_activity")
+    keys_have_activity = activity is not None
     return {
         f"{CUSTOMER_DIR}/{page_name(row['organization_id'])}": _customer_page(
             row,
             start=start,
             context=contexts[row["organization_id"]],
             keys=keys[row["organization_id"]],
-            alerts=alerts[row["organization_id"]],
+            alerts=alerts[row["organization_id"]][:ALERT_ROWS],
             keys_have_activity=keys_have_activity,
             directory=directory,
             common=common,
@@ -77,22 +87,15 @@ def _customer_page(
 ) -> str:
     organization_id = row["organization_id"]
     name = directory.name(organization_id)
-    shown_alerts = []
-    for alert in alerts:
-        detail = alert["detail"]
-        if isinstance(detail, str):
-            try:
-                detail = json.loads(detail)
-            except ValueError:
-                detail = {}
-        shown_alerts.append(
-            {
-                "as_of_date": alert["as_of_date"],
-                "alert_type": alert["alert_type"],
-                "title": words.alert_title({**alert, "detail": detail}),
-                "delivered": words.format_day(alert["delivered_at"]) if alert["delivered_at"] else "pending",
-            }
-        )
+    shown_alerts = [
+        {
+            "as_of_date": alert["as_of_date"],
+            "alert_type": alert["alert_type"],
+            "title": alert_title(alert),
+            "delivered": words.format_day(alert["delivered_at"]) if alert["delivered_at"] else "pending",
+        }
+        for alert in alerts
+    ]
     return render_page(
         "customer.html.j2",
         title=name,
@@ -101,15 +104,15 @@ def _customer_page(
         organization_id=organization_id,
         summary_text=words.customer_summary(row, name=name),
         contact=directory.contact(organization_id),
-        flag=words.action_flag(row["action_flag"]),
+        flag=upsell_cell(row["is_upsell_signal"]),
+        flag_meaning=UPSELL_MEANING,
         start=start.isoformat(),
         keys=[
             {
                 **key,
                 "key_issued_at": words.format_day(key["key_issued_at"]),
                 "first_success_at": words.format_day(key["first_success_at"]),
-                "calls_30d": words.format_count(key.get("calls_30d")),
-                "last_active_date": words.format_day(key.get("last_active_date")),
+                "calls": words.format_count(key.get("calls")),
                 "flags": words.key_flags(key),
             }
             for key in keys

@@ -15,8 +15,12 @@ from typing import Any
 import duckdb
 from markupsafe import Markup
 
-from orchestration.dashboard import charts, customer_queries, queries, words
+from orchestration.alerts.quota_notes import customer_sentence, outlook_text, quota_verdict
+from orchestration.dashboard import charts, words
 from orchestration.dashboard.organizations import Directory
+from orchestration.reports.queries import customers as customer_queries
+from orchestration.reports.queries import site as site_queries
+from orchestration.verdict_words import QUOTA_ACTION_ADVICE
 
 # How a chart reaches the page: ChartBatch.svg (drawn here) or charts.embedded (drawn by the browser).
 Draw = Callable[[charts.Spec], Markup]
@@ -47,46 +51,50 @@ def display_daily(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+# Rows a customer's page shows of its busiest routes and of its error days.
+ENDPOINT_ROWS = 10
+ERROR_ROWS = 30
+
+
 def _endpoint_row(row: dict[str, Any]) -> dict[str, str]:
-    shown = {
+    return {
         "method": row["method"],
         "route": row["route"],
-        "calls": words.format_count(row["calls"]),
-        "error_rate": words.format_rate(row["error_rate"]),
-        "server_errors": words.format_count(row["server_errors"]),
+        "calls": words.format_count(row["calls_30d"]),
+        "error_rate": words.format_rate(row["error_rate_30d"]),
+        "server_errors": words.format_count(row["server_errors_30d"]),
+        "p95": words.format_ms(row["latency_p95_30d_ms"]),
+        "p99": words.format_ms(row["latency_p99_30d_ms"]),
     }
-    if "window_p95_ms" in row:
-        shown["p95"] = words.format_ms(row["window_p95_ms"])
-        shown["p99"] = words.format_ms(row["window_p99_ms"])
-    else:
-        shown["p95"] = words.format_ms(row["median_day_p95_ms"])
-        shown["p99"] = words.format_ms(row["slowest_day_p95_ms"])
-    return shown
 
 
 def _quota(
     account: dict[str, Any] | None, month_rows: list[dict[str, Any]], draw: Draw
 ) -> tuple[dict | None, Markup]:
-    if account is None:
+    """The account's row of marts.quota_outlook as shown, and its month's chart."""
+    verdict = None if account is None else quota_verdict(account)
+    if account is None or verdict is None or not month_rows:
         return None, Markup("")
+    month_end = account["resets_on"] - dt.timedelta(days=1)
     chart = draw(
         charts.quota_projection(
             month_rows,
-            month_end=account["month_end_date"],
-            title=f"Calls this month against the quota, projected to {account['month_end_date']:%B %-d}",
+            month_end=month_end,
+            title=f"Calls this month against the quota, projected to {month_end:%B %-d}",
         )
     )
     shown = {
-        "usage_date": account["usage_date"].isoformat(),
-        "month": f"{account['usage_date']:%B %Y}",
+        "as_of_date": account["as_of_date"].isoformat(),
+        "month": f"{account['billing_month']:%B %Y}",
         "plan_id": account["plan_id"],
         "monthly_call_limit": words.format_count(account["monthly_call_limit"]),
         "used_mtd": words.format_count(account["used_mtd"]),
         "pct_of_cap": words.format_pct(account["pct_of_cap"]),
         "projected_eom": words.format_count(account["projected_eom"]),
-        "days_to_cap": words.days_to_cap_text(
-            account["days_to_cap"], at_cap=account["used_mtd"] >= account["monthly_call_limit"]
-        ),
+        "outlook": outlook_text(verdict),
+        "action": account["action"],
+        "action_advice": QUOTA_ACTION_ADVICE[account["action"]],
+        "customer_sentence": customer_sentence(verdict),
         "raw": account,
     }
     return shown, chart
@@ -100,27 +108,27 @@ def period_contexts(
     directory: Directory,
     draw: Draw,
 ) -> dict[str, dict[str, Any]]:
-    """Figures, tables and charts of each organization from start through end.
+    """Figures, tables and charts of each organization: its days from start through end, and
+    what the marts hold for the 30 days to the as-of date (summary, routes) and on it (quota).
 
-    Each kind of figure is one query for all the organizations (customer_queries says why).
+    Each kind of figure is one query for all the organizations (queries/customers.py says why).
     """
-    as_of = queries.data_health(con)["as_of_date"]
+    as_of = site_queries.data_health(con)["as_of_date"]
     daily = customer_queries.customer_daily(con, organization_ids, start, end)
-    totals = customer_queries.customer_totals(con, organization_ids, start, end)
-    endpoints = customer_queries.customer_endpoints(con, organization_ids, start, end, as_of=as_of)
-    errors = customer_queries.errors_by_type(con, organization_ids, start, end)
-    plans = customer_queries.plan_history(con, organization_ids, end)
-    accounts = {row["organization_id"]: row for row in queries.quota_accounts(con, end, organization_ids)}
-    quota_months = queries.quota_month(con, organization_ids, end)
+    summaries = customer_queries.customer_summary(con, organization_ids)
+    endpoints = customer_queries.customer_endpoints_30d(con, organization_ids)
+    errors = customer_queries.customer_errors(con, organization_ids, start, end)
+    accounts = {row["organization_id"]: row for row in site_queries.quota_outlook(con, organization_ids)}
+    quota_months = customer_queries.customer_quota_month(con, organization_ids, as_of.replace(day=1), as_of)
     return {
         organization_id: _period_context(
             daily=daily[organization_id],
-            totals=totals[organization_id],
-            endpoints=None if endpoints is None else endpoints[organization_id],
-            errors=None if errors is None else errors[organization_id],
+            summary=summaries[organization_id],
+            endpoints=None if endpoints is None else endpoints[organization_id][:ENDPOINT_ROWS],
+            errors=None if errors is None else errors[organization_id][:ERROR_ROWS],
             quota=_quota(accounts.get(organization_id), quota_months[organization_id], draw),
-            plans=plans[organization_id],
             name=directory.name(organization_id),
+            window=(site_queries.window_start(as_of), as_of),
             draw=draw,
         )
         for organization_id in organization_ids
@@ -130,12 +138,12 @@ def period_contexts(
 def _period_context(
     *,
     daily: list[dict[str, Any]],
-    totals: dict[str, Any],
+    summary: dict[str, Any],
     endpoints: list[dict[str, Any]] | None,
     errors: list[dict[str, Any]] | None,
     quota: tuple[dict | None, Markup],
-    plans: list[dict[str, Any]],
     name: str,
+    window: tuple[dt.date, dt.date],
     draw: Draw,
 ) -> dict[str, Any]:
     calls_chart = charts.stacked_daily_calls(
@@ -153,25 +161,35 @@ def _period_context(
     return {
         "daily_rows": daily,
         "daily": display_daily(daily),
-        "totals_raw": totals,
-        "totals": {
-            "calls": words.format_count(totals.get("calls")),
-            "error_rate": words.format_rate(totals.get("error_rate")),
-            "client_errors": words.format_count(totals.get("client_errors")),
-            "server_errors": words.format_count(totals.get("server_errors")),
-            "rate_limited_calls": words.format_count(totals.get("rate_limited_calls")),
-            "p95": words.format_ms(totals.get("median_day_p95_ms")),
-            "slowest_p95": words.format_ms(totals.get("slowest_day_p95_ms")),
+        "summary_raw": summary,
+        "window": {"start": window[0].isoformat(), "end": window[1].isoformat()},
+        "figures": {
+            "calls": words.format_count(summary.get("calls_30d", 0)),
+            "active_days": words.format_count(summary.get("active_days_30d", 0)),
+            "calls_7d": words.format_count(summary.get("calls_7d", 0)),
+            "change_30d": words.format_pct(summary.get("usage_change_30d_pct"), signed=True),
+            "error_rate_30d": words.format_rate(summary.get("error_rate_30d")),
+            "errors_30d": words.errors_30d(summary),
+            "rate_limited_30d": words.format_count(summary.get("rate_limited_calls_30d", 0)),
+            "p50_30d": words.format_ms(summary.get("latency_p50_30d_ms")),
+            "p95_30d": words.format_ms(summary.get("latency_p95_30d_ms")),
+            "p99_30d": words.format_ms(summary.get("latency_p99_30d_ms")),
+            "labels": {"error_rate_30d": words.ERROR_RATE_30D_LABEL, "p95_30d": words.P95_30D_LABEL},
         },
-        "latency_text": words.latency_summary(totals),
+        "plan_id": summary.get("plan_id"),
         "endpoints_raw": endpoints,
         "endpoints": None if endpoints is None else [_endpoint_row(row) for row in endpoints],
-        "endpoints_exact": bool(endpoints) and "window_p95_ms" in endpoints[0],
         "errors_by_type": None
         if errors is None
-        else [{**row, "failed_calls": words.format_count(row["failed_calls"])} for row in errors],
+        else [
+            {
+                **row,
+                "usage_date": row["usage_date"].isoformat(),
+                "failed_calls": words.format_count(row["failed_calls"]),
+            }
+            for row in errors
+        ],
         "quota": quota_shown,
-        "plans": plans,
         "charts": {
             "calls": draw(calls_chart),
             "latency": draw(latency_chart),

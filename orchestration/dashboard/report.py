@@ -2,7 +2,9 @@
 
 The report leaves the company, so it is built only from queries bound to that one organization
 id and from that organization's entry in the organizations file: no other customer's id, name,
-contact or figure can reach either file (tests/test_dashboard_report.py searches every byte).
+contact or figure can reach either file (tests/integration/test_dashboard_browser.py searches
+every byte). It speaks to the customer: the quota outlook in their terms
+(verdict_words.customer_quota_sentence), never the sales team's action or upsell words.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.dashboard import customer_view, queries, words
+from orchestration.dashboard import customer_view, words
 from orchestration.dashboard.chart_batch import ChartBatch
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
+from orchestration.reports.queries import site as queries
 
 DEFAULT_DAYS = 30
 
@@ -155,14 +158,13 @@ def write_report(
     # Only the as-of date and refresh time from the header: the health figures are everyone's.
     common = header(health, generated_at=generated_at)
     common.update(health_text=None, health_bad=False)
-    plans = context["plans"]
     html = render_page(
         "report.html.j2",
         title=f"API usage report: {name}",
         nav=None,
         name=name,
         period=words.period_title(period.start, period.end, month=period.month, as_of=as_of),
-        plan=plans[-1]["plan_id"] if plans else None,
+        plan=context["plan_id"],
         csv_name=csv_path.name,
         **context,
         **common,

@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from orchestration.alerts.render import upgrade_offer
-from orchestration.dashboard import charts, portfolio_queries, queries, words
+from orchestration.alerts.quota_notes import outlook_text, quota_note_words, quota_verdict
+from orchestration.dashboard import charts, words
 from orchestration.dashboard.chart_batch import ChartBatch
 from orchestration.dashboard.customer_pages import CUSTOMER_DIR, render_customer_pages
 from orchestration.dashboard.customer_view import Draw, page_name
@@ -24,54 +24,75 @@ from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
 from orchestration.readers import WarehouseNotBuiltError
 from orchestration.reports.formatting import format_money
+from orchestration.reports.queries import customers as customer_queries
+from orchestration.reports.queries import site as queries
+from orchestration.verdict_words import (
+    OUTLOOK_MEANING,
+    QUOTA_ACTION_ADVICE,
+    UPSELL_MEANING,
+    upsell_cell,
+)
 
 TOP_CUSTOMERS = 20
+TOP_CALLERS = 5  # callers named per route on the endpoints page
+INCIDENT_ROWS = 20
+LIFECYCLE_DAYS = 42  # six weeks of marts.customer_lifecycle_weekly
 
 
-def _customer_rows(rows: list[dict[str, Any]], directory: Directory, root: str) -> list[dict[str, Any]]:
+def _link(organization_id: str, directory: Directory, root: str = "") -> dict[str, str]:
+    return {
+        "name": directory.name(organization_id),
+        "href": f"{root}{CUSTOMER_DIR}/{page_name(organization_id)}",
+    }
+
+
+def _customer_rows(rows: list[dict[str, Any]], directory: Directory) -> list[dict[str, Any]]:
     return [
         {
             **row,
-            "name": directory.name(row["organization_id"]),
-            "href": f"{root}{CUSTOMER_DIR}/{page_name(row['organization_id'])}",
+            **_link(row["organization_id"], directory),
             "calls_30d": words.format_count(row["calls_30d"]),
-            "error_rate_30d": words.format_rate(row["error_rate_30d"]),
             "last_call": words.format_day(row["last_call_at"]),
             "change": words.format_pct(row["usage_change_7d_pct"], signed=True),
-            "flag": words.action_flag(row["action_flag"]),
+            "change_30d": words.format_pct(row["usage_change_30d_pct"], signed=True),
+            "flag": upsell_cell(row["is_upsell_signal"]),
+            "error_rate_30d": words.format_rate(row["error_rate_30d"]),
+            "p95_30d": words.format_ms(row["latency_p95_30d_ms"]),
         }
         for row in rows
     ]
 
 
 def _endpoint_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of marts.endpoint_window_performance as shown."""
     return [
         {
             **row,
             "calls": words.format_count(row["calls"]),
             "error_rate": words.format_rate(row["error_rate"]),
-            "median_day_p95_ms": words.format_ms(row["median_day_p95_ms"]),
-            "slowest_day_p95_ms": words.format_ms(row["slowest_day_p95_ms"]),
+            "latency_p95_ms": words.format_ms(row["latency_p95_ms"]),
+            "latency_p99_ms": words.format_ms(row["latency_p99_ms"]),
+            "distinct_customers": words.format_count(row["distinct_customers"]),
         }
         for row in rows
     ]
 
 
 def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw) -> str:
-    daily = queries.platform_daily(con, as_of)
-    totals = queries.platform_totals(con, as_of)
-    split = [totals[name] for name in ("calls_2xx", "calls_3xx", "client_errors", "server_errors")]
+    daily = queries.platform_daily(con, queries.window_start(as_of), as_of)
+    windows = queries.platform_windows(con)
+    shown = None if windows is None else [words.window_figures(row) for row in windows.values()]
     return render_page(
         "overview.html.j2",
         title="Overview",
         start=queries.window_start(as_of).isoformat(),
-        totals={
-            "calls": words.format_count(totals["calls"]),
-            "error_rate": words.format_rate(totals["error_rate"]),
-            "split": " / ".join(words.format_count(value) for value in split),
-            "p50": words.format_ms(totals["median_day_p50_ms"]),
-            "p95": words.format_ms(totals["median_day_p95_ms"]),
-            "p99": words.format_ms(totals["median_day_p99_ms"]),
+        windows=shown,
+        headline=None if windows is None else words.window_figures(windows[queries.WINDOW_DAYS]),
+        labels={
+            "error_rate_30d": words.ERROR_RATE_30D_LABEL,
+            "p95_30d": words.P95_30D_LABEL,
+            "error_rate_head": words.ERROR_RATE_30D_HEAD,
+            "p95_head": words.P95_30D_HEAD,
         },
         charts={
             "calls": draw(
@@ -95,11 +116,15 @@ def _overview(con, as_of: dt.date, directory: Directory, common: dict[str, Any],
                 )
             ),
         },
-        top_customers=_customer_rows(queries.customers(con, as_of, limit=10), directory, ""),
-        top_endpoints=_endpoint_rows(queries.top_endpoints(con, as_of, limit=10)),
-        trends=queries.trend_counts(con),
-        active=_counts(portfolio_queries.active_customers(con, as_of)),
-        lifecycle=[_counts(week) for week in portfolio_queries.lifecycle_weeks(con) or []],
+        top_customers=_customer_rows(queries.customers(con, limit=10), directory),
+        top_endpoints=_endpoint_rows(queries.window_endpoints(con, limit=10)),
+        p95_label=words.P95_30D_LABEL,
+        upsell_meaning=UPSELL_MEANING,
+        active=_counts(queries.active_customers(con, as_of)),
+        lifecycle=[
+            _counts(week)
+            for week in queries.lifecycle_weeks(con, as_of - dt.timedelta(days=LIFECYCLE_DAYS - 1)) or []
+        ],
         **common,
     )
 
@@ -115,12 +140,18 @@ def _counts(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _customers(
-    con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw
+    con,
+    everyone: list[dict[str, Any]],
+    as_of: dt.date,
+    directory: Directory,
+    common: dict[str, Any],
+    draw: Draw,
 ) -> tuple[str, str]:
-    everyone = queries.customers(con, as_of)
     top = everyone[:TOP_CUSTOMERS]
-    daily = queries.daily_calls_for(con, [row["organization_id"] for row in top], as_of)
-    rows = _customer_rows(top, directory, "")
+    daily = customer_queries.customer_daily(
+        con, [row["organization_id"] for row in top], queries.window_start(as_of), as_of
+    )
+    rows = _customer_rows(top, directory)
     for row in rows:
         row["sparkline"] = draw(charts.sparkline(daily[row["organization_id"]]))
     top_page = render_page(
@@ -128,61 +159,64 @@ def _customers(
         title="Customers",
         customers=rows,
         total_customers=len(everyone),
+        upsell_meaning=UPSELL_MEANING,
         **common,
     )
     all_page = render_page(
         "customers_all.html.j2",
         title="All customers",
-        customers=_customer_rows(everyone, directory, ""),
+        customers=_customer_rows(everyone, directory),
+        upsell_meaning=UPSELL_MEANING,
         **common,
     )
     return top_page, all_page
 
 
+def _quota_row(
+    account: dict[str, Any], prices: dict[str, Any] | None, directory: Directory
+) -> dict[str, Any]:
+    """A row of marts.quota_outlook as shown, and the note drafted from it unless its action is ok."""
+    organization_id = account["organization_id"]
+    name = directory.name(organization_id)
+    verdict = quota_verdict(account)
+    note = None
+    if verdict is not None and account["action"] != "ok":
+        subject, body = quota_note_words(verdict, name=name, prices=prices)
+        note = {
+            "to": directory.contact(organization_id) or f"the {name} team's primary contact",
+            "subject": subject,
+            "body": body,
+        }
+    return {
+        **account,
+        **_link(organization_id, directory),
+        "monthly_call_limit": words.format_count(account["monthly_call_limit"]),
+        "used_mtd": words.format_count(account["used_mtd"]),
+        "pct_of_cap": words.format_pct(account["pct_of_cap"]),
+        "projected_eom": words.format_count(account["projected_eom"]),
+        "outlook_text": outlook_text(verdict) if verdict else "-",
+        "action_advice": QUOTA_ACTION_ADVICE.get(account["action"], ""),
+        "action_class": account["action"].replace(" ", "-"),
+        "note": note,
+        "next_plan_id": account["next_plan_id"] or "-",
+        "upgrade_mrr_delta": format_money(account["upgrade_mrr_delta"], signed=True),
+        "overage_cost_at_pace": format_money(account["overage_cost_at_pace"]),
+    }
+
+
 def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw) -> str:
-    accounts = queries.quota_accounts(con, as_of)
-    upgrades = queries.upgrade_opportunities(con)
-    rows = []
-    for account in accounts:
-        organization_id = account["organization_id"]
-        upgrade = upgrades.get(organization_id, {})
-        note = None
-        if account["action_label"] != "ok":
-            to, subject, body = words.quota_note(
-                account,
-                name=directory.name(organization_id),
-                contact=directory.contact(organization_id),
-                offer=upgrade_offer(upgrade) if upgrade else None,
-            )
-            note = {"to": to, "subject": subject, "body": body}
-        rows.append(
-            {
-                **account,
-                "name": directory.name(organization_id),
-                "href": f"{CUSTOMER_DIR}/{page_name(organization_id)}",
-                "monthly_call_limit": words.format_count(account["monthly_call_limit"]),
-                "used_mtd": words.format_count(account["used_mtd"]),
-                "pct_of_cap": words.format_pct(account["pct_of_cap"]),
-                "projected_eom": words.format_count(account["projected_eom"]),
-                "days_to_cap": words.days_to_cap_text(
-                    account["days_to_cap"], at_cap=account["used_mtd"] >= account["monthly_call_limit"]
-                ),
-                "action_text": words.QUOTA_ACTIONS[account["action_label"]],
-                "note": note,
-                "next_plan_id": upgrade.get("next_plan_id") or "-",
-                "upgrade_mrr_delta": format_money(upgrade.get("upgrade_mrr_delta")),
-                "overage_cost_at_pace": format_money(upgrade.get("overage_cost_at_pace")),
-            }
-        )
+    accounts = queries.quota_outlook(con)
+    prices = queries.upgrade_prices(con)
+    rows = [_quota_row(account, prices.get(account["organization_id"]), directory) for account in accounts]
     chart_accounts = [
         {**account, "label": directory.name(account["organization_id"])}
         for account in accounts
-        if account["action_label"] != "ok"
+        if account["action"] != "ok"
     ]
     chart = (
         draw(
             charts.cap_bars(
-                chart_accounts, label="label", title="Share of the monthly cap: used now and projected"
+                chart_accounts, label="label", title="Calls this month: used now, projected, quota"
             )
         )
         if chart_accounts
@@ -194,37 +228,36 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any], dr
         title="Quota",
         accounts=rows,
         chart=chart,
-        has_money=any(upgrades.get(a["organization_id"], {}).get("upgrade_mrr_delta") for a in accounts),
+        has_money=any(account["is_plan_in_catalogue"] for account in accounts),
         day_of_month=first["day_of_month"],
         days_in_month=first["days_in_month"],
+        actions=QUOTA_ACTION_ADVICE,
+        outlooks=OUTLOOK_MEANING,
         **common,
     )
 
 
 def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any], draw: Draw) -> str:
     heat = queries.endpoint_heatmap(con, as_of)
-    slowest = queries.top_endpoints(con, as_of, limit=10, by="p95")
+    slowest = queries.window_endpoints(con, limit=10, by="p95")
     names = [f"{row['method']} {row['route']}" for row in slowest]
-    affected = queries.endpoint_customers(con, as_of, names)
+    callers = queries.endpoint_callers(con, names)
     rows = _endpoint_rows(slowest)
     for row, endpoint in zip(rows, names, strict=True):
-        if affected is None:
-            row["customers"] = None
-            continue
-        found = affected.get(endpoint, [])
-        row["customers"] = [
-            {
-                "name": directory.name(c["organization_id"]),
-                "href": f"{CUSTOMER_DIR}/{page_name(c['organization_id'])}",
-                "calls": words.format_count(c["calls"]),
-            }
-            for c in found[:5]
-        ]
-        row["more_customers"] = max(len(found) - 5, 0)
+        found = None if callers is None else callers.get(endpoint, [])
+        row["callers"] = (
+            None
+            if found is None
+            else [
+                {**_link(c["organization_id"], directory), "calls": words.format_count(c["calls_30d"])}
+                for c in found[:TOP_CALLERS]
+            ]
+        )
+    start = queries.window_start(as_of)
     return render_page(
         "endpoints.html.j2",
         title="Endpoints",
-        start=queries.window_start(as_of).isoformat(),
+        start=start.isoformat(),
         heat_routes=len({row["endpoint"] for row in heat}),
         charts={
             "latency": draw(
@@ -235,23 +268,52 @@ def _endpoints(con, as_of: dt.date, directory: Directory, common: dict[str, Any]
             ),
         },
         slowest=rows,
-        incidents=[
-            {
-                **incident,
-                "latency_p95_ms": words.format_ms(incident["latency_p95_ms"]),
-                "baseline_latency_p95_ms": words.format_ms(incident["baseline_latency_p95_ms"]),
-                "server_error_rate": words.format_rate(incident["server_error_rate"]),
-                "baseline_server_error_rate": words.format_rate(incident["baseline_server_error_rate"]),
-            }
-            for incident in queries.endpoint_incidents(con, as_of) or []
-        ],
+        p95_label=words.P95_30D_LABEL,
+        p99_label=words.P99_30D_LABEL,
+        **_incidents(con, start, as_of, directory),
         **common,
     )
 
 
+def _incidents(con, start: dt.date, as_of: dt.date, directory: Directory) -> dict[str, Any]:
+    """The window's incidents (marts.endpoint_incidents), each with the customers it hit
+    (marts.endpoint_incident_customers): exactly its affected_customers of them."""
+    found = queries.incidents(con, start, as_of, limit=INCIDENT_ROWS)
+    hits = queries.incident_customers(con, start, as_of)
+    by_incident: dict[tuple, list[dict[str, Any]]] = {}
+    for hit in hits or []:
+        by_incident.setdefault((hit["usage_date"], hit["method"], hit["route"]), []).append(
+            {
+                **hit,
+                **_link(hit["organization_id"], directory),
+                "calls": words.format_count(hit["calls"]),
+                "server_errors": words.format_count(hit["server_errors"]),
+                "slow_calls": words.format_count(hit["slow_calls"]),
+                "latency_p95_ms": words.format_ms(hit["latency_p95_ms"]),
+            }
+        )
+    incidents = [
+        {
+            **incident,
+            "affected_customers": words.format_count(incident["affected_customers"]),
+            "latency_p95_ms": words.format_ms(incident["latency_p95_ms"]),
+            "baseline_latency_p95_ms": words.format_ms(incident["baseline_latency_p95_ms"]),
+            "server_error_rate": words.format_rate(incident["server_error_rate"]),
+            "baseline_server_error_rate": words.format_rate(incident["baseline_server_error_rate"]),
+            "customers": by_incident.get((incident["usage_date"], incident["method"], incident["route"]), []),
+        }
+        for incident in found or []
+    ]
+    return {"incidents": incidents, "incidents_known": found is not None}
+
+
 def _onboarding(con, common: dict[str, Any], draw: Draw) -> str:
     funnel = queries.funnel(con)
-    retention = queries.retention(con)
+    # One heatmap row per cohort week and plan: the mart has no all-plans row.
+    retention = [
+        {**row, "cohort_week": f"{row['cohort_week']} · {row['plan_id'] or 'unknown plan'}"}
+        for row in queries.retention(con)
+    ]
     return render_page(
         "onboarding.html.j2",
         title="Onboarding",
@@ -260,7 +322,7 @@ def _onboarding(con, common: dict[str, Any], draw: Draw) -> str:
         ],
         charts={
             "funnel": draw(charts.funnel_bars(funnel, words.FUNNEL_STEPS, title="Keys reaching each step")),
-            "retention": draw(charts.retention_heatmap(retention, title="Retention by cohort week")),
+            "retention": draw(charts.retention_heatmap(retention, title="Retention by cohort week and plan")),
         },
         **common,
     )
@@ -288,12 +350,12 @@ def build_site(
         "endpoints.html": _endpoints(con, as_of, directory, common, batch.svg),
         "onboarding.html": _onboarding(con, common, batch.svg),
     }
+    customers = queries.customers(con)
     pages["customers.html"], pages["customers-all.html"] = _customers(
-        con, as_of, directory, common, batch.svg
+        con, customers, as_of, directory, common, batch.svg
     )
     batch.draw()
     pages = {name: batch.fill(html) for name, html in pages.items()}
-    customers = queries.customers(con, as_of)
     pages.update(render_customer_pages(con, customers, as_of, directory, common))
     # The script that draws the customer pages' charts in the browser (not a page).
     scripts = {charts.BUNDLE_FILE: charts.javascript_bundle(previous=out_dir / charts.BUNDLE_FILE)}

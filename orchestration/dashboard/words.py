@@ -1,6 +1,8 @@
-"""Every sentence the dashboard and the report show, rendered from figures computed in SQL.
+"""The dashboard's and the report's own sentences, from mart columns as they are.
 
-No I/O here: plain functions of plain values, tested directly.
+The words of a verdict (quota outlook and action, the upsell flag) are orchestration/verdict_words.py's;
+an alert's title is orchestration/alerts/render.py's alert_title. No I/O here: plain functions of
+plain values, tested directly.
 """
 
 from __future__ import annotations
@@ -10,22 +12,18 @@ import difflib
 from collections.abc import Sequence
 from typing import Any
 
-from orchestration.alerts.churn_notes import churn_headline
 from orchestration.reports.formatting import format_count, format_ms, format_pct, format_rate
 
-ACTION_FLAGS = {
-    "integration_failing": "★★ integration failing",
-    "dormant": "★★ dormant",
-    "check_in": "★ check in",
-    "upsell": "★ upsell",
-}
+# The label of a window's exact percentile, as `apiwh endpoints --days 30` words it.
+P95_30D_LABEL = "p95 over the 30 days' calls"
+P99_30D_LABEL = "p99 over the 30 days' calls"
+ERROR_RATE_30D_LABEL = "error rate (4xx + 5xx) over the 30 days' calls"
+# Column heads of a customer's 30-day figures in a table (customer_usage_summary).
+ERROR_RATE_30D_HEAD = "Error rate 30d"
+P95_30D_HEAD = "p95 ms 30d"
 
-QUOTA_ACTIONS = {
-    "CRITICAL": "AE call today: the cap is days away or reached",
-    "UPSELL NOW": "AE outreach this week: warm lead window",
-    "warm": "CSM heads-up message",
-    "ok": "track for next month",
-}
+# The overview's windows (marts.platform_window_usage.window_days), as the page names them.
+WINDOW_NAMES = {1: "the as-of date", 7: "7 days", 30: "30 days"}
 
 FUNNEL_STEPS = {
     "key issued": "keys_issued",
@@ -35,10 +33,6 @@ FUNNEL_STEPS = {
 }
 
 __all__ = ["format_count", "format_ms", "format_pct", "format_rate"]
-
-
-def action_flag(code: str | None) -> str:
-    return ACTION_FLAGS.get(code or "", "")
 
 
 def format_day(value: dt.date | dt.datetime | None) -> str:
@@ -57,58 +51,6 @@ def health_line(health: dict[str, Any]) -> str:
         f"{format_count(health['files_failed'])} failed file(s)",
     ]
     return "Data health: " + ", ".join(parts) + f" among {format_count(health['events'])} events."
-
-
-def days_to_cap_text(days: int | None, *, at_cap: bool = False) -> str:
-    """Days to the cap at this month's pace; 0 days is "at cap" only once the cap is reached."""
-    if at_cap:
-        return "at cap"
-    if days is None:
-        return "-"
-    if days == 0:
-        return "less than a day"
-    return "1 day" if days == 1 else f"{days:,} days"
-
-
-def quota_note(
-    account: dict[str, Any], *, name: str, contact: str | None, offer: str | None = None
-) -> tuple[str, str, str]:
-    """(to, subject, body) of a note to the account's contact, from its quota figures; offer is
-    the priced next-plan paragraph (orchestration.alerts.render.upgrade_offer) when known."""
-    pct = format_pct(account["pct_of_cap"])
-    used = format_count(account["used_mtd"])
-    cap = format_count(account["monthly_call_limit"])
-    month = f"{account['usage_date']:%B}"
-    resets = account["month_end_date"] + dt.timedelta(days=1)
-    plan = f" on the {account['plan_id']} plan" if account.get("plan_id") else ""
-    to = contact or f"the {name} team's primary contact"
-    if account["used_mtd"] >= account["monthly_call_limit"]:
-        subject = "You have reached your monthly API quota"
-        body = (
-            f"Hi {name} team,\n\nyou have made {used} API calls in {month}, {pct} of your monthly quota"
-            f" of {cap} calls{plan}. Calls above the quota may be rate-limited until it resets on"
-            f" {resets:%B %-d}. A plan with a larger quota gives you headroom; happy to set up a quick"
-            " call to find the right fit."
-        )
-    elif account["will_exceed"]:
-        subject = f"Heads up: you are at {pct} of your monthly API quota"
-        body = (
-            f"Hi {name} team,\n\nyou are at {pct} of your monthly quota ({used} of {cap} calls{plan})."
-            f" At this pace you reach it in {days_to_cap_text(account['days_to_cap'])} and end {month}"
-            f" at about {format_count(account['projected_eom'])} calls, before the quota resets on"
-            f" {resets:%B %-d}. Moving up a tier now avoids rate-limiting; happy to set up a quick call"
-            " to discuss it."
-        )
-    else:
-        subject = f"Your API usage this month: {pct} of your quota"
-        body = (
-            f"Hi {name} team,\n\nyou are at {pct} of your monthly quota ({used} of {cap} calls{plan})."
-            f" At this pace you end {month} at about {format_count(account['projected_eom'])} calls,"
-            " within your quota. If you expect more traffic, we can look at a plan with more headroom."
-        )
-    if offer:
-        body = f"{body}\n\n{offer}"
-    return to, subject, body
 
 
 def unknown_organization(organization_id: str, known: Sequence[str]) -> str:
@@ -134,49 +76,56 @@ def _month_end(month: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def latency_summary(totals: dict[str, Any]) -> str:
-    """Daily percentiles are exact; over a period we show the typical and the slowest day."""
-    if totals.get("median_day_p95_ms") is None:
-        return "No calls in this period."
-    return (
-        f"On a typical day (median of the days with calls) half the calls took under"
-        f" {format_ms(totals['median_day_p50_ms'])} ms, 95% under {format_ms(totals['median_day_p95_ms'])}"
-        f" ms and 99% under {format_ms(totals['median_day_p99_ms'])} ms. The slowest day's p95 was"
-        f" {format_ms(totals['slowest_day_p95_ms'])} ms"
-        + (f" ({totals['slowest_day'].isoformat()})." if totals.get("slowest_day") else ".")
-    )
-
-
 def customer_summary(row: dict[str, Any], *, name: str) -> str:
     """One sentence about a customer's last 30 days, from marts.customer_usage_summary."""
     change = row.get("usage_change_7d_pct")
     change_text = f" ({format_pct(change, signed=True)} vs the 7 days before)" if change is not None else ""
+    month = row.get("usage_change_30d_pct")
+    month_text = (
+        f" The 30 days: {format_pct(month, signed=True)} vs the 30 days before." if month is not None else ""
+    )
     return (
         f"{name} made {format_count(row['calls_30d'])} calls in the last 30 days, on"
         f" {row['active_days_30d']} days; {format_count(row['calls_7d'])} in the last 7{change_text}."
         f" Trend: {row['trend']}; last call {format_day(row['last_call_at'])}; plan"
-        f" {row.get('plan_id') or 'unknown'}; rank {row['rank_30d']} by calls."
+        f" {row.get('plan_id') or 'unknown'}; rank {row['rank_30d']} by calls.{month_text}"
+    )
+
+
+def window_name(window_days: int) -> str:
+    return WINDOW_NAMES.get(window_days, f"{window_days} days")
+
+
+def window_figures(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of marts.platform_window_usage as the overview shows it."""
+    split = (row["successful_calls"], row["client_errors"], row["server_errors"])
+    return {
+        "window_days": row["window_days"],
+        "name": window_name(row["window_days"]),
+        "start": row["window_start_date"].isoformat(),
+        "calls": format_count(row["calls"]),
+        "error_rate": format_rate(row["error_rate"]),
+        "split": " / ".join(format_count(value) for value in split),
+        "rate_limited": format_count(row["rate_limited_calls"]),
+        "p50": format_ms(row["latency_p50_ms"]),
+        "p95": format_ms(row["latency_p95_ms"]),
+        "p99": format_ms(row["latency_p99_ms"]),
+        "active_customers": format_count(row["active_customers"]),
+    }
+
+
+def errors_30d(row: dict[str, Any]) -> str:
+    """A customer's 4xx / 5xx of the 30 days (customer_usage_summary), as shown."""
+    return (
+        f"{format_count(row.get('client_errors_30d', 0))} / {format_count(row.get('server_errors_30d', 0))}"
     )
 
 
 def key_flags(key: dict[str, Any]) -> str:
+    """The key's flags on the as-of date (marts.key_daily_activity)."""
     flags = []
-    if key.get("had_usage_spike"):
+    if key.get("is_usage_spike"):
         flags.append("usage spike")
-    if key.get("had_ip_spread"):
+    if key.get("is_ip_spread"):
         flags.append("many IPs")
     return ", ".join(flags) or "-"
-
-
-def alert_title(alert: dict[str, Any]) -> str:
-    detail = alert.get("detail") or {}
-    if not isinstance(detail, dict):
-        detail = {}
-    headline = detail.get("headline")
-    if alert["alert_type"] == "churn_risk":
-        headline = churn_headline(detail, str(alert.get("organization_id"))) or headline
-    if headline:
-        return str(headline)
-    if alert["alert_type"] == "quota_threshold":
-        return f"reached {alert['threshold']}% of the monthly quota"
-    return alert["alert_type"].replace("_", " ")

@@ -29,7 +29,7 @@ from pathlib import Path
 from orchestration.alerts.ledger import Alert
 from tests.support import api_request, query
 
-DBT_SELECT = "+alert_candidates"
+DBT_SELECT = "+alert_candidates +endpoint_incident_customers"
 INCIDENT_ORGS = ("inc_a", "inc_b", "inc_c", "inc_d")
 
 DAY_ONE_KEYS = {

@@ -16,18 +16,21 @@ Fixture (as-of date 2026-03-20, the last day with calls; March has 31 days):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import dagster as dg
 import pytest
 
 from orchestration.alerts.ledger import Alert
-from orchestration.alerts.render import alert_title, drafted_note
+from orchestration.alerts.render import alert_title, drafted_note, figure_lines
 from orchestration.cli import main as apiwh
 from orchestration.defs.alerts import alerts_ledger_asset, deliver_alerts_job
 from tests import support as kit
 
-DBT_SELECT = "+alert_candidates"
+# endpoint_incident_customers too: its test that it has each incident's affected_customers rows
+# hangs on endpoint_incidents, which +alert_candidates builds, so dbt runs that test as well.
+DBT_SELECT = "+alert_candidates +endpoint_incident_customers"
 
 DAY_ONE_KEYS = {
     "quota_threshold:org_quota:2026-03:80",
@@ -113,12 +116,37 @@ def test_quota_alert_carries_the_figures_and_a_drafted_note(day_one_warehouse):
         detail=detail,
         as_of_date=None,
     )
+    # marts.quota_outlook's verdict, as the mart has it: the alert never decides it again.
+    outlook = kit.query(
+        day_one_warehouse,
+        "select outlook, action, cap_date, resets_on, next_plan_id, upgrade_mrr_delta, overage_cost_at_pace"
+        " from marts.quota_outlook where organization_id = 'org_quota'",
+    )
+    assert outlook == [
+        ("reaches_cap", "UPSELL NOW", dt.date(2026, 3, 24), dt.date(2026, 4, 1), None, None, None)
+    ]
+    assert (detail["outlook"], detail["action"], detail["cap_date"], detail["resets_on"]) == (
+        "reaches_cap",
+        "UPSELL NOW",
+        "2026-03-24",
+        "2026-04-01",
+    )
+    assert (detail["next_plan_id"], detail["upgrade_mrr_delta"], detail["overage_cost_at_pace"]) == (
+        None,
+        None,
+        None,
+    )
+    assert detail["quota_resets_on"] == "2026-04-01"  # the fields alerts carried before stay
     subject, body = drafted_note(alert)
-    assert subject == "Heads up: you are at 82.0% of your monthly API quota"
-    assert "you are at 82.0% of your monthly quota (820 of 1,000 calls on the pro plan)" in body
-    assert "At this pace you reach it in 4 days" in body
-    assert "about 1,271 calls, before the quota resets on April 1" in body
-    assert alert_title(alert).endswith("at this pace cap in 4 days")
+    assert subject == "Heads up: at this pace you reach your monthly API quota on March 24"
+    assert body.startswith("Hi org_quota team,\n\nYou have made 820 of your 1,000 calls this month.")
+    assert "At this pace you reach the quota in 4 days, on Mar 24, before it resets on Apr 1." in body
+    assert "within your quota" not in body
+    assert alert_title(alert) == (
+        "org_quota: UPSELL NOW · cap in 4 days (Mar 24) (82.0% of its monthly quota, 820 of 1,000 calls"
+        " in March 2026)"
+    )
+    assert ("Outlook", "cap in 4 days (Mar 24)") in figure_lines(alert)
 
 
 def test_churn_alert_carries_the_7_day_figures_and_what_dropped(day_one_warehouse):

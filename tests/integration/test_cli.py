@@ -78,17 +78,29 @@ def _quota_rows(output: str) -> dict[str, str]:
     return {line.split()[0]: line for line in output.splitlines() if line.startswith("org_")}
 
 
-def test_quota_says_at_cap_only_when_used_up_on_the_last_day_of_the_month(built) -> None:
+def test_quota_reads_the_marts_outlook_and_action_on_the_last_day_of_the_month(built) -> None:
     result = apiwh(built.env, "quota", "--min-pct", "0")
     assert result.returncode == 0, result.stderr
     rows = _quota_rows(result.stdout)
-    # 98.9% with days_to_cap 0: not at cap, the quota resets first.
-    assert "98.9%" in rows["org_near"] and "resets before cap" in rows["org_near"]
-    assert "at cap" not in rows["org_near"].replace("resets before cap", "")
+    # 98.9% with days_to_cap 0 on the month's last day: marts.quota_outlook says resets_first,
+    # and UPSELL NOW (80% or more of the cap): never "at cap", never a number of days.
+    assert "98.9%" in rows["org_near"] and "resets on Nov 1" in rows["org_near"]
+    assert "UPSELL NOW" in rows["org_near"] and "cap reached" not in rows["org_near"]
     # days_to_cap 329 on the month's last day: no "329 days".
-    assert "329" not in rows["org_far"] and "resets before cap" in rows["org_far"]
-    assert "upgrade or bill overage" in rows["org_over"]
-    assert "none: resets first" in rows["org_near"]
+    assert "329" not in rows["org_far"] and "resets on Nov 1" in rows["org_far"]
+    assert " ok " in rows["org_far"]
+    assert "cap reached" in rows["org_over"] and "CRITICAL" in rows["org_over"]
+    actions = {
+        row["organization_id"]: (row["outlook"], row["action"])
+        for row in map(
+            json.loads, apiwh(built.env, "quota", "--min-pct", "0", "--format", "json").stdout.splitlines()
+        )
+    }
+    assert actions == {
+        "org_near": ("resets_first", "UPSELL NOW"),
+        "org_far": ("resets_first", "ok"),
+        "org_over": ("cap_reached", "CRITICAL"),
+    }
 
 
 def test_quota_for_one_organization_below_50_pct_shows_it(built) -> None:
@@ -108,16 +120,13 @@ def test_quota_alert_and_its_note_agree_with_the_projection(built) -> None:
         for row in map(json.loads, (built.root / "data" / "alerts.jsonl").read_text().splitlines())
     }
     near = sent["quota_threshold:org_near:2026-10:95"]
-    assert near["title"] == (
-        "org_near is at 98.9% of its monthly quota (989 of 1,000 calls, October 2026); at this pace "
-        "the quota resets on November 1, before the cap"
-    )
-    assert "less than a day" not in near["text"] and "at cap" not in near["text"]
-    assert "Days to cap: resets before cap" in near["text"]
-    assert "you stay within it until it resets on November 1" in near["text"]
+    # The alert says what `apiwh quota` says: the outlook and action of marts.quota_outlook.
+    assert "UPSELL NOW" in near["title"] and "resets on Nov 1" in near["title"]
+    assert "less than a day" not in near["text"] and "cap reached" not in near["text"]
+    assert "within your quota, which resets on Nov 1" in near["text"]
     over = sent["quota_threshold:org_over:2026-10:100"]
-    assert over["title"].endswith(": at cap")
-    assert "You have reached your monthly API quota" in over["text"]
+    assert "CRITICAL" in over["title"] and "cap reached" in over["title"]
+    assert "reaching your monthly quota of 100" in over["text"]
 
 
 # -------------------------------------------------------------------------------------- reads
@@ -212,6 +221,13 @@ BAD_INPUT = [
     (["top", "--trend", "up"], {}, 2, "invalid choice: 'up'"),
     (["quota", "--min-pct", "lots"], {}, 2, "expected a percent such as 80, got 'lots'"),
     (["endpoints", "--days", "0"], {}, 2, "expected 1 or more, got 0"),
+    (
+        ["endpoints", "--days", "5"],
+        {},
+        2,
+        "expected 1, 7 or 30 (the windows of marts.endpoint_window_performance)",
+    ),
+    (["top", "--format", "xml"], {}, 2, "argument --format: invalid choice: 'xml'"),
     (["endpoints", "--org", "org_x"], {}, 1, "unknown organization 'org_x'"),
     (["incidents", "--scope", "all"], {}, 2, "invalid choice: 'all'"),
     (["versions", "--version", "v9"], {}, 1, "unknown API version 'v9'"),

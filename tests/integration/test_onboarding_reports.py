@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.cli import main as apiwh
-from orchestration.reports.queries.onboarding import FunnelRow, RetentionCell
-from orchestration.reports.render.onboarding import format_share, render_funnel, render_retention
+from orchestration.reports.queries.onboarding import FunnelWeekPlan, RetentionCell
+from orchestration.reports.render.onboarding import render_funnel, render_retention
 from tests.integration.test_onboarding_marts import ONBOARDING_MODELS, onboarding_events
 from tests.support import build_warehouse, use_warehouse
 
@@ -22,17 +22,10 @@ def table_rows(output: str) -> list[list[str]]:
     return [line.split() for line in output.splitlines() if line[:4].isdigit()]
 
 
-def test_format_share() -> None:
-    assert format_share(2, 3) == "66.7%"
-    assert format_share(0, 4) == "0.0%"
-    assert format_share(5, 5) == "100.0%"
-    assert format_share(0, 0) == "-"
-
-
-def test_render_funnel_shares_and_median() -> None:
+def test_render_funnel_shows_the_marts_rates_and_median() -> None:
     rows = [
-        FunnelRow(MONDAY, "free", 4, 3, 2, 1, 2.25),
-        FunnelRow(MONDAY, None, 1, 0, 0, 0, None),
+        FunnelWeekPlan(MONDAY, 4, 3, 2, 1, 0.75, 0.5, 0.25, 2.25, "free"),
+        FunnelWeekPlan(MONDAY, 1, 0, 0, 0, 0.0, 0.0, 0.0, None, None),
     ]
     output = render_funnel(rows, by_plan=True)
     assert table_rows(output) == [
@@ -45,15 +38,15 @@ def test_render_funnel_shares_and_median() -> None:
 
 def test_render_retention_triangle_marks_incomplete_weeks() -> None:
     cells = [
-        RetentionCell(MONDAY, 0, 4, 4, True),
-        RetentionCell(MONDAY, 1, 4, 1, True),
-        RetentionCell(MONDAY, 2, 4, 2, False),
-        RetentionCell(MONDAY + dt.timedelta(7), 0, 2, 1, True),
-        RetentionCell(MONDAY + dt.timedelta(7), 1, 2, 0, False),
+        RetentionCell("free", MONDAY, 0, 4, 4, 1.0, True),
+        RetentionCell("free", MONDAY, 1, 4, 1, 0.25, True),
+        RetentionCell("free", MONDAY, 2, 4, 2, 0.5, False),
+        RetentionCell("free", MONDAY + dt.timedelta(7), 0, 2, 1, 0.5, True),
+        RetentionCell("free", MONDAY + dt.timedelta(7), 1, 2, 0, 0.0, False),
     ]
-    output = render_retention(cells)
+    output = render_retention(cells, plan="free")
     lines = output.splitlines()
-    assert lines[0] == "Cohort retention by signup week (plan: all)"
+    assert lines[0] == "Cohort retention by signup week (plan: free)"
     assert lines[1].split() == ["cohort", "week", "size", "week", "0", "week", "1", "week", "2"]
     assert table_rows(output) == [
         ["2026-03-02", "4", "100.0%", "25.0%", "50.0%*"],
@@ -65,7 +58,7 @@ def test_render_retention_triangle_marks_incomplete_weeks() -> None:
 
 
 def test_render_retention_without_incomplete_weeks_has_no_legend() -> None:
-    output = render_retention([RetentionCell(MONDAY, 0, 2, 1, True)], plan="pro")
+    output = render_retention([RetentionCell("pro", MONDAY, 0, 2, 1, 0.5, True)], plan="pro")
     assert output.splitlines()[0] == "Cohort retention by signup week (plan: pro)"
     assert table_rows(output) == [["2026-03-02", "2", "50.0%"]]
     assert "*" not in output
@@ -102,12 +95,18 @@ def test_apiwh_funnel_by_plan(cli_env: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_apiwh_retention(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One triangle per signup plan, as marts.cohort_retention holds them (none over every plan)."""
     assert apiwh(["retention"]) == 0
     output = capsys.readouterr().out
     assert table_rows(output) == [
         ["2026-03-02", "3", "66.7%", "33.3%", "66.7%", "33.3%*"],
-        # org_d (no plan) and org_f (pro) together.
-        ["2026-03-09", "2", "100.0%", "50.0%", "0.0%*"],
+        ["2026-03-09", "1", "100.0%", "0.0%", "0.0%*"],  # org_f (pro)
+        ["2026-03-09", "1", "100.0%", "100.0%", "0.0%*"],  # org_d (no plan)
+    ]
+    assert [line for line in output.splitlines() if line.startswith("plan ")] == [
+        "plan free:",
+        "plan pro:",
+        "plan (none):",
     ]
     assert "* week not complete yet" in output
 

@@ -52,12 +52,49 @@ def test_error_breakdown_and_adoption(day_one_warehouse):
     exposure = query(
         day_one_warehouse,
         "select organization_id, api_version, calls_30d, share_of_org_calls_30d, first_call_at "
-        "from marts.api_version_exposure where api_version != 'unversioned' order by organization_id",
+        "from marts.api_version_exposure where api_version != 'unversioned' "
+        "order by organization_id",
     )
     assert exposure == [
         ("org_failing", "v1", 900, 1.0, dt.datetime(2026, 3, 1, 10, 0)),
         ("org_spike", "v2", 29 * 20 + 1200, 1.0, dt.datetime(2026, 3, 1, 10, 0)),
     ]
+    # Read from the path, every route is /v1/...: each organization's calls, whatever its header.
+    by_path = query(
+        day_one_warehouse,
+        "select organization_id, api_version, calls_30d, share_of_org_calls_30d "
+        "from marts.api_path_version_exposure order by organization_id",
+    )
+    header_calls = dict(
+        query(
+            day_one_warehouse,
+            "select organization_id, sum(calls_30d) from marts.api_version_exposure group by 1",
+        )
+    )
+    assert by_path == [(org, "v1", calls, 1.0) for org, calls in sorted(header_calls.items())]
+    assert ("org_failing", "v1", 900, 1.0) in by_path
+
+
+def test_the_30_day_marts_of_keys_and_error_types(day_one_warehouse):
+    # 30 days 03-12..04-10: 29 ordinary days and the as-of date, whose figures are the last day's.
+    keys = query(
+        day_one_warehouse,
+        "select api_key_id, organization_id, calls_30d, active_days_30d, last_call_date, last_day_calls, "
+        "last_day_median_calls_prior_28d, last_day_distinct_ip_hashes, max_distinct_countries_30d, "
+        "spike_days_30d, last_spike_date, ip_spread_days_30d, last_ip_spread_date "
+        "from marts.key_activity_30d where api_key_id in ('key_spike', 'key_shared') order by api_key_id",
+    )
+    april_10 = dt.date(2026, 4, 10)
+    assert keys == [
+        ("key_shared", "org_shared", 29 * 10 + 30, 30, april_10, 30, 10.0, 30, 3, 0, None, 1, april_10),
+        ("key_spike", "org_spike", 29 * 20 + 1200, 30, april_10, 1200, 20.0, 0, 0, 1, april_10, 0, None),
+    ]
+    # From 04-04 the 24 POSTs of org_failing fail with 422 validation: 7 days in the window.
+    assert query(
+        day_one_warehouse,
+        "select status_class, error_type, failed_calls_30d, failed_days_30d, last_failed_date "
+        "from marts.error_breakdown_30d where organization_id = 'org_failing'",
+    ) == [("4xx", "validation", 7 * 24, 7, april_10)]
 
 
 def test_endpoint_incidents_finds_the_widespread_degradation(day_one_warehouse):
@@ -124,8 +161,11 @@ RELIABILITY_MARTS = (
     "error_breakdown_daily",
     "client_adoption_daily",
     "api_version_exposure",
+    "api_path_version_exposure",
     "endpoint_incidents",
     "key_daily_activity",
+    "key_activity_30d",
+    "error_breakdown_30d",
     "active_customers_daily",
     "customer_lifecycle_weekly",
 )

@@ -141,12 +141,24 @@ def test_the_migration_is_slow_and_some_customers_never_moved(sample: BuiltWareh
     assert 0.2 < first_month < 0.6 and first_month + 0.2 < last_week < 0.95
     ((still_on_old,),) = query(
         sample.warehouse,
-        "select count(*) from marts.api_version_exposure where api_version = ? and last_call_at >= ?",
+        "select count(*) from marts.api_version_exposure"
+        " where version_source = 'header' and api_version = ? and last_call_at >= ?",
         [OLD_API_VERSION, date(2026, 10, 31)],
     )
     assert still_on_old >= 3
-    versions = {v for (v,) in query(sample.warehouse, "select api_version from marts.api_version_exposure")}
-    assert versions == {OLD_API_VERSION, NEW_API_VERSION, "unversioned"}
+    versions = {
+        (source, version)
+        for source, version in query(
+            sample.warehouse, "select version_source, api_version from marts.api_version_exposure"
+        )
+    }
+    # Read from the header, the migration; read from the path, every route's major version.
+    assert {v for source, v in versions if source == "header"} == {
+        OLD_API_VERSION,
+        NEW_API_VERSION,
+        "unversioned",
+    }
+    assert {v for source, v in versions if source == "path"} == {"v1", "v2"}
 
 
 # ------------------------------------------------------------------------------ the commands
@@ -158,7 +170,7 @@ def test_endpoints_for_one_customer_reads_the_30_day_mart(sample: BuiltWarehouse
     lines = result.stdout.splitlines()
     assert lines[0] == (
         f"Endpoints of {PLANTED.usage_spike_org} over 30 days,"
-        " 2026-10-02 .. 2026-10-31 (as-of date), by calls"
+        " 2026-10-02 .. 2026-10-31 (as-of date) (marts.customer_endpoint_30d), by calls"
     )
     ((calls, share, p95),) = query(
         sample.warehouse,
@@ -168,10 +180,26 @@ def test_endpoints_for_one_customer_reads_the_30_day_mart(sample: BuiltWarehouse
     )
     top = lines[3].split()  # title, header, rule, then the busiest route
     assert top[:4] == ["GET", PLANTED.spike_route, f"{calls:,}", f"{100 * share:.1f}%"]
-    assert top[5] == f"{p95:,.1f}"
+    assert top[6] == f"{p95:,.1f}"
 
     failing = sample.apiwh("endpoints", "--org", PLANTED.failing_org)
-    assert "Failed calls by error type, 30 days: 4xx validation" in failing.stdout
+    ((failed,),) = query(
+        sample.warehouse,
+        "select failed_calls_30d from marts.customer_endpoint_30d"
+        " where organization_id = ? order by calls_30d desc, route, method limit 1",
+        [PLANTED.failing_org],
+    )
+    assert (
+        failing.stdout.splitlines()[3].split()[-5] == f"{failed:,}"
+    )  # FAILED, then 5XX, AUTH ERR, LAST CALL
+    # Its failed calls by error type: the validation errors first, as marts.error_breakdown_30d has them.
+    ((validation,),) = query(
+        sample.warehouse,
+        "select failed_calls_30d from marts.error_breakdown_30d"
+        " where organization_id = ? and status_class = '4xx' and error_type = 'validation'",
+        [PLANTED.failing_org],
+    )
+    assert f"(marts.error_breakdown_30d): 4xx validation {validation:,}," in " ".join(failing.stdout.split())
 
 
 def test_incidents_shows_the_widespread_one_on_the_as_of_date(sample: BuiltWarehouse) -> None:
@@ -187,23 +215,33 @@ def test_incidents_shows_the_widespread_one_on_the_as_of_date(sample: BuiltWareh
     assert len(rows) == 1
     assert rows[0][:3] == ["2026-10-31", "GET", "/v1/orders/{id}"]
     assert rows[0][-2:] == [str(affected), "widespread"]
+    # The customers it hit, under it: marts.endpoint_incident_customers' rows, most calls first.
+    hit = query(
+        sample.warehouse,
+        "select organization_id, calls from marts.endpoint_incident_customers"
+        " where usage_date = ? and route = '/v1/orders/{id}' order by calls desc, organization_id",
+        [AS_OF],
+    )
+    listed = [line.split()[:2] for line in result.stdout.splitlines() if line.strip().startswith("org_")]
+    assert listed == [[org, f"{calls:,}"] for org, calls in hit] and len(hit) == affected
 
 
 def test_versions_shows_adoption_and_who_still_calls_the_old_one(sample: BuiltWarehouse) -> None:
     overview = sample.apiwh("versions")
     assert overview.returncode == 0, overview.stderr
-    listed = [line.split()[0] for line in overview.stdout.splitlines()[2:] if line[:1].isalnum()]
-    assert set(listed[:3]) == {OLD_API_VERSION, NEW_API_VERSION, "unversioned"}
+    assert "read from the api.version header" in overview.stdout.splitlines()[0]
+    listed = {line.split()[0] for line in overview.stdout.splitlines()[3:] if " org_" in line}
+    assert listed == {OLD_API_VERSION, NEW_API_VERSION, "unversioned"}
 
     old = sample.apiwh("versions", "--version", OLD_API_VERSION)
     assert old.returncode == 0, old.stderr
     expected = query(
         sample.warehouse,
-        "select organization_id, calls_30d from marts.api_version_exposure where api_version = ?"
-        " order by calls_30d desc, organization_id",
+        "select organization_id, calls_30d from marts.api_version_exposure"
+        " where version_source = 'header' and api_version = ? order by calls_30d desc, organization_id",
         [OLD_API_VERSION],
     )
-    rows = [line.split()[:2] for line in old.stdout.splitlines() if line.startswith("org_")]
+    rows = [line.split()[1:3] for line in old.stdout.splitlines() if line.startswith(f"{OLD_API_VERSION} ")]
     assert rows == [[org, f"{calls:,}"] for org, calls in expected]
 
     unknown = sample.apiwh("versions", "--version", "v9")
@@ -214,15 +252,23 @@ def test_versions_shows_adoption_and_who_still_calls_the_old_one(sample: BuiltWa
 def test_keys_flags_the_shared_key(sample: BuiltWarehouse) -> None:
     result = sample.apiwh("keys", "--org", PLANTED.key_sharing_org)
     assert result.returncode == 0, result.stderr
-    (row,) = [line for line in result.stdout.splitlines() if line.startswith(PLANTED.key_sharing_key)]
-    ((addresses,),) = query(
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith(f"{PLANTED.key_sharing_key} ")]
+    ((last_day, addresses, spread_days),) = query(
         sample.warehouse,
-        "select distinct_ip_hashes from marts.key_daily_activity where api_key_id = ? and usage_date = ?",
-        [PLANTED.key_sharing_key, AS_OF],
+        "select last_call_date, last_day_distinct_ip_hashes, ip_spread_days_30d from marts.key_activity_30d"
+        " where api_key_id = ?",
+        [PLANTED.key_sharing_key],
     )
+    # KEY, CALLS, DAYS, LAST DAY, CALLS THAT DAY, USUAL/DAY, SPIKE, IPS THAT DAY
     cells = row.split()
-    assert cells[3] == "2026-10-31" and cells[7] == str(addresses)
-    assert row.endswith("IP spread on 1 day(s), last 2026-10-31")
+    assert last_day == AS_OF and cells[3] == AS_OF.isoformat() and cells[7] == str(addresses)
+    assert row.endswith(f"IP spread on {spread_days} day(s), last {AS_OF}") and spread_days >= 1
+
+    daily = sample.apiwh("keys", "--org", PLANTED.key_sharing_org, "--daily")
+    (day,) = [
+        line for line in daily.stdout.splitlines() if line.startswith(f"{AS_OF}  {PLANTED.key_sharing_key}")
+    ]
+    assert day.split()[5] == str(addresses) and day.endswith("IP spread")
 
     unknown = sample.apiwh("keys", "--org", "x' or '1'='1")
     assert unknown.returncode == 1

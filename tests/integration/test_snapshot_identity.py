@@ -5,9 +5,9 @@ by file times: a normal run, and the alert deliveries that write the ledger afte
 from __future__ import annotations
 
 from orchestration.snapshot import build_identity
+from orchestration.warehouse import connect
 from tests.cli_support import month_end_run
 from tests.shared_builds import copy_of
-from orchestration.warehouse import connect
 from tests.support import apiwh, query, run_dbt, warehouse_env, warehouse_path
 
 BEHIND = "the live warehouse changed after this snapshot was published"

@@ -23,7 +23,10 @@ from orchestration.cli import main
 from tests.support import api_request, build_warehouse, query, quota_set, use_warehouse
 
 AS_OF = "2026-04-22"
-SELECT = "+customer_daily_usage +customer_usage_summary +endpoint_daily_performance +quota_utilization"
+SELECT = (
+    "+customer_daily_usage +customer_usage_summary +endpoint_daily_performance +quota_utilization"
+    " +quota_outlook +endpoint_window_performance"
+)
 INJECTION = "x' or '1'='1"
 
 
@@ -296,17 +299,24 @@ def test_cli_quota(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert f"{AS_OF} (as-of date, day 22 of 30)" in out
     org_a = next(line for line in out.splitlines() if line.startswith("org_a"))
-    assert org_a.split() == ["org_a", "pro", "100", "30", "80", "80.0%", "109", "!", "5", "days", "80%"] + [
+    # marts.quota_outlook: on course for the cap in 5 days (reaches_cap), so UPSELL NOW; no
+    # plan catalogue in this build, so no next plan or prices.
+    assert org_a.split() == ["org_a", "pro", "100", "30", "80", "80.0%", "109", "cap", "in", "5", "days"] + [
+        "(Apr",
+        "27)",
         "10.0%",
-        "offer",
-        "upgrade",
+        "UPSELL",
+        "NOW",
+        "-",
+        "-",
+        "-",
     ]
     assert "org_c" not in out  # 0% of its cap, below --min-pct 50
 
     assert main(["quota", "--min-pct", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
     order = [line.split()[0] for line in lines if line.startswith("org_")]
-    assert order == ["org_a", "org_c"]  # days_to_cap ascending, nulls last
+    assert order == ["org_a", "org_c"]  # on course for the cap first
 
     assert main(["quota", "--min-pct", "0", "--org", INJECTION]) == 1
     captured = capsys.readouterr()
@@ -314,8 +324,11 @@ def test_cli_quota(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_endpoints(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["endpoints", "--days", "3"]) == 0
+    assert main(["endpoints", "--days", "7"]) == 0
     out = capsys.readouterr().out
-    assert "2026-04-20 .. 2026-04-22" in out.splitlines()[0]
+    assert "2026-04-16 .. 2026-04-22" in out.splitlines()[0]
     widgets = next(line for line in out.splitlines() if line.startswith("GET     /v2/widgets"))
-    assert widgets.split() == ["GET", "/v2/widgets", "2", "2", "150.0", "195.0", "199.0", "1", "0", "50.0%"]
+    # Two calls on 04-20 (100 ms, 200 ms and a 404): the window's exact percentiles.
+    assert widgets.split() == (
+        ["GET", "/v2/widgets", "2", "2", "150.0", "195.0", "199.0", "1", "0", "50.0%", "0.0%"]
+    )

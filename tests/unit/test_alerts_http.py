@@ -121,6 +121,12 @@ def sample_alert(key: str = "quota_threshold:org_a:2026-03:80") -> Alert:
             "projected_eom": 1271,
             "days_to_cap": 4,
             "plan_id": "pro",
+            # marts.quota_outlook's verdict, which the alert carries (int_alerts_quota_threshold).
+            "billing_month": "2026-03-01",
+            "outlook": "reaches_cap",
+            "action": "UPSELL NOW",
+            "cap_date": "2026-03-24",
+            "resets_on": "2026-04-01",
             "note_subject": "Heads up: you are at 82.0% of your monthly API quota",
             "note_body": "Hi org_a team, you are at 82.0% ... you reach it in 4 days ...",
         },
@@ -160,9 +166,10 @@ def test_without_a_secret_there_is_no_signature_header(receiver):
 def test_slack_format_is_a_readable_message(receiver):
     WebhookSink(url=receiver.url, format="slack", timeout_seconds=5).send(sample_alert())
     [body] = receiver.accepted_bodies()
-    assert "org_a is at 82.0% of its monthly quota" in body["text"]
-    text = json.dumps(body["blocks"])
-    assert "Days to cap:* 4" in text
+    assert "org_a: UPSELL NOW · cap in 4 days (Mar 24) (82.0% of its monthly quota" in body["text"]
+    text = json.dumps(body["blocks"], ensure_ascii=False)
+    assert "Outlook:* cap in 4 days (Mar 24)" in text
+    assert "Action:* UPSELL NOW: AE outreach this week" in text
     assert "Drafted note" in text
     assert "quota_threshold:org_a:2026-03:80" in text
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -10,7 +11,6 @@ from orchestration.alerts.ledger import Alert
 from orchestration.alerts.names import with_display_name
 from orchestration.alerts.render import alert_text, alert_title, drafted_note, slack_message
 from orchestration.dashboard.organizations import Directory, Organization
-from orchestration.dashboard.words import alert_title as dashboard_alert_title
 
 DECLINING = {
     "trend": "declining",
@@ -126,5 +126,14 @@ def test_an_alert_recorded_with_drafted_words_keeps_them() -> None:
 
 
 def test_the_dashboard_lists_a_churn_alert_by_the_same_headline() -> None:
-    row = {"alert_type": "churn_risk", "organization_id": "org_dormant", "threshold": None, "detail": DORMANT}
-    assert dashboard_alert_title(row) == "org_dormant has made no API call for 28 days (last call 2026-02-20)"
+    # A row of marts.alerts as the customer pages read it: the detail is JSON text.
+    row = {
+        "alert_key": "churn_risk:org_dormant:2026-02-27",
+        "alert_type": "churn_risk",
+        "organization_id": "org_dormant",
+        "threshold": None,
+        "as_of_date": dt.date(2026, 3, 20),
+        "detail": json.dumps(DORMANT),
+    }
+    assert alert_title(row) == alert_title(_alert("org_dormant", DORMANT))
+    assert alert_title(row) == "org_dormant has made no API call for 28 days (last call 2026-02-20)"

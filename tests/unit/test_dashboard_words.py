@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.alerts.quota_notes import outlook_text, quota_note_words, quota_verdict
 from orchestration.dashboard import words
 from orchestration.dashboard.customer_view import page_name
 from orchestration.dashboard.organizations import load_directory
@@ -64,45 +65,77 @@ def test_a_missing_organizations_file_is_named(tmp_path: Path) -> None:
         load_directory(tmp_path / "absent.csv")
 
 
-def _account(**overrides) -> dict:
-    account = {
-        "usage_date": AS_OF,
-        "month_end_date": dt.date(2026, 3, 31),
+def _verdict(**overrides) -> dict:
+    """A row of marts.quota_outlook, as the dashboard reads it."""
+    row = {
+        "outlook": "reaches_cap",
+        "action": "UPSELL NOW",
+        "billing_month": dt.date(2026, 3, 1),
         "plan_id": "pro",
         "monthly_call_limit": 500_000,
         "used_mtd": 412_000,
         "pct_of_cap": 82.4,
         "projected_eom": 1_277_200,
         "days_to_cap": 2,
-        "will_exceed": True,
+        "cap_date": dt.date(2026, 3, 12),
+        "resets_on": dt.date(2026, 4, 1),
+        "next_plan_id": "scale",
+        "upgrade_mrr_delta": 450.0,
+        "overage_cost_at_pace": 7_772.0,
+        "is_plan_in_catalogue": True,
     }
-    account.update(overrides)
-    return account
+    row.update(overrides)
+    return quota_verdict(row)
 
 
-def test_quota_note_uses_the_display_name_and_contact() -> None:
-    to, subject, body = words.quota_note(_account(), name="Innovate Inc", contact="cto@innovate.example")
-    assert to == "cto@innovate.example"
-    assert subject == "Heads up: you are at 82.4% of your monthly API quota"
-    assert body.startswith("Hi Innovate Inc team,")
-    assert "(412,000 of 500,000 calls on the pro plan)" in body
-    assert "reach it in 2 days and end March at about 1,277,200 calls" in body
-    assert "resets on April 1" in body
+def test_quota_note_words_the_marts_outlook_for_the_customer() -> None:
+    subject, body = quota_note_words(_verdict(), name="Innovate Inc")
+    assert subject == "Heads up: at this pace you reach your monthly API quota on March 12"
+    assert body.startswith("Hi Innovate Inc team,\n\nYou have made 412,000 of your 500,000 calls this month.")
+    assert "reach the quota in 2 days, on Mar 12, before it resets on Apr 1." in body
+    assert "The scale plan gives you more headroom (+$450.00 a month)" in body
 
 
 def test_quota_note_at_the_cap_and_within_it() -> None:
-    _, subject, body = words.quota_note(
-        _account(used_mtd=500_000, pct_of_cap=100.0, days_to_cap=0), name="Megacorp", contact=None
+    subject, body = quota_note_words(
+        _verdict(outlook="cap_reached", action="CRITICAL", used_mtd=500_000, pct_of_cap=100.0, cap_date=None),
+        name="Megacorp",
     )
     assert subject == "You have reached your monthly API quota"
-    assert "500,000 API calls in March, 100.0% of your monthly quota" in body
-    to, _, body = words.quota_note(
-        _account(used_mtd=100_000, pct_of_cap=20.0, projected_eom=310_000, will_exceed=False),
+    assert "You have made 500,000 calls in March, reaching your monthly quota of 500,000." in body
+    subject, body = quota_note_words(
+        _verdict(
+            outlook="resets_first", used_mtd=100_000, pct_of_cap=20.0, projected_eom=310_000, cap_date=None
+        ),
         name="Acme",
-        contact=None,
     )
-    assert to == "the Acme team's primary contact"
-    assert "within your quota" in body
+    assert subject == "Your API usage this month: 20.0% of your quota"
+    assert "within your quota, which resets on Apr 1" in body
+    assert "days" not in body  # a days-to-cap figure only when the cap comes first
+
+
+def test_quota_note_never_offers_a_larger_plan_on_the_largest_one() -> None:
+    # org_28c06f on the sample: 98.9% on Oct 31, projected within the quota, top plan.
+    top = _verdict(
+        outlook="resets_first",
+        billing_month=dt.date(2026, 10, 1),
+        monthly_call_limit=3_800,
+        used_mtd=3_759,
+        pct_of_cap=98.9,
+        projected_eom=3_759,
+        days_to_cap=0,
+        cap_date=None,
+        resets_on=dt.date(2026, 11, 1),
+        plan_id="enterprise",
+        next_plan_id=None,
+        upgrade_mrr_delta=None,
+        overage_cost_at_pace=0.0,
+    )
+    _, body = quota_note_words(top, name="Org", prices={"plan_monthly_price": 999.0, "next_plan_id": None})
+    assert "larger quota" not in body and "plan gives you more headroom" not in body
+    assert "You are on our largest plan; if you expect more traffic, we can agree custom terms." in body
+    assert body.count("largest plan") == 1
+    assert outlook_text(top) == "resets on Nov 1"
 
 
 def test_unknown_organization_suggests_close_ids() -> None:
@@ -131,11 +164,3 @@ def test_page_names_are_safe_file_names() -> None:
     odd = page_name("../etc/passwd")
     assert odd.startswith("org-") and "/" not in odd and odd.endswith(".html")
     assert page_name("a b") != page_name("a_b")
-
-
-def test_days_to_cap_text() -> None:
-    assert words.days_to_cap_text(0, at_cap=True) == "at cap"
-    assert words.days_to_cap_text(0) == "less than a day"
-    assert words.days_to_cap_text(1) == "1 day"
-    assert words.days_to_cap_text(1_052) == "1,052 days"
-    assert words.days_to_cap_text(None) == "-"

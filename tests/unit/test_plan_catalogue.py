@@ -5,7 +5,6 @@ footer, drafted note). The checks run the dbt macro's own SQL in DuckDB (orchest
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,6 @@ import pytest
 from orchestration import cli
 from orchestration.alerts.render import upgrade_offer
 from orchestration.plans import Plan, PlanCatalogueError, read_plan_catalogue
-from orchestration.reports.queries.upgrades import OpportunityTotals, UpgradeOpportunity
-from orchestration.reports.render.upgrades import opportunity_row, render_opportunity_footer
 from orchestration.sample_data import catalogue
 from orchestration.settings import PROJECT_ROOT
 
@@ -128,74 +125,6 @@ def test_apiwh_plans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) ->
 
 
 # ------------------------------------------------------------------- words from the figures
-
-
-# An account that would gain by moving up a plan, as the query returns it.
-INNOVATE_OPPORTUNITY = {
-    "organization_id": "acct_innovate",
-    "next_plan_id": "scale",
-    "next_plan_call_limit": 1_000_000,
-    "upgrade_mrr_delta": 1_500.0,
-    "overage_calls_at_pace": 62_000,
-    "overage_cost_at_pace": 310.0,
-    "fits_next_plan": True,
-    "is_plan_in_catalogue": True,
-    "upgrade_net_cost_at_pace": 1_190.0,
-}
-
-
-def _opportunity(**overrides) -> UpgradeOpportunity:
-    return UpgradeOpportunity(**{**INNOVATE_OPPORTUNITY, **overrides})
-
-
-def test_quota_rows_for_each_case() -> None:
-    assert opportunity_row("acct", "growth", _opportunity()) == [
-        "acct",
-        "growth",
-        "scale",
-        "1,000,000",
-        "+$1,500.00",
-        "62,000",
-        "$310.00",
-        "+$1,190.00",
-    ]
-    assert opportunity_row("acct", "growth", _opportunity(fits_next_plan=False))[2] == "scale *"
-    top = _opportunity(next_plan_id=None, next_plan_call_limit=None, upgrade_mrr_delta=None)
-    top = replace(top, fits_next_plan=None, upgrade_net_cost_at_pace=None)
-    assert opportunity_row("acct", "scale", top)[2:] == ["top plan", "-", "-", "62,000", "$310.00", "-"]
-    saves = opportunity_row("acct", "growth", _opportunity(upgrade_net_cost_at_pace=-200.0))
-    assert saves[-1] == "-$200.00"
-    missing = _opportunity(is_plan_in_catalogue=False)
-    assert opportunity_row("acct", None, missing) == [
-        "acct",
-        "-",
-        "not in catalogue",
-        "-",
-        "-",
-        "62,000",
-        "-",
-        "-",
-    ]
-
-
-def test_footer_totals_in_words() -> None:
-    totals = OpportunityTotals(
-        accounts=3,
-        upgradable_accounts=2,
-        upgrade_mrr_delta=3_500.0,
-        over_cap_accounts=1,
-        overage_cost_at_pace=1_700.0,
-        unpriced_accounts=0,
-    )
-    footer = render_opportunity_footer(totals, hot_accounts_shown=True)
-    assert footer[0] == "If the 2 accounts with a next plan upgrade: +$3,500.00 MRR."
-    assert (
-        footer[1]
-        == "Overage at the current pace this month: $1,700.00 from 1 account projected over the cap."
-    )
-    assert not any("catalogue does not list" in line for line in footer)
-    assert render_opportunity_footer(None, hot_accounts_shown=False) == []
-    assert "no plan catalogue" in render_opportunity_footer(None, hot_accounts_shown=True)[0]
 
 
 # A quota alert's upgrade figures (detail of marts.alert_candidates).

@@ -4,7 +4,6 @@ test_usage_reports_queries.py."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 import pytest
 
@@ -15,7 +14,7 @@ from orchestration.reports.formatting import (
     format_rate,
     sparkline,
 )
-from orchestration.reports.queries.usage import EndpointStats, QuotaAccount, TopCustomer
+from orchestration.reports.queries.usage import EndpointWindow, QuotaAccount, TopCustomer
 from orchestration.reports.render.usage import (
     render_endpoints,
     render_quota,
@@ -26,8 +25,8 @@ from orchestration.reports.table import render_table
 AS_OF = dt.date(2026, 4, 22)
 
 
-# The customers and accounts the rendering tests show, as the queries return them: ACME and
-# INNOVATE are the defaults of _top and _quota, the others what differs from them.
+# The customers and accounts the rendering tests show, as the queries return them (the marts'
+# columns): ACME and INNOVATE are the defaults of _top and _quota, the others what differs.
 ACME = {
     "rank_30d": 1,
     "organization_id": "acme_corp",
@@ -41,7 +40,10 @@ ACME = {
     "usage_change_7d_pct": 2.6,
     "trend": "steady",
     "top_endpoint_changes": None,
-    "daily_calls": tuple([600_000] * 30),
+    "calls_prior_30d": 18_000_000,
+    "usage_change_30d_pct": 2.3,
+    "is_upsell_signal": False,
+    "as_of_date": AS_OF,
 }
 INITECH = {
     "rank_30d": 2,
@@ -55,33 +57,59 @@ INITECH = {
     "usage_change_7d_pct": -100.0,
     "trend": "dormant",
     "top_endpoint_changes": "/v1/search -11,000, /v1/orders/{id} -1,000",
-    "daily_calls": tuple([None] * 10 + [12_000] * 8 + [0] * 12),
+    "calls_prior_30d": 100_000,
+    "usage_change_30d_pct": 80.0,
+    "is_upsell_signal": True,
+}
+DAILY_CALLS = {
+    "acme_corp": tuple([600_000] * 30),
+    "initech_llc": tuple([None] * 10 + [12_000] * 8 + [0] * 12),
 }
 INNOVATE = {
     "organization_id": "acct_innovate",
     "plan_id": "growth",
+    "billing_month": dt.date(2026, 4, 1),
     "monthly_call_limit": 500_000,
     "used_today": 18_400,
     "used_mtd": 400_000,
     "pct_of_cap": 80.0,
     "projected_eom": 545_455,
     "days_to_cap": 5,
-    "threshold_band": 80,
     "will_exceed": True,
-    "failed_mtd": 4_000,
+    "threshold_band": 80,
+    "outlook": "reaches_cap",
+    "cap_date": dt.date(2026, 4, 27),
+    "resets_on": dt.date(2026, 5, 1),
+    "action": "UPSELL NOW",
     "failed_mtd_rate": 0.01,
-    "day_of_month": 22,
-    "days_in_month": 30,
+    "next_plan_id": "scale",
+    "next_plan_call_limit": 2_000_000,
+    "upgrade_mrr_delta": 450.0,
+    "overage_calls_at_pace": 45_455,
+    "overage_cost_at_pace": 227.28,
+    "fits_next_plan": True,
+    "upgrade_net_cost_at_pace": 222.72,
+    "is_plan_in_catalogue": True,
+    "as_of_date": AS_OF,
 }
 MEGACORP = {
     "organization_id": "acct_megacorp",
+    "plan_id": "scale",
     "monthly_call_limit": 1_000_000,
     "used_mtd": 1_000_000,
     "pct_of_cap": 100.0,
     "projected_eom": 1_363_636,
     "days_to_cap": 0,
     "threshold_band": 100,
+    "outlook": "cap_reached",
+    "cap_date": None,
+    "action": "CRITICAL",
     "failed_mtd_rate": 0.42,
+    "next_plan_id": None,
+    "next_plan_call_limit": None,
+    "upgrade_mrr_delta": None,
+    "fits_next_plan": None,
+    "upgrade_net_cost_at_pace": None,
 }
 GLOBEX = {
     "organization_id": "acct_globex",
@@ -93,18 +121,18 @@ GLOBEX = {
     "days_to_cap": 16,
     "threshold_band": 50,
     "will_exceed": False,
+    "outlook": "resets_first",
+    "cap_date": None,
+    "action": "ok",
     "failed_mtd_rate": None,
-}
-# The last day of a month: days_to_cap is 0 by the contract formula at 98.9%.
-NEAR_CAP = {
-    "organization_id": "acct_near",
-    "monthly_call_limit": 1_000,
-    "used_mtd": 989,
-    "pct_of_cap": 98.9,
-    "projected_eom": 989,
-    "days_to_cap": 0,
-    "threshold_band": 95,
-    "will_exceed": False,
+    "next_plan_id": None,
+    "next_plan_call_limit": None,
+    "upgrade_mrr_delta": None,
+    "overage_calls_at_pace": None,
+    "overage_cost_at_pace": None,
+    "fits_next_plan": None,
+    "upgrade_net_cost_at_pace": None,
+    "is_plan_in_catalogue": False,
 }
 
 
@@ -166,46 +194,31 @@ def test_render_table_aligns_columns() -> None:
 
 
 def test_render_top() -> None:
-    customers = [
-        _top(),
-        _top(**INITECH),
-    ]
-    text = render_top(customers, as_of=AS_OF)
+    customers = [_top(), _top(**INITECH)]
+    text = render_top(customers, as_of=AS_OF, daily_calls=DAILY_CALLS)
     lines = text.splitlines()
     assert lines[0] == (
         "Top customers by calls, 30 days ending 2026-04-22 (as-of date); daily calls 2026-03-24 .. 2026-04-22"
     )
-    assert lines[1].split() == [
-        "#",
-        "ORGANIZATION",
-        "PLAN",
-        "CALLS",
-        "30D",
-        "ACTIVE",
-        "DAYS",
-        "LAST",
-        "CALL",
-        "7D",
-        "VS",
-        "PRIOR",
-        "TREND",
-        "DAILY",
-        "CALLS",
-        "(30",
-        "DAYS)",
-    ]
+    assert lines[1].split() == (
+        ["#", "ORGANIZATION", "PLAN", "CALLS", "30D", "VS", "PRIOR", "30D", "DAYS", "LAST", "CALL"]
+        + ["7D", "VS", "PRIOR", "TREND", "UPSELL", "DAILY", "CALLS"]
+    )
     acme, initech = lines[3], lines[4]
     assert acme.startswith("1  acme_corp")
-    assert "18,420,000" in acme and "today" in acme and "+2.6%" in acme and "█" * 30 in acme
+    assert "18,420,000" in acme and "+2.3%" in acme and "today" in acme and "+2.6%" in acme
+    assert "█" * 30 in acme and "★" not in acme
     assert "180,000" in initech and "12 days ago" in initech and "-100.0%" in initech
+    # The upsell mark is the mart's is_upsell_signal, whatever the trend says.
+    assert "+80.0%" in initech and "dormant  ★ upsell" in initech
     assert initech.endswith("█" * 8)  # days before the first call and without calls are blank
     # Right-aligned numbers end in the same column.
     assert acme.index("18,420,000") + len("18,420,000") == initech.index("180,000") + len("180,000")
-    # Wider than 100 columns is fine, but every line fits a 120-column terminal.
-    assert max(len(line) for line in lines) <= 120
-    # A dormant or declining customer comes with the routes that moved.
+    assert max(len(line) for line in lines) <= 140
+    # A customer whose routes moved (the mart's top_endpoint_changes) comes with them.
     assert "initech_llc  dormant    12,000 -> 0: /v1/search -11,000, /v1/orders/{id} -1,000" in text
     assert "acme_corp  steady" not in text
+    assert "is_upsell_signal" in text
 
 
 def test_render_top_empty() -> None:
@@ -216,76 +229,109 @@ def test_render_top_empty() -> None:
 # --------------------------------------------------------------------- quota
 
 
-def test_render_quota() -> None:
-    accounts = [
-        _quota(**MEGACORP),
-        _quota(),
-        _quota(**GLOBEX),
-    ]
+def test_render_quota_reads_outlook_action_and_prices_from_the_mart() -> None:
+    accounts = [_quota(**MEGACORP), _quota(), _quota(**GLOBEX)]
     text = render_quota(accounts, as_of=AS_OF, min_pct=50)
     lines = text.splitlines()
     assert lines[0] == (
-        "Quota utilization on 2026-04-22 (as-of date, day 22 of 30), at 50%+ of cap, soonest to the cap first"
+        "Quota outlook on 2026-04-22 (as-of date, day 22 of 30), at 50%+ of cap, the cap soonest first"
     )
     rows = [line for line in lines if line.startswith("acct_")]
     assert [row.split() for row in rows] == [
-        ["acct_megacorp", "growth", "1,000,000", "18,400", "1,000,000", "100.0%", "1,363,636", "!"]
-        + ["at", "cap", "100%", "42.0%", "upgrade", "or", "bill", "overage"],
-        ["acct_innovate", "growth", "500,000", "18,400", "400,000", "80.0%", "545,455", "!"]
-        + ["5", "days", "80%", "1.0%", "offer", "upgrade"],
-        # days_to_cap 16 with 8 days left in April: the quota resets first, whatever 16 says.
-        ["acct_globex", "-", "250,000", "18,400", "142,000", "56.8%", "193,636", "resets", "before", "cap"]
-        + ["50%", "-", "none:", "resets", "first"],
+        ["acct_megacorp", "scale", "1,000,000", "18,400", "1,000,000", "100.0%", "1,363,636"]
+        + ["cap", "reached", "42.0%", "CRITICAL", "top", "plan", "-", "$227.28", "-"],
+        ["acct_innovate", "growth", "500,000", "18,400", "400,000", "80.0%", "545,455"]
+        + ["cap", "in", "5", "days", "(Apr", "27)", "1.0%", "UPSELL", "NOW", "scale", "+$450.00", "$227.28"]
+        + ["+$222.72"],
+        # days_to_cap 16 with 8 days left in April: the mart says the quota resets first.
+        ["acct_globex", "-", "250,000", "18,400", "142,000", "56.8%", "193,636", "resets", "on", "May", "1"]
+        + ["-", "ok", "-", "-", "-", "-"],
     ]
-    # Columns line up: the "%" of % OF CAP ends in one column on every row.
     assert len({row.index("%") for row in rows}) == 1
-    assert all(len(line) <= 140 for line in lines)
+    assert "  CRITICAL: AE call today: the cap is reached or at most a day away" in lines
+    assert "  UPSELL NOW: AE outreach this week: on course for the cap, or at 80% of it" in lines
+    assert not any(line.startswith("  warm:") for line in lines)  # only the actions shown
     assert "broken integration" in text
+    assert "Prices: no plan" not in text
+    unpriced = render_quota([_quota(**GLOBEX)], as_of=AS_OF, min_pct=50)
+    assert "Set PLANS_FILE to a plan CSV" in unpriced
+
+
+def test_render_quota_marks_a_next_plan_too_small_and_a_saving_upgrade() -> None:
+    """The "*" is marts.quota_outlook.fits_next_plan false; UPGRADE NET its upgrade_net_cost_at_pace."""
+    too_small = _quota(fits_next_plan=False, upgrade_net_cost_at_pace=-35.5)
+    text = render_quota([too_small, _quota(organization_id="acct_fits")], as_of=AS_OF, min_pct=50)
+    rows = [line.split() for line in text.splitlines() if line.startswith("acct_")]
+    assert rows[0][-5:] == ["scale", "*", "+$450.00", "$227.28", "-$35.50"]
+    assert rows[1][-4:] == ["scale", "+$450.00", "$227.28", "+$222.72"]
+    assert "*: the projection exceeds even the next plan's quota" in " ".join(text.split())
 
 
 def test_render_quota_empty() -> None:
-    assert "No account has a quota at or above 80%" in render_quota([], as_of=AS_OF, min_pct=80)
+    assert "No account is at 80%+ of cap on that day" in render_quota([], as_of=AS_OF, min_pct=80)
+    assert "No account is at 50%+ of cap or on course for it" in render_quota(
+        [], as_of=AS_OF, min_pct=50, with_on_course=True
+    )
     assert "Organization 'x' has no quota in force on 2026-04-22" in render_quota(
         [], as_of=AS_OF, min_pct=50, org="x"
     )
 
 
+def test_quota_on_the_months_last_day_reads_the_outlook_never_days_to_cap() -> None:
+    """days_to_cap is 0 (or 329) by the contract formula on the month's last day: the mart's
+    outlook is resets_first, so the table says when the quota resets, never a number of days."""
+    last_day = dict(as_of_date=dt.date(2026, 10, 31), resets_on=dt.date(2026, 11, 1), cap_date=None)
+    near = _quota(
+        **last_day,
+        organization_id="acct_near",
+        used_mtd=989,
+        projected_eom=989,
+        days_to_cap=0,
+        will_exceed=False,
+        outlook="resets_first",
+        action="UPSELL NOW",
+    )
+    far = _quota(
+        **last_day,
+        organization_id="acct_far",
+        used_mtd=86,
+        projected_eom=86,
+        days_to_cap=329,
+        will_exceed=False,
+        outlook="resets_first",
+        action="ok",
+    )
+    soon = _quota(
+        organization_id="acct_soon", days_to_cap=0, cap_date=AS_OF, outlook="reaches_cap", action="CRITICAL"
+    )
+    text = render_quota([near, far, soon], as_of=dt.date(2026, 10, 31), min_pct=0)
+    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("acct_")}
+    assert "resets on Nov 1" in rows["acct_near"] and "UPSELL NOW" in rows["acct_near"]
+    assert "329" not in rows["acct_far"] and "resets on Nov 1" in rows["acct_far"]
+    assert "cap in less than a day (Apr 22)" in rows["acct_soon"] and "CRITICAL" in rows["acct_soon"]
+
+
 # ----------------------------------------------------------------- endpoints
 
 
-def test_render_endpoints() -> None:
+def _window(route: str, method: str, calls: int, *figures, days: int = 7) -> EndpointWindow:
+    return EndpointWindow(days, route, method, calls, *figures, AS_OF - dt.timedelta(days=days - 1), AS_OF)
+
+
+def test_render_endpoints_shows_the_windows_exact_figures() -> None:
     endpoints = [
-        EndpointStats("/v1/search", "GET", 1_234_567, 1_000, 234, 0.001, 42.0, 310.5, 1_204.25, 48, 7),
-        EndpointStats("/v2/orders/{id}", "POST", 9_000, 0, 0, 0.0, 12.0, 20.0, 25.0, 3, 7),
+        _window("/v1/search", "GET", 1_234_567, 48, 1_000, 234, 0.001, 0.0002, 42.0, 310.5, 1_204.25),
+        _window("/v2/orders/{id}", "POST", 9_000, 3, 0, 0, 0.0, 0.0, 12.0, 20.0, 25.0),
     ]
     text = render_endpoints(endpoints, as_of=AS_OF, days=7, sort="calls")
     lines = text.splitlines()
     assert lines[0] == "Endpoint performance over 7 days, 2026-04-16 .. 2026-04-22 (as-of date), by calls"
-    assert lines[3].split() == [
-        "GET",
-        "/v1/search",
-        "1,234,567",
-        "48",
-        "42.0",
-        "310.5",
-        "1,204.2",
-        "1,000",
-        "234",
-        "0.1%",
-    ]
+    assert lines[3].split() == (
+        ["GET", "/v1/search", "1,234,567", "48", "42.0", "310.5", "1,204.2", "1,000", "234", "0.1%", "<0.1%"]
+    )
     assert lines[4].split()[:3] == ["POST", "/v2/orders/{id}", "9,000"]
-    assert "weighted by" in text
+    assert "p95 over the 7 days' calls" in text and "weighted" not in text
     one_day = render_endpoints(endpoints, as_of=AS_OF, days=1, sort="p99")
     assert one_day.splitlines()[0].startswith("Endpoint performance over 1 day, 2026-04-22 .. 2026-04-22")
     assert "by p99 latency" in one_day.splitlines()[0]
-    assert "weighted by" not in one_day
-
-
-def test_quota_days_to_cap_zero_is_at_cap_only_when_used_up() -> None:
-    """The last day of a month: days_to_cap is 0 by the contract formula at 98.9%."""
-    near = _quota(**NEAR_CAP)
-    soon = replace(near, organization_id="acct_soon", used_mtd=990, projected_eom=1_300, will_exceed=True)
-    text = render_quota([near, soon], as_of=dt.date(2026, 10, 31), min_pct=50)
-    rows = {line.split()[0]: line for line in text.splitlines() if line.startswith("acct_")}
-    assert "resets before cap" in rows["acct_near"] and "at cap" not in rows["acct_near"]
-    assert "< 1 day" in rows["acct_soon"] and "upgrade now" in rows["acct_soon"]
+    assert "p95 over the 1 day's calls" in one_day

@@ -6,6 +6,7 @@ user to build the warehouse.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import duckdb
@@ -19,3 +20,16 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence = (), *
         return con.execute(sql, list(params)).fetchall()
     except duckdb.CatalogException as exc:
         raise WarehouseNotBuiltError(f"the {marts} marts are not built yet: run `apiwh run` ({exc})") from exc
+
+
+def select_list(row_type: type, table: str | None = None, **other_tables: Sequence[str]) -> str:
+    """The select list of a row dataclass: its fields are the mart's column names, in order.
+
+    `table` qualifies every column; a column named in `other_tables` (alias=(columns, ...))
+    comes from that joined table instead.
+    """
+    owner = {column: alias for alias, columns in other_tables.items() for column in columns}
+    names = [field.name for field in dataclasses.fields(row_type)]
+    return ", ".join(
+        f"{owner[name]}.{name}" if name in owner else f"{table}.{name}" if table else name for name in names
+    )

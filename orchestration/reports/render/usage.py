@@ -1,5 +1,6 @@
 """`apiwh top`, `apiwh quota` and `apiwh endpoints` as text: pure functions of the rows in
-orchestration/reports/queries/usage.py."""
+orchestration/reports/queries/usage.py. The verdicts are the marts' columns, worded by
+orchestration/verdict_words.py; nothing here judges a figure."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import calendar
 import datetime as dt
 from collections.abc import Sequence
 
-from orchestration.quota_outlook import QuotaOutlook, quota_outlook
 from orchestration.reports.formatting import (
     NONE_TEXT,
     format_count,
     format_days_ago,
+    format_money,
     format_ms,
     format_pct,
     format_rate,
@@ -19,10 +20,16 @@ from orchestration.reports.formatting import (
     sparkline,
     truncate,
 )
-from orchestration.reports.queries.upgrades import OpportunityTotals, UpgradeOpportunity
-from orchestration.reports.queries.usage import SPARK_DAYS, TRENDS, EndpointStats, QuotaAccount, TopCustomer
-from orchestration.reports.render import upgrades
+from orchestration.reports.queries.usage import SPARK_DAYS, TRENDS, EndpointWindow, QuotaAccount, TopCustomer
 from orchestration.reports.table import printable, render_table
+from orchestration.verdict_words import (
+    OUTLOOK_MEANING,
+    QUOTA_ACTION_ADVICE,
+    UPSELL_MEANING,
+    action_cell,
+    outlook_cell,
+    upsell_cell,
+)
 
 SORT_TITLES = {
     "calls": "calls",
@@ -32,13 +39,12 @@ SORT_TITLES = {
 }
 
 
-def render_trend_counts(counts: dict[str, int]) -> str:
-    """One line: how many customers each trend has, churn risks called out."""
+def render_trend_counts(total: int, counts: dict[str, int]) -> str:
+    """One line: how many customers each trend has, and where the churn risks are."""
     parts = [f"{trend} {counts[trend]:,}" for trend in TRENDS if counts.get(trend)]
-    at_risk = counts.get("declining", 0) + counts.get("dormant", 0)
-    line = f"All {sum(counts.values()):,} customers by trend: " + ", ".join(parts)
-    if at_risk:
-        line += f". Churn risk: {at_risk:,} (apiwh top --trend declining / --trend dormant)"
+    line = f"All {total:,} customers by trend: " + ", ".join(parts)
+    if counts.get("declining") or counts.get("dormant"):
+        line += ". Churn risks: apiwh top --trend declining / --trend dormant"
     return line
 
 
@@ -46,9 +52,10 @@ def render_top(
     customers: Sequence[TopCustomer],
     *,
     as_of: dt.date,
+    daily_calls: dict[str, tuple[int | None, ...]] | None = None,
     org: str | None = None,
     trend: str | None = None,
-    trend_counts: dict[str, int] | None = None,
+    trend_counts: tuple[int, dict[str, int]] | None = None,
 ) -> str:
     start = as_of - dt.timedelta(days=SPARK_DAYS - 1)
     title = (
@@ -63,16 +70,19 @@ def render_top(
         if trend is not None:
             return f"{title}\nNo customer is {trend}."
         return f"{title}\nNo customer has made a call yet."
+    daily_calls = daily_calls or {}
     header = [
         "#",
         "ORGANIZATION",
         "PLAN",
         "CALLS 30D",
-        "ACTIVE DAYS",
+        "VS PRIOR 30D",
+        "DAYS",
         "LAST CALL",
         "7D VS PRIOR",
         "TREND",
-        "DAILY CALLS (30 DAYS)",
+        "UPSELL",
+        "DAILY CALLS",
     ]
     body = [
         [
@@ -80,39 +90,43 @@ def render_top(
             truncate(customer.organization_id),
             truncate(customer.plan_id or NONE_TEXT, 16),
             format_count(customer.calls_30d),
+            format_pct(customer.usage_change_30d_pct, signed=True),
             str(customer.active_days_30d),
             format_days_ago(customer.days_since_last_call),
             format_pct(customer.usage_change_7d_pct, signed=True),
             customer.trend,
-            sparkline(customer.daily_calls),
+            upsell_cell(customer.is_upsell_signal),
+            sparkline(daily_calls.get(customer.organization_id, ())),
         ]
         for customer in customers
     ]
-    lines = [title, *render_table(header, body, align="rllrrrrll")]
-    reasons = [c for c in customers if c.trend in ("declining", "dormant", "growing")]
-    if any(c.top_endpoint_changes for c in reasons):
+    lines = [title, *render_table(header, body, align="rllrrrrrlll")]
+    lines.append(
+        note(
+            "VS PRIOR 30D: the 30 days' calls against the 30 days before. DAYS: days with a call."
+            f" UPSELL: {UPSELL_MEANING} (marts.customer_usage_summary.is_upsell_signal)."
+        )
+    )
+    moved = [c for c in customers if c.top_endpoint_changes]
+    if moved:
         lines.append("")
         lines.append("Routes that moved most, last 7 days vs the 7 before:")
-        width = max(len(printable(truncate(c.organization_id))) for c in reasons)
-        for customer in reasons:
-            if customer.top_endpoint_changes:
-                lines.append(
-                    f"  {printable(truncate(customer.organization_id)).ljust(width)}  "
-                    f"{customer.trend:<9}  {format_count(customer.calls_prior_7d)} -> "
-                    f"{format_count(customer.calls_7d)}: {customer.top_endpoint_changes}"
-                )
+        width = max(len(printable(truncate(c.organization_id))) for c in moved)
+        for customer in moved:
+            lines.append(
+                f"  {printable(truncate(customer.organization_id)).ljust(width)}  "
+                f"{customer.trend:<9}  {format_count(customer.calls_prior_7d)} -> "
+                f"{format_count(customer.calls_7d)}: {customer.top_endpoint_changes}"
+            )
     if trend_counts:
-        lines.extend(["", render_trend_counts(trend_counts)])
+        lines.extend(["", render_trend_counts(*trend_counts)])
     return "\n".join(lines)
 
 
-def outlook_of(account: QuotaAccount) -> QuotaOutlook:
-    return quota_outlook(
-        used_mtd=account.used_mtd,
-        monthly_call_limit=account.monthly_call_limit,
-        projected_eom=account.projected_eom,
-        days_to_cap=account.days_to_cap,
-    )
+def _selection(min_pct: float, with_on_course: bool) -> str:
+    if with_on_course:
+        return f"at {min_pct:g}%+ of cap or on course for it"
+    return f"at {min_pct:g}%+ of cap"
 
 
 def render_quota(
@@ -120,19 +134,18 @@ def render_quota(
     *,
     as_of: dt.date,
     min_pct: float,
+    with_on_course: bool = False,
     org: str | None = None,
-    opportunities: dict[str, UpgradeOpportunity] | None = None,
-    opportunity_totals: OpportunityTotals | None = None,
 ) -> str:
     days_in_month = calendar.monthrange(as_of.year, as_of.month)[1]
     title = (
-        f"Quota utilization on {as_of.isoformat()} (as-of date, day {as_of.day} of"
-        f" {days_in_month}), at {min_pct:g}%+ of cap, soonest to the cap first"
+        f"Quota outlook on {as_of.isoformat()} (as-of date, day {as_of.day} of {days_in_month}),"
+        f" {_selection(min_pct, with_on_course)}, the cap soonest first"
     )
     if not accounts:
         if org is not None:
             return f"{title}\nOrganization {org!r} has no quota in force on {as_of.isoformat()}."
-        return f"{title}\nNo account has a quota at or above {min_pct:g}% of its cap on that day."
+        return f"{title}\nNo account is {_selection(min_pct, with_on_course)} on that day."
     header = [
         "ACCOUNT",
         "PLAN",
@@ -141,10 +154,13 @@ def render_quota(
         "USED MTD",
         "% OF CAP",
         "PROJ. EOM",
-        "DAYS TO CAP",
-        "BAND",
+        "OUTLOOK",
         "FAILED MTD",
         "ACTION",
+        "NEXT PLAN",
+        "MRR DELTA",
+        "OVERAGE AT PACE",
+        "UPGRADE NET",
     ]
     body = [
         [
@@ -154,42 +170,59 @@ def render_quota(
             format_count(account.used_today),
             format_count(account.used_mtd),
             format_pct(account.pct_of_cap),
-            format_count(account.projected_eom) + (" !" if account.will_exceed else "  "),
-            outlook_of(account).days_to_cap_text,
-            f"{account.threshold_band}%" if account.threshold_band else NONE_TEXT,
+            format_count(account.projected_eom),
+            outlook_cell(account.outlook, account.days_to_cap, account.cap_date, account.resets_on),
             format_rate(account.failed_mtd_rate),
-            outlook_of(account).action,
+            account.action,
+            _next_plan(account),
+            format_money(account.upgrade_mrr_delta, signed=True),
+            format_money(account.overage_cost_at_pace),
+            format_money(account.upgrade_net_cost_at_pace, signed=True),
         ]
         for account in accounts
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrrl")]
+    lines = [title, *render_table(header, body, align="llrrrrrlrllrrr")]
+    actions = [action for action in QUOTA_ACTION_ADVICE if any(a.action == action for a in accounts)]
+    lines.append("ACTION (marts.quota_outlook.action):")
+    lines += [f"  {action_cell(action)}" for action in actions]
     lines.append(
         note(
-            "TODAY: calls on the as-of date. PROJ. EOM: projected calls by the end of the month, ! above"
-            ' the cap. DAYS TO CAP: at this month\'s pace; "at cap" only once the quota is used up,'
-            ' "resets before cap" when the projection stays within it.'
-            " FAILED MTD: share of the month's calls that failed (4xx/5xx); a high share"
-            " points to a broken integration rather than a need for a bigger plan."
+            "OUTLOOK: "
+            + "; ".join(f"{word.replace('_', ' ')}: {meaning}" for word, meaning in OUTLOOK_MEANING.items())
+            + ". TODAY: calls on the as-of date. PROJ. EOM: projected calls by the end of the month."
+            " FAILED MTD: share of the month's calls that failed (4xx/5xx); a high share points to a"
+            " broken integration rather than a need for a bigger plan. NEXT PLAN, MRR DELTA (its price"
+            " minus the current one), OVERAGE AT PACE (calls projected above the quota, at the plan's"
+            " overage price) and UPGRADE NET (what moving to the next plan adds to this month's bill at"
+            " this pace, overage included; negative: it saves) come from the plan catalogue"
+            " (PLANS_FILE). *: the projection exceeds even the next plan's quota."
         )
     )
-    # The plan catalogue's prices (marts.upgrade_opportunities), under the table.
-    header, body, align = upgrades.opportunity_table(accounts, opportunities or {})
-    if body:
-        lines += ["", upgrades.SECTION_TITLE, *render_table(header, body, align=align)]
-    hot_accounts_shown = any(a.threshold_band >= 80 or a.will_exceed for a in accounts)
-    footer = upgrades.render_opportunity_footer(opportunity_totals, hot_accounts_shown=hot_accounts_shown)
-    lines += [note(line) for line in footer]
+    if not any(account.is_plan_in_catalogue for account in accounts):
+        lines.append(
+            note(
+                "Prices: no plan in this table is in a plan catalogue. Set PLANS_FILE to a plan CSV to"
+                " price the next plan and the overage at the current pace (`apiwh plans` checks it)."
+            )
+        )
     return "\n".join(lines)
 
 
-def render_endpoints(
-    endpoints: Sequence[EndpointStats], *, as_of: dt.date, days: int, sort: str, org: str | None = None
-) -> str:
+def _next_plan(account: QuotaAccount) -> str:
+    if account.next_plan_id:
+        # marts.quota_outlook.fits_next_plan: false when even the next plan is too small.
+        return truncate(account.next_plan_id, 16) + (" *" if account.fits_next_plan is False else "")
+    if account.is_plan_in_catalogue:
+        return "top plan"
+    return NONE_TEXT
+
+
+def render_endpoints(endpoints: Sequence[EndpointWindow], *, as_of: dt.date, days: int, sort: str) -> str:
     start = as_of - dt.timedelta(days=days - 1)
     span = "1 day" if days == 1 else f"{days} days"
     title = (
-        f"Endpoint performance{f' for {org}' if org else ''} over {span}, {start.isoformat()} .."
-        f" {as_of.isoformat()} (as-of date), by {SORT_TITLES[sort]}"
+        f"Endpoint performance over {span}, {start.isoformat()} .. {as_of.isoformat()} (as-of date),"
+        f" by {SORT_TITLES[sort]}"
     )
     if not endpoints:
         return f"{title}\nNo call in that window."
@@ -197,35 +230,37 @@ def render_endpoints(
         "METHOD",
         "ROUTE",
         "CALLS",
-        "PEAK CUST/DAY",
+        "CUSTOMERS",
         "P50 MS",
         "P95 MS",
         "P99 MS",
         "4XX",
         "5XX",
         "ERROR RATE",
+        "5XX RATE",
     ]
     body = [
         [
             endpoint.method,
             truncate(endpoint.route, 48),
             format_count(endpoint.calls),
-            format_count(endpoint.peak_daily_customers),
+            format_count(endpoint.distinct_customers),
             format_ms(endpoint.latency_p50_ms),
             format_ms(endpoint.latency_p95_ms),
             format_ms(endpoint.latency_p99_ms),
             format_count(endpoint.client_errors),
             format_count(endpoint.server_errors),
             format_rate(endpoint.error_rate),
+            format_rate(endpoint.server_error_rate),
         ]
         for endpoint in endpoints
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrr")]
-    if days > 1:
-        lines.append(
-            note(
-                "Latency: each day's exact percentile, averaged over the days weighted by"
-                " calls (--days 1 gives one day's exact figures)."
-            )
+    lines = [title, *render_table(header, body, align="llrrrrrrrrr")]
+    calls = "the 1 day's calls" if days == 1 else f"the {days} days' calls"
+    lines.append(
+        note(
+            f"P95 MS: p95 over {calls} (P50, P99 likewise), exact, from marts.endpoint_window_performance;"
+            " CUSTOMERS: organizations that called the route in the window."
         )
+    )
     return "\n".join(lines)

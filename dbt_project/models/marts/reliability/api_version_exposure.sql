@@ -1,50 +1,27 @@
-{#- One row per organization and API version with a call in the 30 days ending on the as-of date:
-    who still depends on an old version, and how much. first_call_at and last_call_at are over
-    all history up to the as-of date. Read from the daily facts (int_customer_version_daily),
-    never from all the calls. -#}
+{#- One row per organization and API version (the api.version header) with a call in the 30 days ending on the
+    as-of date (docs/contract.md 2b): the header rows of int_api_version_exposure. -#}
 
 with
 
-version_days as (
+version_exposure as (
 
-    select * from {{ ref('int_customer_version_daily') }}
-
-),
-
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
+    select * from {{ ref('int_api_version_exposure') }}
 
 ),
 
-aggregate_per_version as (
-
-    select
-        version_days.organization_id,
-        version_days.api_version,
-        coalesce(sum(version_days.calls) filter (
-            where {{ dbt.datediff('version_days.usage_date', 'as_of.as_of_date', 'day') }} < 30
-        ), 0) as calls_30d,
-        min(version_days.first_call_at) as first_call_at,
-        max(version_days.last_call_at) as last_call_at
-    from version_days
-    cross join as_of
-    group by all
-
-),
-
-add_shares as (
+final as (
 
     select
         organization_id,
         api_version,
-        cast(calls_30d as bigint) as calls_30d,
-        calls_30d / sum(calls_30d) over (partition by organization_id) as share_of_org_calls_30d,
+        calls_30d,
+        share_of_org_calls_30d,
         first_call_at,
-        last_call_at
-    from aggregate_per_version
-    where calls_30d > 0
+        last_call_at,
+        version_source
+    from version_exposure
+    where version_source = 'header'
 
 )
 
-select * from add_shares
+select * from final

@@ -2,63 +2,14 @@
     method with a call in that window (docs/contract.md 2c `endpoint_window_performance`): the
     one figure of a route's latency and errors over a window that every face shows. Rates and
     percentiles are exact over the window's calls, never a figure of daily figures (a median of
-    daily p95s is not the window's p95). Rebuilt each run from the 30 days' calls only; each
-    call counts in every window it falls in. -#}
-{%- set window_lengths = [1, 7, 30] -%}
-
+    daily p95s is not the window's p95). Rebuilt each run from the 30 days' calls only
+    (macros/window_requests.sql: each call counts in every window it falls in). -#}
 with
 
-api_requests as (
-
-    select * from {{ ref('stg_api_requests') }}
-
-),
-
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
-
-),
-
-windows as (
-
-    {% for window_days in window_lengths -%}
-        select {{ window_days }} as window_days
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-requests_in_30d as (
-
-    select
-        api_requests.route,
-        api_requests.method,
-        api_requests.organization_id,
-        api_requests.is_client_error,
-        api_requests.is_server_error,
-        api_requests.request_duration_ms,
-        as_of.as_of_date,
-        {{ dbt.datediff('api_requests.request_date', 'as_of.as_of_date', 'day') }} as days_before_as_of
-    from api_requests
-    cross join as_of
-    where
-        api_requests.request_date
-        between cast({{ dbt.dateadd('day', -29, 'as_of.as_of_date') }} as date)
-        and as_of.as_of_date
-
-),
-
-{# A call `days_before_as_of` days before the as-of date is in every window longer than that:
-    the as-of date's calls in all three, a call 29 days before in the 30-day window only. #}
 requests_per_window as (
 
-    select
-        windows.window_days,
-        requests_in_30d.*
-    from requests_in_30d
-    inner join windows
-        on requests_in_30d.days_before_as_of < windows.window_days
+    {{ requests_per_window(['route', 'method', 'organization_id', 'is_client_error', 'is_server_error',
+        'request_duration_ms']) }}
 
 ),
 

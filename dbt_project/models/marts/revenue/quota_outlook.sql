@@ -1,7 +1,8 @@
 {#- One row per organization with a quota on the as-of date: that day's row of quota_utilization
     and the verdicts every face reads from it (docs/contract.md section 2c), decided here once:
     the outlook to the cap, the day the cap is reached or the quota resets, the action, and the
-    next plan with the month's overage at this pace (null without PLANS_FILE). -#}
+    next plan with the month's overage at this pace and what upgrading would add to the month's
+    bill at this pace (null without PLANS_FILE); upgrade_opportunities reads that money here. -#}
 
 with
 
@@ -73,12 +74,29 @@ price_at_pace as (
         plan_upgrade_paths.next_plan_id,
         plan_upgrade_paths.next_plan_call_limit,
         plan_upgrade_paths.upgrade_mrr_delta,
+        plan_upgrade_paths.monthly_price as plan_monthly_price,
+        plan_upgrade_paths.next_plan_monthly_price,
+        plan_upgrade_paths.next_plan_overage_price_per_1k_calls,
         greatest(decide_action.projected_eom - decide_action.monthly_call_limit, 0) as overage_calls_at_pace,
         greatest(decide_action.projected_eom - decide_action.monthly_call_limit, 0) / 1000
         * plan_upgrade_paths.overage_price_per_1k_calls as overage_cost_at_pace
     from decide_action
     left join plan_upgrade_paths
         on decide_action.plan_id = plan_upgrade_paths.plan_id
+
+),
+
+{# What the month would cost at this pace on either plan: its price plus its overage. #}
+price_upgrade_at_pace as (
+
+    select
+        *,
+        projected_eom <= next_plan_call_limit as fits_next_plan,
+        plan_monthly_price + overage_cost_at_pace as current_plan_cost_at_pace,
+        next_plan_monthly_price
+        + greatest(projected_eom - next_plan_call_limit, 0) / 1000
+        * next_plan_overage_price_per_1k_calls as next_plan_cost_at_pace
+    from price_at_pace
 
 ),
 
@@ -105,8 +123,12 @@ final as (
         threshold_band,
         next_plan_call_limit,
         cast(overage_calls_at_pace as bigint) as overage_calls_at_pace,
-        is_plan_in_catalogue
-    from price_at_pace
+        is_plan_in_catalogue,
+        fits_next_plan,
+        current_plan_cost_at_pace,
+        next_plan_cost_at_pace,
+        next_plan_cost_at_pace - current_plan_cost_at_pace as upgrade_net_cost_at_pace
+    from price_upgrade_at_pace
 
 )
 

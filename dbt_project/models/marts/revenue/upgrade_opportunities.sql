@@ -1,9 +1,9 @@
 {#- One row per organization with a quota on the as-of date whose threshold_band >= 80 or that
     will exceed its quota at the month's pace, priced with the plan catalogue (docs/contract.md
-    section 2b). The next plan and the overage at pace are quota_outlook's (section 2c), so the
-    two marts never disagree; this adds what the month costs on either plan. No catalogue
-    (PLANS_FILE unset): no rows. A plan missing from the catalogue: the row stays, its price
-    columns are null. -#}
+    section 2b). The next plan, the overage at pace and what the month costs on either plan are
+    quota_outlook's (section 2c), so the two marts never disagree; this adds the catalogue's
+    prices beside them. No catalogue (PLANS_FILE unset): no rows. A plan missing from the
+    catalogue: the row stays, its price columns are null. -#}
 
 with
 
@@ -35,25 +35,10 @@ join_plans as (
         find_candidates.*,
         plan_upgrade_paths.monthly_price as plan_monthly_price,
         plan_upgrade_paths.overage_price_per_1k_calls,
-        plan_upgrade_paths.next_plan_monthly_price,
-        plan_upgrade_paths.next_plan_overage_price_per_1k_calls
+        plan_upgrade_paths.next_plan_monthly_price
     from find_candidates
     left join plan_upgrade_paths
         on find_candidates.plan_id = plan_upgrade_paths.plan_id
-
-),
-
-price_at_pace as (
-
-    select
-        *,
-        projected_eom <= next_plan_call_limit as fits_next_plan,
-        {# What the month would cost at this pace on either plan: its price plus its overage. #}
-        plan_monthly_price + overage_cost_at_pace as current_plan_cost_at_pace,
-        next_plan_monthly_price
-        + greatest(projected_eom - next_plan_call_limit, 0) / 1000
-        * next_plan_overage_price_per_1k_calls as next_plan_cost_at_pace
-    from join_plans
 
 ),
 
@@ -82,8 +67,8 @@ final as (
         next_plan_monthly_price,
         current_plan_cost_at_pace,
         next_plan_cost_at_pace,
-        next_plan_cost_at_pace - current_plan_cost_at_pace as upgrade_net_cost_at_pace
-    from price_at_pace
+        upgrade_net_cost_at_pace
+    from join_plans
 
 )
 

@@ -1,7 +1,8 @@
 {#- One row per organization with a call on or before the as-of date: its 7/30-day windows
     ending on the as-of date, rank, and the trend of int_customer_daily_trend on the as-of date
     (the rule's one home); the month-over-month change and the upsell flag every face reads
-    (docs/contract.md section 2c). -#}
+    (docs/contract.md section 2c); and the 30 days' errors and latency, exact over the window's
+    calls (read from the window's days of stg_api_requests only, as customer_endpoint_30d). -#}
 
 with
 
@@ -32,6 +33,45 @@ endpoint_changes as (
 as_of as (
 
     select * from {{ ref('int_as_of_date') }}
+
+),
+
+api_requests as (
+
+    select * from {{ ref('stg_api_requests') }}
+
+),
+
+requests_in_30d as (
+
+    select
+        api_requests.organization_id,
+        api_requests.is_client_error,
+        api_requests.is_server_error,
+        api_requests.is_rate_limited,
+        api_requests.request_duration_ms
+    from api_requests
+    cross join as_of
+    where
+        api_requests.request_date
+        between cast({{ dbt.dateadd('day', -29, 'as_of.as_of_date') }} as date)
+        and as_of.as_of_date
+
+),
+
+aggregate_30d as (
+
+    select
+        organization_id,
+        count(*) as calls,
+        count(*) filter (where is_client_error) as client_errors,
+        count(*) filter (where is_server_error) as server_errors,
+        count(*) filter (where is_rate_limited) as rate_limited_calls,
+        {{ latency_percentile('request_duration_ms', 0.5) }} as latency_p50_ms,
+        {{ latency_percentile('request_duration_ms', 0.95) }} as latency_p95_ms,
+        {{ latency_percentile('request_duration_ms', 0.99) }} as latency_p99_ms
+    from requests_in_30d
+    group by organization_id
 
 ),
 
@@ -120,7 +160,15 @@ final as (
         compare_windows.calls_prior_30d,
         cast(compare_windows.usage_change_30d_pct as double) as usage_change_30d_pct,
         -- Grew more than 30% month over month; no prior month is no signal.
-        coalesce(compare_windows.usage_change_30d_pct > 30, false) as is_upsell_signal
+        coalesce(compare_windows.usage_change_30d_pct > 30, false) as is_upsell_signal,
+        -- No call in the 30 days: no errors, and no rate or latency.
+        cast(coalesce(aggregate_30d.client_errors, 0) as bigint) as client_errors_30d,
+        cast(coalesce(aggregate_30d.server_errors, 0) as bigint) as server_errors_30d,
+        cast(coalesce(aggregate_30d.rate_limited_calls, 0) as bigint) as rate_limited_calls_30d,
+        (aggregate_30d.client_errors + aggregate_30d.server_errors) / aggregate_30d.calls as error_rate_30d,
+        cast(aggregate_30d.latency_p50_ms as double) as latency_p50_30d_ms,
+        cast(aggregate_30d.latency_p95_ms as double) as latency_p95_30d_ms,
+        cast(aggregate_30d.latency_p99_ms as double) as latency_p99_30d_ms
     from compare_windows
     left join daily_plans
         on
@@ -128,6 +176,8 @@ final as (
             and compare_windows.as_of_date = daily_plans.plan_date
     left join endpoint_changes
         on compare_windows.organization_id = endpoint_changes.organization_id
+    left join aggregate_30d
+        on compare_windows.organization_id = aggregate_30d.organization_id
 
 )
 
