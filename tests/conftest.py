@@ -75,6 +75,12 @@ def pipeline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, P
     dagster_home.mkdir()
     # The instance config users run (`make` installs it): the writer pool and the run queue.
     shutil.copyfile(DAGSTER_YAML, dagster_home / "dagster.yaml")
+    # Its storage made once, here: Dagster's SQLite storages race when two processes create
+    # them at the same moment (a test polling the instance while its first run starts).
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)):
+        pass
     return {"landing": landing, "warehouse": warehouse, "dagster_home": dagster_home}
 
 

@@ -12,6 +12,7 @@ test_repeated_sigkill.py kills `apiwh run` in every phase, 20 times in a row.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.recovery import dead_run_sensor
+from orchestration.settings import SAMPLE_DIR
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 from tests.incremental_support import build_deliveries, generate_sample, land
 from tests.support import APIWH
@@ -101,10 +103,16 @@ def test_the_daemon_sensor_frees_a_killed_runs_slot(pipeline_env, tmp_path: Path
 def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
     pipeline_env, tmp_path: Path
 ) -> None:
-    _land_sample(pipeline_env, tmp_path)
+    """Slow (about a minute) because it must be: the holder is a real first build of the bundled
+    sample, long enough that both later runs meet it still running."""
+    shutil.copytree(SAMPLE_DIR, pipeline_env["landing"], dirs_exist_ok=True)
     home = pipeline_env["dagster_home"]
     holder, holder_run = _start_and_wait_for_slot([APIWH, "run", "--no-deliver"], home)
     try:
+        # Started at once, beside the impatient run: it must find the holder still at work.
+        waiter = subprocess.Popen(
+            [APIWH, "run", "--no-deliver"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         impatient = subprocess.run(
             [APIWH, "run", "--no-deliver"],
             capture_output=True,
@@ -117,9 +125,6 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
         assert "still holds the DuckDB writer after 3 s (REFRESH_WAIT_SECONDS)" in impatient.stderr
         assert "Traceback" not in impatient.stderr
 
-        waiter = subprocess.Popen(
-            [APIWH, "run", "--no-deliver"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
         output = ""
         while "waiting for run" not in output:
             line = waiter.stdout.readline()

@@ -60,9 +60,8 @@ LISTINGS = [
     ),
     (
         ["versions", "--version", "v1"],
-        "marts.api_version_exposure",
-        "select count(*) from marts.api_version_exposure"
-        " where version_source = 'path' and api_version = 'v1'",
+        "marts.api_path_version_exposure",
+        "select count(*) from marts.api_path_version_exposure where api_version = 'v1'",
     ),
     (
         ["keys", "--org", "org_28c06f"],
@@ -172,8 +171,8 @@ def test_versions_v1_answers_for_the_paths_version(sample: BuiltWarehouse) -> No
     )
     expected = query(
         sample.warehouse,
-        "select organization_id, calls_30d from marts.api_version_exposure"
-        " where version_source = 'path' and api_version = 'v1' order by calls_30d desc, organization_id",
+        "select organization_id, calls_30d from marts.api_path_version_exposure"
+        " where api_version = 'v1' order by calls_30d desc, organization_id",
     )
     assert len(expected) > 20
     rows = [line.split()[1:3] for line in lines if line.startswith("v1 ")]
@@ -181,11 +180,11 @@ def test_versions_v1_answers_for_the_paths_version(sample: BuiltWarehouse) -> No
     as_json = _json_lines(sample.apiwh("versions", "--version", "v1", "--format", "json"))
     assert {row["version_source"] for row in as_json} == {"path"}
     assert [(row["organization_id"], row["calls_30d"]) for row in as_json] == [tuple(row) for row in expected]
-    # Every call counts once under each source: the path's calls are the header's.
+    # Every call counts once in each mart: the path's calls are the header's.
     ((header_calls, path_calls),) = query(
         sample.warehouse,
-        "select sum(calls_30d) filter (where version_source = 'header'),"
-        " sum(calls_30d) filter (where version_source = 'path') from marts.api_version_exposure",
+        "select (select sum(calls_30d) from marts.api_version_exposure),"
+        " (select sum(calls_30d) from marts.api_path_version_exposure)",
     )
     assert header_calls == path_calls
     header = sample.apiwh("versions", "--version", "2026-06-01")

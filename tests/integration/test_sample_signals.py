@@ -141,15 +141,16 @@ def test_the_migration_is_slow_and_some_customers_never_moved(sample: BuiltWareh
     assert 0.2 < first_month < 0.6 and first_month + 0.2 < last_week < 0.95
     ((still_on_old,),) = query(
         sample.warehouse,
-        "select count(*) from marts.api_version_exposure"
-        " where version_source = 'header' and api_version = ? and last_call_at >= ?",
+        "select count(*) from marts.api_version_exposure where api_version = ? and last_call_at >= ?",
         [OLD_API_VERSION, date(2026, 10, 31)],
     )
     assert still_on_old >= 3
     versions = {
         (source, version)
         for source, version in query(
-            sample.warehouse, "select version_source, api_version from marts.api_version_exposure"
+            sample.warehouse,
+            "select version_source, api_version from marts.api_version_exposure"
+            " union all select version_source, api_version from marts.api_path_version_exposure",
         )
     }
     # Read from the header, the migration; read from the path, every route's major version.

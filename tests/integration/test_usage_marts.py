@@ -300,13 +300,14 @@ def test_cli_quota(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert f"{AS_OF} (as-of date, day 22 of 30)" in out
     org_a = next(line for line in out.splitlines() if line.startswith("org_a"))
     # marts.quota_outlook: on course for the cap in 5 days (reaches_cap), so UPSELL NOW; no
-    # plan catalogue in this build, so no next plan or prices.
+    # plan catalogue in this build, so no next plan, prices or upgrade cost.
     assert org_a.split() == ["org_a", "pro", "100", "30", "80", "80.0%", "109", "cap", "in", "5", "days"] + [
         "(Apr",
         "27)",
         "10.0%",
         "UPSELL",
         "NOW",
+        "-",
         "-",
         "-",
         "-",

@@ -28,25 +28,31 @@ def marts() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute(
-        "create table marts.api_version_exposure (organization_id varchar, version_source varchar,"
-        " api_version varchar, calls_30d bigint, share_of_org_calls_30d double, first_call_at timestamp,"
-        " last_call_at timestamp)"
+        "create table marts.api_version_exposure (organization_id varchar, api_version varchar,"
+        " calls_30d bigint, share_of_org_calls_30d double, first_call_at timestamp,"
+        " last_call_at timestamp, version_source varchar)"
     )
-    con.executemany(
-        "insert into marts.api_version_exposure values"
-        " (?, ?, ?, ?, ?, '2026-01-05 10:00', '2026-04-30 09:00')",
-        [
-            ("org_a", "header", "2026-01-01", 150, 1.0),
-            ("org_b", "header", "2026-01-01", 10, 0.1),
-            ("org_b", "header", "2026-06-01", 90, 0.9),
-            ("org_c", "header", "unversioned", 20, 0.4),
-            # The same calls read from the path: every route is /v1/..., but org_c's /v2/ ones.
-            ("org_a", "path", "v1", 150, 1.0),
-            ("org_b", "path", "v1", 100, 1.0),
-            ("org_c", "path", "v1", 30, 0.6),
-            ("org_c", "path", "v2", 20, 0.4),
-        ],
-    )
+    con.execute("create table marts.api_path_version_exposure as select * from marts.api_version_exposure")
+    rows = [
+        ("org_a", "header", "2026-01-01", 150, 1.0),
+        ("org_b", "header", "2026-01-01", 10, 0.1),
+        ("org_b", "header", "2026-06-01", 90, 0.9),
+        ("org_c", "header", "unversioned", 20, 0.4),
+        # The same calls read from the path: every route is /v1/..., but org_c's /v2/ ones.
+        ("org_a", "path", "v1", 150, 1.0),
+        ("org_b", "path", "v1", 100, 1.0),
+        ("org_c", "path", "v1", 30, 0.6),
+        ("org_c", "path", "v2", 20, 0.4),
+    ]
+    for source, table in (("header", "api_version_exposure"), ("path", "api_path_version_exposure")):
+        con.executemany(
+            f"insert into marts.{table} values (?, ?, ?, ?, '2026-01-05 10:00', '2026-04-30 09:00', ?)",
+            [
+                (org, version, calls, share, source)
+                for org, row_source, version, calls, share in rows
+                if row_source == source
+            ],
+        )
     con.execute(
         "create table marts.key_activity_30d (organization_id varchar, api_key_id varchar, calls_30d bigint,"
         " active_days_30d bigint, last_call_date date, last_day_calls bigint,"

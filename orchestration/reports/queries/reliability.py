@@ -236,7 +236,10 @@ limit ?
 def fetch_version_customers(
     con: duckdb.DuckDBPyConnection, *, version_source: str, api_version: str | None, limit: int | None
 ) -> list[VersionCustomer]:
-    """Who called each API version of a source (or only `api_version`) over 30 days."""
+    """Who called each API version of a source (or only `api_version`) over 30 days; none for a
+    source that is not one."""
+    if version_source not in VERSION_MARTS:
+        return []
     rows = run_query(
         con, _version_customers_sql(version_source), [api_version, api_version, limit], marts=_MARTS
     )
@@ -245,6 +248,8 @@ def fetch_version_customers(
 
 def fetch_known_versions(con: duckdb.DuckDBPyConnection, *, version_source: str) -> list[str]:
     """The API versions of a source called in the 30 days."""
+    if version_source not in VERSION_MARTS:
+        return []
     sql = f"select distinct api_version from {VERSION_MARTS[version_source]} order by 1"
     rows = run_query(con, sql, [], marts=_MARTS)
     return [version for (version,) in rows]
