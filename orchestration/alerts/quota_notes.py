@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestration.alerts.formatting import number as _number
 from orchestration.alerts.ledger import Alert
+from orchestration.reports.formatting import format_money
 from orchestration.verdict_words import action_cell, customer_quota_sentence, headroom_offer, outlook_cell
 
 # The note's subject follows the mart's outlook; {pct} and {cap_day} are filled from its row.
@@ -89,11 +90,6 @@ def customer_sentence(verdict: Mapping[str, Any]) -> str:
     )
 
 
-def _money(value: float, *, signed: bool = False) -> str:
-    sign = "-" if value < 0 else "+" if signed and value > 0 else ""
-    return f"{sign}${abs(value):,.2f}"
-
-
 def upgrade_offer(d: Mapping[str, Any]) -> str | None:
     """Sentences naming the next plan and what moving to it would cost or save this month at
     the current pace; None when the plan catalogue did not price the account's plan."""
@@ -103,7 +99,7 @@ def upgrade_offer(d: Mapping[str, Any]) -> str | None:
     overage_calls = d.get("overage_calls_at_pace") or 0
     if overage > 0:
         overage_text = (
-            f" At this pace the {overage_calls:,} calls above your quota come to {_money(overage)}"
+            f" At this pace the {overage_calls:,} calls above your quota come to {format_money(overage)}"
             " this month."
         )
     elif overage_calls > 0:
@@ -115,22 +111,22 @@ def upgrade_offer(d: Mapping[str, Any]) -> str | None:
         return f"You are on our largest plan.{overage_text}" if overage_text else None
     delta = d["upgrade_mrr_delta"]
     compared = (
-        f"{_money(delta)} more than your current plan"
+        f"{format_money(delta)} more than your current plan"
         if delta > 0
-        else f"{_money(-delta)} less than your current plan"
+        else f"{format_money(-delta)} less than your current plan"
         if delta < 0
         else "the same as your current plan"
     )
     sentences = [
         f"The next plan, {next_plan}, includes {_number(d.get('next_plan_call_limit'))} calls a"
-        f" month for {_money(d['next_plan_monthly_price'])} a month, {compared}.{overage_text}"
+        f" month for {format_money(d['next_plan_monthly_price'])} a month, {compared}.{overage_text}"
     ]
     net = d.get("upgrade_net_cost_at_pace")
     if net is not None and overage > 0:
         if net < 0:
-            sentences.append(f"Moving to {next_plan} now would save you {_money(-net)} this month.")
+            sentences.append(f"Moving to {next_plan} now would save you {format_money(-net)} this month.")
         else:
-            sentences.append(f"Overage included, {next_plan} would cost {_money(net)} more this month.")
+            sentences.append(f"Overage included, {next_plan} would cost {format_money(net)} more this month.")
     if d.get("fits_next_plan") is False:
         sentences.append(
             f"Your projected {_number(d.get('projected_eom'))} calls this month would exceed even"
