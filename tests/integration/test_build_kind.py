@@ -5,6 +5,7 @@ new loads touch, late ones included."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -41,12 +42,14 @@ def _build_kinds(result: dg.ExecuteInProcessResult) -> set[tuple[str, str]]:
     return kinds
 
 
-def _newest_dbt_log() -> str:
-    """dbt's log of the latest build (dagster-dbt gives each build its own target folder)."""
+def _newest_dbt_log(warehouse: Path) -> str:
+    """dbt's log of the latest build of `warehouse` (dagster-dbt gives each build its own target
+    folder in the checkout; other tests' builds, running beside this one, write there too)."""
     from orchestration.dbt_cli import DBT_TARGET_DIR
 
-    runs = [path for path in DBT_TARGET_DIR.iterdir() if (path / "dbt.log").is_file()]
-    return max(runs, key=lambda path: path.stat().st_mtime).joinpath("dbt.log").read_text()
+    logs = [path / "dbt.log" for path in DBT_TARGET_DIR.iterdir() if (path / "dbt.log").is_file()]
+    ours = [log for log in logs if str(warehouse) in log.read_text(errors="replace")]
+    return max(ours, key=lambda log: log.stat().st_mtime).read_text()
 
 
 def _calls(day: int, n: int, prefix: str) -> list[dict]:
@@ -70,7 +73,7 @@ def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_b
     assert first.success
     assert _build_kinds(first) == {("full", "first build")}
     # A full build runs one model at a time (memory over all history); an incremental one, two.
-    assert "Concurrency: 1 threads" in _newest_dbt_log()
+    assert "Concurrency: 1 threads" in _newest_dbt_log(warehouse)
 
     # A new day, and a late event for a day already built.
     write_ndjson(landing / "2026-10-04.ndjson", [*_calls(4, 4, "b"), *_calls(2, 1, "late")])
@@ -79,7 +82,7 @@ def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_b
     assert {kind for kind, _ in _build_kinds(second)} == {"incremental"}
     # The first build's parse state was kept (orchestration/dbt_cli.py keep_parse_state): this
     # test's warehouse path is not the one `dbt parse` saw, yet the second build parses partially.
-    second_log = _newest_dbt_log()
+    second_log = _newest_dbt_log(warehouse)
     assert "Completed successfully" in second_log
     assert "Concurrency: 2 threads" in second_log
     assert "Unable to do partial parsing" not in second_log
