@@ -116,8 +116,9 @@ def _no_active_runs(env: dict[str, Path]) -> bool:
 
 
 def test_repeated_sigkills_then_a_full_run_count_every_event_once(pipeline_env, tmp_path: Path) -> None:
-    """Slow (about 8 minutes) because it must be: 20 real `apiwh run` processes killed in turn,
-    each after a real load or dbt build has started, then a clean full build to compare with."""
+    """Slow (8 to 14 minutes, with the other workers beside it) because it must be: 20 real
+    `apiwh run` processes killed in turn, each after a real load or dbt build has started, then a
+    clean full build to compare with."""
     landing, warehouse = pipeline_env["landing"], pipeline_env["warehouse"]
     logs = warehouse.parent / "logs"
     rng = random.Random(SEED)

@@ -65,6 +65,8 @@ def last_call_day(warehouse: Path) -> dt.date:
 def test_random_arrival_orders_end_equal_to_a_full_build(
     seed: int, deliveries: list[inc.Delivery], full_build: dict, tmp_path: Path
 ) -> None:
+    """Over a minute because it must be: two to four real incremental builds per arrival order,
+    each compared with a full build of the same files."""
     rng = random.Random(seed)
     batches = arrival_order(rng, deliveries)
     landing, warehouse = tmp_path / "landing", warehouse_path(tmp_path)

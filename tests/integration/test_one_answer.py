@@ -86,6 +86,7 @@ def _table(dom: str, table: str | None = None) -> list[list[str]]:
 
 
 def test_the_quota_action_of_each_account(built: BuiltWarehouse, pages: dict[str, str]) -> None:
+    """Its first call per build takes over a minute (the build and the browser): see the module."""
     marts = {
         row["organization_id"]: (row["action"], row["outlook"])
         for row in _sql(built, "select organization_id, action, outlook from marts.quota_outlook")

@@ -21,6 +21,8 @@ def _nothing_new(env: dict[str, Path], as_of=None) -> bool:
 
 
 def test_a_run_with_nothing_new_records_the_load_and_up_to_date_models_only(pipeline_env) -> None:
+    """About a minute because it must be: real refreshes, since what a run with nothing new
+    records depends on what a real earlier run left."""
     landing, warehouse = pipeline_env["landing"], pipeline_env["warehouse"]
     write_ndjson(landing / "day1.ndjson", [api_request("org_a", f"2026-10-01T09:0{i}:00Z") for i in range(3)])
     assert not _nothing_new(pipeline_env)  # no warehouse yet
