@@ -79,7 +79,8 @@ def write_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) 
         print(text)
 
 
-def _max_rows(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (every --limit of the CLI)."""
     try:
         value = int(text)
     except ValueError as exc:
@@ -166,7 +167,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--limit",
         "--max-rows",
         dest="limit",
-        type=_max_rows,
+        type=positive_int,
         default=DEFAULT_MAX_ROWS,
         help=f"rows to print at most (default {DEFAULT_MAX_ROWS}); stderr says when rows were cut",
     )

@@ -13,17 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from orchestration.sql_command import FORMATS, write_rows
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
-    return value
+from orchestration.sql_command import FORMATS, positive_int, write_rows
 
 
 def add_output_arguments(
