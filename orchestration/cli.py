@@ -21,6 +21,7 @@ import duckdb
 
 from orchestration import commands, pipeline_commands, plans, sample_data, sql_command
 from orchestration.alerts import commands as alert_commands
+from orchestration.alerts import digest_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
 from orchestration.reports import onboarding, reliability, usage
@@ -40,6 +41,7 @@ COMMANDS: tuple[Register, ...] = (
     onboarding.register,  # funnel, retention
     alert_commands.register,  # alerts
     pipeline_commands.register_deliver,  # deliver
+    digest_commands.register,  # digest
     plans.register,  # plans
     dashboard_commands.register,  # dashboard, report
     sample_data.register,  # generate

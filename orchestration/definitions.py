@@ -18,6 +18,7 @@ from orchestration.defs.alerts import (
 from orchestration.defs.dashboard import dashboard
 from orchestration.defs.dbt import build_dbt_assets
 from orchestration.defs.dbt_project import prepared_manifest
+from orchestration.defs.digests import DIGEST_JOBS, DIGEST_SCHEDULES
 from orchestration.defs.jobs import daily_refresh, daily_refresh_schedule
 from orchestration.defs.raw import raw_events
 from orchestration.defs.recovery import dead_run_sensor, writer_executor
@@ -36,8 +37,8 @@ def build_definitions(
     published_snapshot = build_published_snapshot([*marts_keys, ALERTS_ASSET_KEY])
     return dg.Definitions(
         assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot, dashboard],
-        jobs=[daily_refresh, deliver_alerts_job],
-        schedules=[daily_refresh_schedule],
+        jobs=[daily_refresh, deliver_alerts_job, *DIGEST_JOBS],
+        schedules=[daily_refresh_schedule, *DIGEST_SCHEDULES],
         sensors=[*build_alert_sensors(daily_refresh), dead_run_sensor],
         # Every job runs in process, after freeing the writer slots of dead runs.
         executor=writer_executor.configured({"wait_seconds": settings.refresh_wait_seconds}),

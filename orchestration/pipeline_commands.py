@@ -29,6 +29,7 @@ from orchestration.settings import (
     environment_with,
     load_alert_settings,
     load_settings,
+    with_alert_routes,
 )
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect
@@ -74,7 +75,7 @@ def _log_path(settings: Settings, job_name: str) -> Path:
 def _prepare(settings: Settings) -> tuple[AlertSettings, Path]:
     # Settings errors (AS_OF, WAREHOUSE_PATH) surfaced by load_settings before we get here; the
     # alert settings are checked now too, rather than inside the run.
-    alerts = load_alert_settings(settings)
+    alerts = with_alert_routes(load_alert_settings(settings))
     if not settings.raw_data_dir.is_dir():
         raise UsageError(f"RAW_DATA_DIR {settings.raw_data_dir} is not a folder")
     home = ensure_dagster_home()
@@ -154,7 +155,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     from orchestration.job_execution import execute_job
 
     settings = load_settings()
-    alerts = load_alert_settings(settings)
+    alerts = with_alert_routes(load_alert_settings(settings))
     home = ensure_dagster_home()
     if not settings.warehouse_path.exists():
         raise UserError(f"no warehouse at {settings.warehouse_path}: run `apiwh run` first")

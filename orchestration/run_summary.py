@@ -69,7 +69,11 @@ def _delivery_phrase(delivery: JobOutcome, alert_settings: AlertSettings) -> str
     if not delivery.success:
         return f"delivery failed ({delivery.error}); `apiwh deliver` retries"
     figures = delivery.observed.get("marts/alerts", {})
-    sinks = _shown(alert_settings.jsonl_path) + (" and the webhook" if alert_settings.webhook_url else "")
+    if alert_settings.routes is not None:
+        routed = " and the routes' destinations"  # ALERT_ROUTES_FILE: `apiwh alerts` says which
+    else:
+        routed = " and the webhook" if alert_settings.webhook_url else ""
+    sinks = _shown(alert_settings.jsonl_path) + routed
     text = f"{_n(figures.get('delivered'))} delivered to {sinks}"
     retry = int(figures.get("failed_will_retry") or 0) + int(figures.get("deferred") or 0)
     if retry:

@@ -9,6 +9,7 @@ resource is generated from the fields (tests/unit/test_settings_reach_assets.py 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -270,6 +271,27 @@ def load_alert_settings(settings: Settings) -> AlertSettings:
             _number("ALERT_BACKOFF_MAX_SECONDS", DEFAULT_BACKOFF_MAX_SECONDS, minimum=0),
         ),
     )
+
+
+def with_alert_routes(alerts: AlertSettings) -> AlertSettings:
+    """`alerts` with ALERT_ROUTES_FILE read and checked, with the variables its destinations name
+    and the SMTP_* settings (unchanged when unset). Read when delivery starts and by `apiwh run`
+    and `apiwh deliver` before any work; a bad file raises RoutesFileError, one line naming the
+    file and the line (orchestration/alerts/routes.py)."""
+    text = os.environ.get("ALERT_ROUTES_FILE", "").strip()
+    if not text:
+        return alerts
+    from orchestration.alerts.routes import load_routes  # the destinations' modules, only when used
+
+    path = Path(text) if Path(text).is_absolute() else Path.cwd() / text
+    routes = load_routes(
+        path,
+        environ=os.environ,
+        has_webhook=alerts.webhook_url is not None,
+        timeout_seconds=alerts.timeout_seconds,
+        shown_as=text,
+    )
+    return dataclasses.replace(alerts, routes=routes)
 
 
 def debug_enabled() -> bool:

@@ -27,6 +27,21 @@ OUTLOOK_MEANING = {
     "reaches_cap": "at this month's pace the cap comes before the month ends",
     "resets_first": "at this pace the month ends (and the quota resets) before the cap",
 }
+# marts.quota_outcomes.outcome: what followed a month at 80%+ of the quota (first match wins).
+QUOTA_OUTCOME_WORDS = {
+    "upgraded": "upgraded",
+    "downgraded": "downgraded",
+    "churned": "left (no call)",
+    "absorbed_429s": "absorbed the 429s",
+    "unchanged": "unchanged",
+}
+QUOTA_OUTCOME_MEANING = {
+    "upgraded": "a higher monthly limit the next month",
+    "downgraded": "a lower monthly limit the next month",
+    "churned": "no call the next month",
+    "absorbed_429s": "the same limit, and calls were rate limited (429) in the month",
+    "unchanged": "the same limit, no 429s",
+}
 # customer_usage_summary.is_upsell_signal: the only mark of upsell on any face.
 UPSELL_FLAG = "★ upsell"
 UPSELL_MEANING = "30-day calls grew more than 30% over the 30 days before"
@@ -55,6 +70,12 @@ def outlook_cell(outlook: str, days_to_cap: int | None, cap_date: dt.date | None
 def action_cell(action: str) -> str:
     """The action and what it asks of the team: "CRITICAL: AE call today: ..."."""
     return f"{action}: {QUOTA_ACTION_ADVICE[action]}"
+
+
+def outcome_cell(outcome: str, is_next_month_complete: bool) -> str:
+    """marts.quota_outcomes' outcome in words; "so far" while the next month is not over."""
+    words = QUOTA_OUTCOME_WORDS.get(outcome, outcome)
+    return words if is_next_month_complete else f"{words} (so far)"
 
 
 def upsell_cell(is_upsell_signal: bool | None) -> str:

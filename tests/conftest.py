@@ -29,16 +29,23 @@ def pytest_configure(config: pytest.Config) -> None:
 # Makefile keeps this order (--dist loadfile --no-loadscope-reorder).
 LONGEST_FIRST = (
     "tests/faults/test_repeated_sigkill.py",
-    "tests/integration/test_incremental_equals_full.py",
-    "tests/faults/test_dead_runs.py",
-    "tests/faults/test_crash_and_concurrency.py",
-    "tests/integration/test_nothing_new.py",
-    "tests/integration/test_cli.py",
-    "tests/integration/test_alerts_pipeline.py",
-    "tests/integration/test_build_kind.py",
+    # Builds the face test's two generated warehouses (tests/shared_builds.py) early, while the
+    # other workers run modules of their own.
+    "tests/integration/test_one_answer.py",
     "tests/integration/test_reliability_alerts.py",
-    "tests/integration/test_upgrade_opportunities.py",
     "tests/faults/test_late_events.py",
+    "tests/integration/test_incremental_equals_full.py",
+    "tests/integration/test_pipeline.py",
+    "tests/integration/test_quiet_refresh.py",
+    "tests/integration/test_nothing_new.py",
+    "tests/integration/test_build_kind.py",
+    "tests/faults/test_crash_and_concurrency.py",
+    "tests/integration/test_cli.py",
+    "tests/integration/test_upgrade_opportunities.py",
+    "tests/integration/test_alerts_pipeline.py",
+    "tests/integration/test_quota_rearm.py",
+    "tests/integration/test_usage_marts.py",
+    "tests/faults/test_dead_runs.py",
 )
 
 

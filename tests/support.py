@@ -186,9 +186,13 @@ def dbt_command(
         **{name: value for name, value in settings.items() if value},
     )
     scratch = warehouse.parent
+    # As a pipeline run builds (orchestration/defs/dbt.py): unit tests prove the model code and
+    # run once, in `make dbt-unit`, not in every test's build.
+    no_unit_tests = ["--exclude-resource-type", "unit_test"] if args[:1] == ("build",) else []
     command = [
         DBT,
         *args,
+        *no_unit_tests,
         "--target-path",
         str(scratch / "dbt_target"),
         "--log-path",

@@ -7,9 +7,11 @@ republishes it after each run that changed a delivery state.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
-from orchestration.alerts.ledger import Alert, list_alerts
+from orchestration.alerts import replay
+from orchestration.alerts.ledger import Alert, DestinationState, destination_states, list_alerts
 from orchestration.alerts.render import alert_title
 from orchestration.readers import open_marts_connection, read_as_of
 from orchestration.reports.output import add_output_arguments, row_limit, write_records
@@ -21,8 +23,43 @@ def _when(value: object) -> str:
     return "" if value is None else str(value)[:16]
 
 
+@dataclasses.dataclass(frozen=True)
+class ListedAlert(Alert):
+    """A ledger row and where it went: delivered_sinks accepted it; owed_sinks were tried and
+    have not (marts.alert_deliveries), while the alert is not delivered."""
+
+    owed_sinks: tuple[str, ...] = ()
+
+
+def with_destinations(alerts: list[Alert], states: dict[str, list[DestinationState]]) -> list[ListedAlert]:
+    listed = []
+    for alert in alerts:
+        owed = tuple(
+            state.destination
+            for state in states.get(alert.alert_key, [])
+            if alert.status != "delivered"
+            and state.delivered_at is None
+            and state.destination not in alert.delivered_sinks
+        )
+        listed.append(
+            ListedAlert(
+                **{f.name: getattr(alert, f.name) for f in dataclasses.fields(Alert)}, owed_sinks=owed
+            )
+        )
+    return listed
+
+
+def sent_to(alert: Alert) -> str:
+    """`file, sales ✓; oncall ✗`: the sinks that accepted it, then those still owed."""
+    parts = [f"{', '.join(alert.delivered_sinks)} ✓"] if alert.delivered_sinks else []
+    owed = getattr(alert, "owed_sinks", ())
+    if owed:
+        parts.append(f"{', '.join(owed)} ✗")
+    return "; ".join(parts)
+
+
 def format_table(alerts: list[Alert]) -> str:
-    headers = ("STATUS", "ATTEMPTS", "CREATED", "DELIVERED", "ALERT KEY", "SUMMARY / LAST ERROR")
+    headers = ("STATUS", "ATTEMPTS", "CREATED", "DELIVERED", "SENT TO", "ALERT KEY", "SUMMARY / LAST ERROR")
     rows = []
     for alert in alerts:
         note = alert_title(alert)
@@ -34,6 +71,7 @@ def format_table(alerts: list[Alert]) -> str:
                 str(alert.delivery_attempts),
                 _when(alert.created_at),
                 _when(alert.delivered_at),
+                sent_to(alert),
                 alert.alert_key,
                 note,
             )
@@ -48,12 +86,12 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     elif args.dead:
         statuses = ["dead"]
     with open_marts_connection(load_settings()) as con:
-        alerts = list_alerts(con, statuses=statuses)
+        alerts = with_destinations(list_alerts(con, statuses=statuses), destination_states(con))
         as_of = read_as_of(con)
     alerts = alerts[: row_limit(args)]
     if args.json or args.format != "table":
-        # The ledger's rows keyed by marts.alerts' columns (Alert's fields).
-        write_records(Alert, alerts, "json" if args.json else args.format)
+        # The ledger's rows keyed by marts.alerts' columns (Alert's fields), and owed_sinks.
+        write_records(ListedAlert, alerts, "json" if args.json else args.format)
         return 0
     which = f"{statuses[0]} " if statuses else ""
     if not alerts:
@@ -83,3 +121,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output_arguments(parser, table_limit=None, what="alerts (oldest first)")
     parser.add_argument("--json", action="store_true", help="the same as --format json")
     parser.set_defaults(func=cmd_alerts)
+    replay.register(parser)  # `apiwh alerts replay`: orchestration/alerts/replay.py

@@ -3,12 +3,18 @@ from the environment, with the other settings).
 
 docs/contract.md section 3 names ALERT_WEBHOOK_URL and ALERT_WEBHOOK_SECRET; the rest tune delivery.
 The secret is never part of the dataclass repr, so it cannot reach a log line by accident.
+`routes` is the parsed ALERT_ROUTES_FILE (orchestration/alerts/routes.py), read when delivery
+starts: None sends every alert to the file and the webhook, as without a routes file.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestration.alerts.routes import AlertRoutes
 
 WEBHOOK_FORMATS = ("json", "slack")
 
@@ -29,3 +35,4 @@ class AlertSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
     backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS
+    routes: AlertRoutes | None = field(default=None, repr=False)  # holds the destinations' secrets

@@ -1,6 +1,8 @@
-"""Send every due alert to every sink and record the outcome on its ledger row.
+"""Send every due alert to every sink it is owed to and record the outcome on its ledger row.
 
-- Delivered: every configured sink accepted it. A sink that accepted it is never sent it again,
+- Owed: every sink, unless a routes file says which destinations want which alerts
+  (routes.py; sinks.sink_wants). The file sink is always owed every alert.
+- Delivered: every sink it is owed to accepted it. A sink that accepted it is never sent it again,
   even while another sink keeps failing (so alerts.jsonl has one line per alert).
 - Failed: delivery_attempts + 1, last_error kept, next try after exponential backoff; after
   max_attempts the alert is dead (a failed asset check) until an operator revives it.
@@ -8,7 +10,8 @@
   down receiver costs a few timeouts, not one per alert); the alerts it did not get stay
   pending without spending an attempt.
 - Marks are written one alert at a time, right after its sends: a crash in between re-sends
-  that one alert next time, with the same key, which receivers dedupe on.
+  that one alert next time, with the same key, which receivers dedupe on. Each send is counted
+  for its destination too (marts.alert_deliveries: attempts, last error, when it accepted).
 Nothing here raises because a sink failed; only the warehouse itself can fail the caller.
 """
 
@@ -26,9 +29,10 @@ from orchestration.alerts.ledger import (
     mark_delivered,
     mark_failed,
     mark_partial,
+    record_delivery_attempt,
     status_counts,
 )
-from orchestration.alerts.sinks import Sink, SinkError
+from orchestration.alerts.sinks import Sink, SinkError, sink_wants
 
 DEFAULT_BREAKER_AFTER = 3
 
@@ -87,7 +91,7 @@ def deliver_pending(
         errors: list[str] = []
         skipped = False
         for sink in sinks:
-            if sink.name in accepted:
+            if sink.name in accepted or not sink_wants(sink, alert):
                 continue
             if sink.name in tripped:
                 skipped = True
@@ -95,7 +99,9 @@ def deliver_pending(
             try:
                 sink.send(alert)
             except Exception as exc:  # a sink must never fail the delivery run
-                errors.append(f"{sink.name}: {_reason(exc)}")
+                reason = _reason(exc)
+                errors.append(f"{sink.name}: {reason}")
+                record_delivery_attempt(con, alert.alert_key, sink.name, error=reason, now=now)
                 report.sink_failures[sink.name] = report.sink_failures.get(sink.name, 0) + 1
                 failures_in_a_row[sink.name] += 1
                 if failures_in_a_row[sink.name] >= breaker_after:
@@ -108,6 +114,7 @@ def deliver_pending(
             else:
                 accepted.append(sink.name)
                 failures_in_a_row[sink.name] = 0
+                record_delivery_attempt(con, alert.alert_key, sink.name, error=None, now=now)
 
         if errors:
             error = "; ".join(errors)

@@ -3,7 +3,9 @@
 dbt never touches this table (it only builds marts.alert_candidates); it is created here if
 missing and only ever grows by `insert ... on conflict do nothing`, so reruns and replays never
 record a key twice. Delivery state lives on the row: status pending -> delivered, or dead after
-too many failed attempts. Plain functions over a DuckDB connection, no Dagster.
+too many failed attempts. Beside it, marts.alert_deliveries keeps each destination's own attempts
+and last error (one row per alert and destination tried). Plain functions over a DuckDB
+connection, no Dagster.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import duckdb
 from orchestration.warehouse import table_exists
 
 LEDGER_TABLE = "marts.alerts"
+DELIVERIES_TABLE = "marts.alert_deliveries"
 CANDIDATES_TABLE = "marts.alert_candidates"
 STATUSES = ("pending", "delivered", "dead")
 MAX_ERROR_CHARS = 500
@@ -41,6 +44,16 @@ create table if not exists marts.alerts (
     last_attempt_at timestamp,
     next_attempt_at timestamp,
     delivered_sinks varchar[] not null default []  -- sinks that accepted it (no re-send there)
+);
+
+create table if not exists marts.alert_deliveries (
+    alert_key varchar not null,
+    destination varchar not null,  -- a sink: file, webhook or a destination of ALERT_ROUTES_FILE
+    attempts integer not null default 0,  -- sends tried there, the accepted one included
+    last_error varchar,  -- its last failure (kept after a later success)
+    last_attempt_at timestamp,
+    delivered_at timestamp,  -- when it accepted the alert; null while it is owed
+    primary key (alert_key, destination)
 );
 """
 
@@ -273,6 +286,59 @@ def mark_failed(
         [status, attempts, error[:MAX_ERROR_CHARS], now, next_attempt_at, list(sinks), alert_key],
     )
     return status
+
+
+def record_delivery_attempt(
+    con: duckdb.DuckDBPyConnection, alert_key: str, destination: str, *, error: str | None, now: dt.datetime
+) -> None:
+    """Count one send of the alert to one destination: accepted (error None) or why not."""
+    con.execute(
+        f"""
+        insert into {DELIVERIES_TABLE} as d (
+            alert_key, destination, attempts, last_error, last_attempt_at, delivered_at
+        )
+        values (?, ?, 1, ?, ?, ?)
+        on conflict (alert_key, destination) do update set
+            attempts = d.attempts + 1,
+            last_error = coalesce(excluded.last_error, d.last_error),
+            last_attempt_at = excluded.last_attempt_at,
+            delivered_at = coalesce(excluded.delivered_at, d.delivered_at)
+        """,
+        [
+            alert_key,
+            destination,
+            None if error is None else error[:MAX_ERROR_CHARS],
+            now,
+            None if error else now,
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class DestinationState:
+    alert_key: str
+    destination: str
+    attempts: int
+    last_error: str | None
+    last_attempt_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+
+
+def destination_states(con: duckdb.DuckDBPyConnection) -> dict[str, list[DestinationState]]:
+    """Alert key -> its destinations' rows of marts.alert_deliveries ({} when there is none)."""
+    if not table_exists(con, "marts", "alert_deliveries"):
+        return {}
+    rows = con.execute(
+        f"""
+        select alert_key, destination, attempts, last_error, last_attempt_at, delivered_at
+        from {DELIVERIES_TABLE}
+        order by alert_key, last_attempt_at, destination
+        """
+    ).fetchall()
+    states: dict[str, list[DestinationState]] = {}
+    for row in rows:
+        states.setdefault(row[0], []).append(DestinationState(*row))
+    return states
 
 
 def revive_dead(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> int:

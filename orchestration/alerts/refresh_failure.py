@@ -80,7 +80,12 @@ def one_line_error(text: str | None, secrets: Iterable[str | None] = ()) -> str:
 
 def secrets_of(settings: Settings, alert_settings: AlertSettings) -> list[str | None]:
     salt = settings.ip_hash_salt if settings.ip_hash_salt != DEFAULT_IP_HASH_SALT else None
-    return [alert_settings.webhook_url, alert_settings.webhook_secret, salt]
+    secrets = [alert_settings.webhook_url, alert_settings.webhook_secret, salt]
+    routes = alert_settings.routes
+    if routes is not None:  # the routes file's destinations carry URLs, keys and a password
+        secrets += [value for d in routes.destinations for value in (d.url, d.secret, d.routing_key)]
+        secrets.append(routes.smtp.password if routes.smtp else None)
+    return secrets
 
 
 def refresh_failed_alert(

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from orchestration.alerts import digest_render
 from orchestration.alerts.churn_notes import churn_headline, churn_note
 from orchestration.alerts.formatting import iso as _iso
 from orchestration.alerts.formatting import number as _number
@@ -59,6 +60,8 @@ def alert_title(row: Alert | Mapping[str, Any]) -> str:
     """The one title of an alert on every face: the delivered message, `apiwh alerts` and the
     dashboard's customer pages (which pass marts.alerts rows)."""
     alert = as_alert(row)
+    if digest_render.is_digest(alert):  # the digests have their own words (digest_render.py)
+        return digest_render.digest_title(alert)
     if alert.alert_type == REFRESH_FAILED:
         return refresh_failed_title(alert.detail)
     if alert.alert_type == "quota_threshold":
@@ -193,6 +196,8 @@ def note_recipients(alert: Alert) -> str:
 
 def alert_text(alert: Alert) -> str:
     """Plain text: title, figures, drafted note."""
+    if digest_render.is_digest(alert):
+        return digest_render.digest_text(alert)
     lines = [alert_title(alert), ""]
     lines += [f"{label}: {value}" for label, value in figure_lines(alert)]
     note = drafted_note(alert)
@@ -204,6 +209,8 @@ def alert_text(alert: Alert) -> str:
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
     """The JSON object sent per alert: the contract's fields, then a readable title and text."""
+    if digest_render.is_digest(alert):
+        return digest_render.digest_payload(alert)
     return {
         "alert_key": alert.alert_key,
         "alert_type": alert.alert_type,
@@ -239,6 +246,8 @@ _SLACK_ICON = {
 
 def slack_message(alert: Alert) -> dict[str, Any]:
     """A Slack incoming-webhook message: header, figures, drafted note, key."""
+    if digest_render.is_digest(alert):
+        return digest_render.digest_slack(alert)
     title = _slack_escape(alert_title(alert))
     icon = _SLACK_ICON.get(alert.alert_type, ":rotating_light:")
     figures = "\n".join(
@@ -272,3 +281,25 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         }
     )
     return {"text": f"{icon} {title}", "blocks": blocks}
+
+
+def alert_html(alert: Alert) -> str:
+    """The email's HTML part: the same title, figures and drafted note as alert_text, escaped."""
+    if digest_render.is_digest(alert):
+        return digest_render.digest_html(alert)
+    from html import escape  # here: the rest of this module needs no HTML
+
+    rows = "".join(
+        f'<tr><th align="left">{escape(str(label))}</th><td>{escape(str(value))}</td></tr>'
+        for label, value in figure_lines(alert)
+    )
+    parts = [f"<h2>{escape(alert_title(alert))}</h2>", f"<table>{rows}</table>"]
+    note = drafted_note(alert)
+    if note:
+        body = "<br>".join(escape(line) for line in note[1].splitlines())
+        parts.append(
+            f"<p><b>Drafted note to {escape(note_recipients(alert))}</b>: <i>{escape(note[0])}</i></p>"
+            f"<blockquote>{body}</blockquote>"
+        )
+    parts.append(f"<p><small>alert <code>{escape(alert.alert_key)}</code></small></p>")
+    return f"<!doctype html><html><body>{''.join(parts)}</body></html>"

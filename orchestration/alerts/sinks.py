@@ -1,7 +1,9 @@
-"""Where alerts go: a JSON-lines file (always on) and an optional webhook (JSON or Slack).
+"""Where alerts go: a JSON-lines file (always on) and an optional webhook (JSON or Slack); with
+ALERT_ROUTES_FILE, the named destinations of the routes file too (routes.py builds them).
 
 A sink's send() either returns (accepted) or raises SinkError with a short reason that is safe
-to store and log: never the URL (Slack webhook URLs embed a token) nor the secret.
+to store and log: never the URL (Slack webhook URLs embed a token) nor the secret. A routed sink
+(RoutedSink) says which alerts it wants; the others are not owed to it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -120,26 +123,59 @@ class WebhookSink:
         post_json(self.url, body, headers, timeout=self.timeout_seconds)
 
 
+@dataclass
+class RoutedSink:
+    """A destination of the routes file: it is owed only the alerts `wants` says (a route
+    matches them); delivery and send_everywhere skip the rest."""
+
+    inner: Sink
+    wants: Callable[[Alert], bool] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def send(self, alert: Alert) -> None:
+        self.inner.send(alert)
+
+
+def sink_wants(sink: Sink, alert: Alert) -> bool:
+    """Whether `alert` is owed to `sink`: always, unless a RoutedSink (possibly inside wrappers
+    such as names.NamedSink, which keep theirs as `inner`) says otherwise."""
+    while sink is not None:
+        if isinstance(sink, RoutedSink):
+            return sink.wants(alert)
+        sink = getattr(sink, "inner", None)
+    return True
+
+
 def build_sinks(settings: AlertSettings) -> list[Sink]:
-    """The file sink always; the webhook when ALERT_WEBHOOK_URL is set."""
-    sinks: list[Sink] = [FileSink(settings.jsonl_path)]
+    """The file sink always; the webhook when ALERT_WEBHOOK_URL is set. With a routes file, the
+    file and the routed destinations (among them the webhook as `webhook`, when routes name it)."""
+    webhook = None
     if settings.webhook_url:
-        sinks.append(
-            WebhookSink(
-                url=settings.webhook_url,
-                secret=settings.webhook_secret,
-                format=settings.webhook_format,
-                timeout_seconds=settings.timeout_seconds,
-            )
+        webhook = WebhookSink(
+            url=settings.webhook_url,
+            secret=settings.webhook_secret,
+            format=settings.webhook_format,
+            timeout_seconds=settings.timeout_seconds,
         )
-    return sinks
+    file_sink = FileSink(settings.jsonl_path)
+    if settings.routes is not None:
+        return [
+            file_sink,
+            *settings.routes.build_sinks(webhook=webhook, timeout_seconds=settings.timeout_seconds),
+        ]
+    return [file_sink] if webhook is None else [file_sink, webhook]
 
 
 def send_everywhere(sinks: list[Sink], alert: Alert) -> dict[str, str | None]:
-    """Best effort to every sink (for one-off reports such as a failed run): never raises;
-    returns sink name -> None when accepted, else the reason."""
+    """Best effort to every sink that wants the alert (for one-off reports such as a failed
+    run): never raises; returns sink name -> None when accepted, else the reason."""
     results: dict[str, str | None] = {}
     for sink in sinks:
+        if not sink_wants(sink, alert):
+            continue
         try:
             sink.send(alert)
             results[sink.name] = None

@@ -17,6 +17,7 @@ import duckdb
 
 from orchestration.alerts.quota_notes import outlook_text, quota_note_words, quota_verdict
 from orchestration.dashboard import charts, words
+from orchestration.dashboard.after_the_cap import after_the_cap
 from orchestration.dashboard.chart_batch import ChartBatch
 from orchestration.dashboard.customer_pages import CUSTOMER_DIR, render_customer_pages
 from orchestration.dashboard.customer_view import Draw, page_name
@@ -233,6 +234,7 @@ def _quota(con, as_of: dt.date, directory: Directory, common: dict[str, Any], dr
         days_in_month=first["days_in_month"],
         actions=QUOTA_ACTION_ADVICE,
         outlooks=OUTLOOK_MEANING,
+        **after_the_cap(con, directory),
         **common,
     )
 

@@ -29,10 +29,13 @@ from orchestration.alerts.ledger import (
 )
 from orchestration.alerts.names import with_display_names
 from orchestration.alerts.refresh_failure import refresh_failed_alert, report_failed_run, secrets_of
+from orchestration.alerts.render import REFRESH_FAILED
+from orchestration.alerts.sinks import build_sinks
 from orchestration.dashboard.organizations import load_directory
 from orchestration.defs.resources import AlertSinksResource, WarehouseResource
+from orchestration.errors import UsageError
 from orchestration.run_summary import STEP_LABELS
-from orchestration.settings import NEEDS_DUCKDB_MARTS
+from orchestration.settings import NEEDS_DUCKDB_MARTS, with_alert_routes
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS
 
@@ -134,7 +137,11 @@ def deliver_pending_alerts(
     if not settings.warehouse_path.exists():
         context.log.info(f"no warehouse at {settings.warehouse_path} yet: nothing to deliver")
         return
-    sinks = with_display_names(alert_sinks.sinks(), load_directory(settings.organizations_file))
+    try:  # ALERT_ROUTES_FILE is read now, so a file changed since the location loaded counts
+        alert_settings = with_alert_routes(alert_settings)
+    except UsageError as exc:  # one line naming the file and the line; nothing was sent
+        raise dg.Failure(description=str(exc)) from None
+    sinks = with_display_names(build_sinks(alert_settings), load_directory(settings.organizations_file))
     context.log.info(f"sinks: {', '.join(sink.name for sink in sinks)}")
     with warehouse.connect() as con:
         revived = revive_dead(con, now=utc_now()) if config.revive_dead else 0
@@ -254,6 +261,10 @@ def build_alert_sensors(daily_refresh_job) -> list[dg.SensorDefinition]:  # noqa
         if run.job_name != refresh_name or run.status != dg.DagsterRunStatus.FAILURE:
             return dg.SkipReason(f"run {run.run_id} of {run.job_name} is {run.status.value}")
         settings, alert_settings = warehouse.settings, alert_sinks.alert_settings
+        try:  # the routes decide where it goes, as for any alert
+            alert_settings = with_alert_routes(alert_settings)
+        except UsageError as exc:  # reporting never fails: the file and the webhook, as without routes
+            context.log.warning(f"{exc}; sending the {REFRESH_FAILED} alert without routes")
         step, error = _failed_step_and_error(context)
         alert = refresh_failed_alert(
             run_id=run.run_id,

@@ -1,5 +1,5 @@
-"""`apiwh top`, `apiwh quota` and `apiwh endpoints`: the usage marts in the terminal, or as CSV
-or JSON lines of the marts' rows (--format).
+"""`apiwh top`, `apiwh quota` (with `--outcomes`: what followed a month at 80%) and `apiwh
+endpoints`: the usage marts in the terminal, or as CSV or JSON lines of the marts' rows (--format).
 
 The commands only: the rows and their SQL are in reports/queries/usage.py, the text in
 reports/render/usage.py (pure, tested without a warehouse). Every window ends on the as-of date
@@ -24,16 +24,23 @@ from orchestration.reports.queries.usage import (
     WINDOW_DAYS,
     EndpointWindow,
     QuotaAccount,
+    QuotaOutcome,
     TopCustomer,
     fetch_as_of,
     fetch_daily_calls,
     fetch_endpoints,
     fetch_quota,
+    fetch_quota_outcomes,
     fetch_top,
     fetch_trend_counts,
 )
 from orchestration.reports.render.reliability import render_customer_endpoints
-from orchestration.reports.render.usage import render_endpoints, render_quota, render_top
+from orchestration.reports.render.usage import (
+    render_endpoints,
+    render_quota,
+    render_quota_outcomes,
+    render_top,
+)
 from orchestration.settings import load_settings
 
 DEFAULT_ENDPOINT_DAYS = 7
@@ -97,7 +104,27 @@ def _no_rows(row_type: type, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quota_outcomes(args: argparse.Namespace) -> int:
+    """`apiwh quota --outcomes`: marts.quota_outcomes, what followed each month at 80%+."""
+    if args.min_pct is not None:
+        raise UsageError("--min-pct is for the quota outlook; --outcomes lists every month at 80% or more")
+    with open_marts_connection(load_settings()) as con:
+        as_of = fetch_as_of(con)
+        if as_of is None:
+            return no_data() if args.format == "table" else _no_rows(QuotaOutcome, args)
+        if args.org is not None:
+            require_known_organization(con, args.org)
+        outcomes = fetch_quota_outcomes(con, org=args.org, limit=row_limit(args))
+    if args.format != "table":
+        write_records(QuotaOutcome, outcomes, args.format)
+        return 0
+    print(render_quota_outcomes(outcomes, as_of=as_of, org=args.org))
+    return 0
+
+
 def cmd_quota(args: argparse.Namespace) -> int:
+    if args.outcomes:
+        return cmd_quota_outcomes(args)
     with open_marts_connection(load_settings()) as con:
         as_of = fetch_as_of(con)
         if as_of is None:
@@ -172,6 +199,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_output_arguments(quota, table_limit=None)
     quota.add_argument("--org", help="only this organization")
+    quota.add_argument(
+        "--outcomes",
+        action="store_true",
+        help="what followed each complete month at 80%%+ of the quota: upgraded, downgraded, left,"
+        " absorbed the 429s or unchanged (marts.quota_outcomes)",
+    )
     quota.set_defaults(func=cmd_quota)
 
     endpoints = subparsers.add_parser(

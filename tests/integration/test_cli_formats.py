@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 
+from orchestration.verdict_words import outcome_cell
 from tests.shared_builds import sample_run
 from tests.support import BuiltWarehouse, query
 
@@ -46,6 +47,7 @@ LISTINGS = [
         "marts.quota_outlook marts.quota_utilization",  # with the day's calls and failures
         "select count(*) from marts.quota_outlook",
     ),
+    (["quota", "--outcomes"], "marts.quota_outcomes", "select count(*) from marts.quota_outcomes"),
     (
         ["endpoints", "--days", "30"],
         "marts.endpoint_window_performance",
@@ -213,6 +215,48 @@ def test_quota_upgrade_net_and_the_too_small_mark_are_the_marts(sample: BuiltWar
         query(sample.warehouse, "select organization_id, upgrade_net_cost_at_pace from marts.quota_outlook")
     )
     assert {row["organization_id"]: row["upgrade_net_cost_at_pace"] for row in rows} == marts
+
+
+def test_quota_outcomes_show_each_month_at_80_pct_and_what_followed(sample: BuiltWarehouse) -> None:
+    expected = query(
+        sample.warehouse,
+        "select organization_id, strftime(billing_month, '%Y-%m'), peak_band, limit_at_month_end,"
+        " next_month_limit, outcome, is_next_month_complete from marts.quota_outcomes"
+        " order by billing_month desc, peak_band desc, organization_id",
+    )
+    # The sample's months at 80%+ before October: one upgrade, 429s absorbed, the rest unchanged.
+    assert {row[5] for row in expected} == {"upgraded", "absorbed_429s", "unchanged"}
+    result = sample.apiwh("quota", "--outcomes")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == [
+        "MONTH",
+        "ACCOUNT",
+        "PEAK",
+        "LIMIT",
+        "429S",
+        "NEXT",
+        "MONTH",
+        "LIMIT",
+        "NEXT",
+        "MONTH",
+        "CALLS",
+        "OUTCOME",
+    ]
+    rows = [line for line in lines if line[:4].isdigit()]
+    assert len(rows) == len(expected)
+    for row, (org, month, peak, limit, next_limit, outcome, complete) in zip(rows, expected, strict=True):
+        assert row.split()[:4] == [month, org, f"{peak}%", f"{limit:,}"]
+        assert row.split()[5] == f"{next_limit:,}"
+        assert row.endswith(outcome_cell(outcome, complete))
+    assert any(row.endswith(" upgraded") for row in rows)
+    assert any(row.endswith(" absorbed the 429s") for row in rows)
+    only = _json_lines(sample.apiwh("quota", "--outcomes", "--org", "org_0b6a8a", "--format", "json"))
+    assert [(r["billing_month"], r["outcome"], r["next_month_limit"]) for r in only] == [
+        (str(month) + "-01", outcome, next_limit)
+        for org, month, _, _, next_limit, outcome, _ in expected
+        if org == "org_0b6a8a"
+    ]
 
 
 def test_keys_list_each_key_of_the_30_day_mart(sample: BuiltWarehouse) -> None:

@@ -14,7 +14,7 @@ import pytest
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.report import write_report
 from orchestration.dashboard.site import build_site
-from orchestration.verdict_words import QUOTA_ACTION_ADVICE, outlook_cell
+from orchestration.verdict_words import QUOTA_ACTION_ADVICE, outcome_cell, outlook_cell
 from orchestration.warehouse import connect
 from tests.shared_builds import sample_run
 from tests.support import query
@@ -72,6 +72,27 @@ def test_quota_page_rows_and_notes_are_the_marts_verdicts(site: Path, snapshot: 
     for org, _, _, _, _, action in marts:
         heading = f"{org}: {action} · {QUOTA_ACTION_ADVICE[action]}"
         assert (heading in text) == (action != "ok"), org
+
+
+def test_quota_page_after_the_cap_lists_the_marts_outcomes(site: Path, snapshot: Path) -> None:
+    page = (site / "quota.html").read_text(encoding="utf-8")
+    marts = query(
+        snapshot,
+        """
+        select strftime(billing_month, '%Y-%m'), organization_id, peak_band, limit_at_month_end,
+            next_month_limit, outcome, is_next_month_complete
+        from marts.quota_outcomes order by billing_month desc, peak_band desc, organization_id
+        """,
+    )
+    assert {row[5] for row in marts} >= {"upgraded", "absorbed_429s"}  # the sample's months at 80%+
+    assert '<h2 id="after-the-cap">After the cap</h2>' in page
+    shown = _rows(page, "quota-outcomes")
+    assert [(row[0], row[1], row[2], row[3], row[5], row[7]) for row in shown] == [
+        (month, org, f"{peak}%", f"{limit:,}", f"{next_limit:,}", outcome_cell(outcome, complete))
+        for month, org, peak, limit, next_limit, outcome, complete in marts
+    ]
+    assert ["2026-09", "org_0b6a8a", "100%", "2,400", "0", "10,500", "6,107", "upgraded"] in shown
+    assert any(row[7] == "absorbed the 429s" for row in shown)
 
 
 def test_endpoints_page_lists_each_incidents_customers(site: Path, snapshot: Path) -> None:

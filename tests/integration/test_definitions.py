@@ -94,8 +94,8 @@ EXPECTED_PYTHON_CHECKS = {
     "raw/events:no_failed_files",
     "marts/alerts:no_dead_alerts",
 }
-EXPECTED_JOBS = {"daily_refresh", "deliver_alerts"}
-EXPECTED_SCHEDULES = {"daily_refresh_schedule"}
+EXPECTED_JOBS = {"daily_refresh", "deliver_alerts", "daily_sales_digest", "weekly_cs_digest"}
+EXPECTED_SCHEDULES = {"daily_refresh_schedule", "daily_sales_digest_schedule", "weekly_cs_digest_schedule"}
 EXPECTED_SENSORS = {"deliver_alerts_after_refresh", "report_failed_refreshes", "recover_dead_runs"}
 
 

@@ -155,6 +155,23 @@ def upgrade_prices(con: duckdb.DuckDBPyConnection) -> dict[str, Row]:
     return {row["organization_id"]: row for row in found}
 
 
+_QUOTA_OUTCOMES_SQL = """
+select
+    organization_id, billing_month, peak_band, limit_at_month_end, rate_limited_calls,
+    next_month_limit, next_month_calls, is_next_month_complete, outcome
+from marts.quota_outcomes
+order by billing_month desc, peak_band desc, organization_id
+"""
+
+
+def quota_outcomes(con: duckdb.DuckDBPyConnection) -> list[Row] | None:
+    """marts.quota_outcomes: each complete month an account reached 80% of its quota and what
+    followed, the latest month first; None without that mart (an older snapshot)."""
+    if not has_mart(con, "quota_outcomes"):
+        return None
+    return rows(con, _QUOTA_OUTCOMES_SQL, marts="revenue")
+
+
 # ----------------------------------------------------------------------------- endpoints
 
 

@@ -1,6 +1,7 @@
 """The usage marts as rows, plain selects of mart columns: top customers
 (`marts.customer_usage_summary`, `customer_daily_usage`), the quota table (`marts.quota_outlook`,
-with the day's calls and failures from `quota_utilization`), per-route figures over a window
+with the day's calls and failures from `quota_utilization`), what followed a month at 80% of the
+quota (`marts.quota_outcomes`), per-route figures over a window
 (`marts.endpoint_window_performance`). Every verdict and figure is the mart's (docs/contract.md
 section 2c): nothing is grouped, ranked or judged here."""
 
@@ -66,6 +67,22 @@ class QuotaAccount:
     upgrade_net_cost_at_pace: float | None
     is_plan_in_catalogue: bool | None
     as_of_date: dt.date
+
+
+@dataclass(frozen=True)
+class QuotaOutcome:
+    """A row of marts.quota_outcomes: a complete month in which the organization reached 80% of
+    its quota, and what followed in the next month (docs/contract.md 2c)."""
+
+    organization_id: str
+    billing_month: dt.date
+    peak_band: int
+    limit_at_month_end: int
+    rate_limited_calls: int
+    next_month_limit: int | None
+    next_month_calls: int
+    is_next_month_complete: bool
+    outcome: str
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,15 @@ order by
 limit ?
 """
 
+# The latest months first; within a month the highest peak, then by organization.
+_QUOTA_OUTCOMES_SQL = f"""
+select {select_list(QuotaOutcome)}
+from marts.quota_outcomes
+where cast(? as varchar) is null or organization_id = ?
+order by billing_month desc, peak_band desc, organization_id
+limit ?
+"""
+
 # ORDER BY clauses chosen from this fixed map by the --sort choice, never from user text.
 SORT_ORDERS = {
     "calls": "calls desc",
@@ -215,6 +241,14 @@ def fetch_quota(
     mart says reach or reached the cap whatever their share)."""
     params = [min_pct, with_on_course, org, org, limit]
     return [QuotaAccount(*row) for row in run_query(con, _QUOTA_SQL, params, marts=_MARTS)]
+
+
+def fetch_quota_outcomes(
+    con: duckdb.DuckDBPyConnection, *, org: str | None = None, limit: int | None = None
+) -> list[QuotaOutcome]:
+    """marts.quota_outcomes' rows (everyone's, or one organization's), the latest month first."""
+    rows = run_query(con, _QUOTA_OUTCOMES_SQL, [org, org, limit], marts=_MARTS)
+    return [QuotaOutcome(*row) for row in rows]
 
 
 def fetch_endpoints(

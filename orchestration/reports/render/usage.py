@@ -1,4 +1,4 @@
-"""`apiwh top`, `apiwh quota` and `apiwh endpoints` as text: pure functions of the rows in
+"""`apiwh top`, `apiwh quota` (and `--outcomes`) and `apiwh endpoints` as text: pure functions of the rows in
 orchestration/reports/queries/usage.py. The verdicts are the marts' columns, worded by
 orchestration/verdict_words.py; nothing here judges a figure."""
 
@@ -20,13 +20,23 @@ from orchestration.reports.formatting import (
     sparkline,
     truncate,
 )
-from orchestration.reports.queries.usage import SPARK_DAYS, TRENDS, EndpointWindow, QuotaAccount, TopCustomer
+from orchestration.reports.queries.usage import (
+    SPARK_DAYS,
+    TRENDS,
+    EndpointWindow,
+    QuotaAccount,
+    QuotaOutcome,
+    TopCustomer,
+)
 from orchestration.reports.table import printable, render_table
 from orchestration.verdict_words import (
     OUTLOOK_MEANING,
     QUOTA_ACTION_ADVICE,
+    QUOTA_OUTCOME_MEANING,
+    QUOTA_OUTCOME_WORDS,
     UPSELL_MEANING,
     action_cell,
+    outcome_cell,
     outlook_cell,
     upsell_cell,
 )
@@ -205,6 +215,47 @@ def render_quota(
                 " price the next plan and the overage at the current pace (`apiwh plans` checks it)."
             )
         )
+    return "\n".join(lines)
+
+
+def render_quota_outcomes(outcomes: Sequence[QuotaOutcome], *, as_of: dt.date, org: str | None = None) -> str:
+    """marts.quota_outcomes: each month an account reached 80% of its quota, and what followed."""
+    title = (
+        f"After the cap: months before {as_of:%B %Y} in which an account reached 80% of its quota,"
+        f" and what followed the next month (up to {as_of.isoformat()}, the as-of date), latest first"
+    )
+    if not outcomes:
+        if org is not None:
+            return f"{title}\nOrganization {org!r} reached 80% of its quota in no complete month."
+        return f"{title}\nNo account reached 80% of its quota in a complete month."
+    header = ["MONTH", "ACCOUNT", "PEAK", "LIMIT", "429S", "NEXT MONTH LIMIT", "NEXT MONTH CALLS", "OUTCOME"]
+    body = [
+        [
+            f"{outcome.billing_month:%Y-%m}",
+            truncate(outcome.organization_id),
+            f"{outcome.peak_band}%",
+            format_count(outcome.limit_at_month_end),
+            format_count(outcome.rate_limited_calls),
+            format_count(outcome.next_month_limit),
+            format_count(outcome.next_month_calls),
+            outcome_cell(outcome.outcome, outcome.is_next_month_complete),
+        ]
+        for outcome in outcomes
+    ]
+    lines = [title, *render_table(header, body, align="llrrrrrl"), "OUTCOME (marts.quota_outcomes.outcome):"]
+    shown = {outcome.outcome for outcome in outcomes}
+    lines += [
+        f"  {QUOTA_OUTCOME_WORDS[word]}: {meaning}"
+        for word, meaning in QUOTA_OUTCOME_MEANING.items()
+        if word in shown
+    ]
+    lines.append(
+        note(
+            "PEAK: the month's highest threshold band (80, 95 or 100% of the quota). LIMIT: the quota on"
+            " the month's last day. 429S: calls rate limited in the month. NEXT MONTH LIMIT and CALLS:"
+            " the next month up to the as-of date; (so far): that month is not over yet."
+        )
+    )
     return "\n".join(lines)
 
 

@@ -184,6 +184,50 @@ classify_keys as (
     left join summarize_keys
         on first_issuances.api_key_id = summarize_keys.api_key_id
 
+),
+
+{# When the key reached its furthest step: the latest of the milestones up to it (the funnel is
+   strict, in any time order), and how long it has stayed there. #}
+date_steps as (
+
+    select
+        classify_keys.*,
+        case classify_keys.furthest_step
+            when 'key_issued' then classify_keys.key_issued_at
+            when 'first_success' then classify_keys.first_success_at
+            when 'hundred_calls'
+                then greatest(classify_keys.first_success_at, classify_keys.hundredth_call_at)
+            else greatest(
+                classify_keys.first_success_at,
+                classify_keys.hundredth_call_at,
+                cast(classify_keys.first_error_free_day as timestamp)
+            )
+        end as step_reached_at
+    from classify_keys
+
+),
+
+final as (
+
+    select
+        date_steps.*,
+        cast(
+            {{ dbt.datediff('cast(date_steps.step_reached_at as date)', 'as_of.as_of_date', 'day') }}
+            as integer
+        ) as days_at_step,
+        -- Stuck: still onboarding (issued less than onboarding_window_days ago), not through
+        -- the funnel, and no further step for onboarding_stuck_days.
+        coalesce(
+            date_steps.furthest_step <> 'error_free_day'
+            and {{ dbt.datediff('cast(date_steps.step_reached_at as date)', 'as_of.as_of_date', 'day') }}
+            >= {{ var('onboarding_stuck_days', 7) }}
+            and {{ dbt.datediff('cast(date_steps.key_issued_at as date)', 'as_of.as_of_date', 'day') }}
+            < {{ var('onboarding_window_days', 30) }},
+            false
+        ) as is_stuck
+    from date_steps
+    cross join as_of
+
 )
 
-select * from classify_keys
+select * from final

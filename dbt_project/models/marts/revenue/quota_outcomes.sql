@@ -119,7 +119,10 @@ final as (
         next_month_limit,
         next_month_calls,
         is_next_month_complete,
-        outcome
+        outcome,
+        -- The month's one line (the weekly digest): how many reached 80%, how many per outcome.
+        cast(count(*) over (partition by billing_month) as bigint) as accounts_in_month,
+        cast(count(*) over (partition by billing_month, outcome) as bigint) as accounts_with_outcome
     from judge_outcome
 
 )

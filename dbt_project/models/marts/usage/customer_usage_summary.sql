@@ -140,27 +140,57 @@ compare_windows as (
 
 ),
 
+find_movers as (
+
+    -- The weekly digest's movers: which way the 7-day calls went (none when they stayed put).
+    select
+        *,
+        calls_7d - calls_prior_7d as calls_change_7d,
+        case
+            when calls_7d > calls_prior_7d then 'up'
+            when calls_7d < calls_prior_7d then 'down'
+        end as mover_direction_7d
+    from compare_windows
+
+),
+
+rank_movers as (
+
+    -- 1 = the largest change in calls among the organizations that moved the same way.
+    select
+        *,
+        case
+            when mover_direction_7d is not null
+                then row_number() over (
+                    partition by mover_direction_7d
+                    order by abs(calls_change_7d) desc, organization_id asc
+                )
+        end as mover_rank_7d
+    from find_movers
+
+),
+
 final as (
 
     select
-        compare_windows.organization_id,
+        rank_movers.organization_id,
         daily_plans.plan_id,
-        compare_windows.calls_30d,
-        compare_windows.active_days_30d,
-        compare_windows.last_call_at,
-        compare_windows.calls_7d,
-        compare_windows.calls_prior_7d,
-        cast(compare_windows.usage_change_7d_pct as double) as usage_change_7d_pct,
-        compare_windows.days_since_last_call,
-        compare_windows.rank_30d,
-        compare_windows.trend,
-        compare_windows.first_call_date,
-        compare_windows.as_of_date,
+        rank_movers.calls_30d,
+        rank_movers.active_days_30d,
+        rank_movers.last_call_at,
+        rank_movers.calls_7d,
+        rank_movers.calls_prior_7d,
+        cast(rank_movers.usage_change_7d_pct as double) as usage_change_7d_pct,
+        rank_movers.days_since_last_call,
+        rank_movers.rank_30d,
+        rank_movers.trend,
+        rank_movers.first_call_date,
+        rank_movers.as_of_date,
         endpoint_changes.top_endpoint_changes,
-        compare_windows.calls_prior_30d,
-        cast(compare_windows.usage_change_30d_pct as double) as usage_change_30d_pct,
+        rank_movers.calls_prior_30d,
+        cast(rank_movers.usage_change_30d_pct as double) as usage_change_30d_pct,
         -- Grew more than 30% month over month; no prior month is no signal.
-        coalesce(compare_windows.usage_change_30d_pct > 30, false) as is_upsell_signal,
+        coalesce(rank_movers.usage_change_30d_pct > 30, false) as is_upsell_signal,
         -- No call in the 30 days: no errors, and no rate or latency.
         cast(coalesce(aggregate_30d.client_errors, 0) as bigint) as client_errors_30d,
         cast(coalesce(aggregate_30d.server_errors, 0) as bigint) as server_errors_30d,
@@ -168,16 +198,19 @@ final as (
         (aggregate_30d.client_errors + aggregate_30d.server_errors) / aggregate_30d.calls as error_rate_30d,
         cast(aggregate_30d.latency_p50_ms as double) as latency_p50_30d_ms,
         cast(aggregate_30d.latency_p95_ms as double) as latency_p95_30d_ms,
-        cast(aggregate_30d.latency_p99_ms as double) as latency_p99_30d_ms
-    from compare_windows
+        cast(aggregate_30d.latency_p99_ms as double) as latency_p99_30d_ms,
+        cast(rank_movers.calls_change_7d as bigint) as calls_change_7d,
+        rank_movers.mover_direction_7d,
+        cast(rank_movers.mover_rank_7d as bigint) as mover_rank_7d
+    from rank_movers
     left join daily_plans
         on
-            compare_windows.organization_id = daily_plans.organization_id
-            and compare_windows.as_of_date = daily_plans.plan_date
+            rank_movers.organization_id = daily_plans.organization_id
+            and rank_movers.as_of_date = daily_plans.plan_date
     left join endpoint_changes
-        on compare_windows.organization_id = endpoint_changes.organization_id
+        on rank_movers.organization_id = endpoint_changes.organization_id
     left join aggregate_30d
-        on compare_windows.organization_id = aggregate_30d.organization_id
+        on rank_movers.organization_id = aggregate_30d.organization_id
 
 )
 
