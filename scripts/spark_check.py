@@ -73,8 +73,14 @@ def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, sele
     ]
     done = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        failures = [line for line in done.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
-        sys.exit(f"spark-check: dbt {selection[0]} --target {target} failed:\n" + "\n".join(failures[-30:]))
+        lines = done.stdout.splitlines()
+        failures = [line for line in lines if "ERROR" in line or "FAIL" in line]
+        # dbt's closing summary carries each error's message (a Spark exception's first lines).
+        summary = next((i for i, line in enumerate(lines) if "Completed with" in line), len(lines))
+        sys.exit(
+            f"spark-check: dbt {selection[0]} --target {target} failed:\n"
+            + "\n".join(failures[-30:] + lines[summary : summary + 40])
+        )
     return time.monotonic() - started
 
 
