@@ -109,22 +109,18 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
     home = pipeline_env["dagster_home"]
     holder, holder_run = _start_and_wait_for_slot([APIWH, "run", "--no-deliver"], home)
     try:
-        # Started at once, beside the impatient run: it must find the holder still at work.
+        # Both started at once, so the holder (a first build of the sample, faster with every
+        # cut to the build) is still at work when each of them looks.
         waiter = subprocess.Popen(
             [APIWH, "run", "--no-deliver"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        impatient = subprocess.run(
+        impatient = subprocess.Popen(
             [APIWH, "run", "--no-deliver"],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
             env={**os.environ, "REFRESH_WAIT_SECONDS": "3"},
         )
-        assert impatient.returncode == 1
-        assert f"waiting for run {holder_run[:8]}" in impatient.stdout + impatient.stderr
-        assert "still holds the DuckDB writer after 3 s (REFRESH_WAIT_SECONDS)" in impatient.stderr
-        assert "Traceback" not in impatient.stderr
-
         output = ""
         while "waiting for run" not in output:
             line = waiter.stdout.readline()
@@ -134,6 +130,11 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
         # At once, not after the holder ends (checked next); 30 s leaves room for a loaded machine.
         waiter.wait(timeout=30)
         assert holder.poll() is None, "the test needs the holder still running here"
+        impatient_stdout, impatient_stderr = impatient.communicate(timeout=120)
+        assert impatient.returncode == 1
+        assert f"waiting for run {holder_run[:8]}" in impatient_stdout + impatient_stderr
+        assert "still holds the DuckDB writer after 3 s (REFRESH_WAIT_SECONDS)" in impatient_stderr
+        assert "Traceback" not in impatient_stderr
     finally:
         assert holder.wait(timeout=600) == 0, holder.stdout.read()
     assert _status(home, holder_run) == dg.DagsterRunStatus.SUCCESS
