@@ -8,6 +8,7 @@ run fails with "in use by process N". Linux lets a child ask to be killed when i
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -28,7 +29,22 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def print_version() -> None:
+    """`apiwh-dbt --version` from the installed packages' metadata. dagster-dbt asks for it before
+    every build; dbt's own answer imports dbt and asks PyPI for the latest release (about 2.5
+    CPU seconds and a network call, per run)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    print(f"Core:\n  - installed: {version('dbt-core')}\n\nPlugins:")
+    for adapter in ("duckdb", "spark"):
+        with contextlib.suppress(PackageNotFoundError):  # dbt-spark comes with `make install-spark`
+            print(f"  - {adapter}: {version(f'dbt-{adapter}')}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:
+        print_version()
+        return
     die_with_parent()
     from dbt.cli.main import cli  # imported after prctl: dbt's import takes seconds
 

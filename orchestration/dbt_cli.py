@@ -6,11 +6,13 @@ orchestration/defs/dbt_project.py wraps the same folder as dagster-dbt's DbtProj
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
@@ -59,20 +61,44 @@ def prune_run_targets(keep: int = KEEP_RUN_TARGETS) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def keep_parse_state(run_target: Path) -> None:
-    """Keep a finished build's partial-parse state for the next build.
+# dbt reparses the whole project (about 4 CPU seconds more) when the vars or the profile differ
+# from its saved state's: another warehouse file, a new as-of date. One state is kept per set of
+# vars and target, so runs that alternate between settings (tests side by side, a replay, an
+# AS_OF run between daily ones) each find their own.
+PARSE_STATES_DIR = DBT_TARGET_DIR / "parse_states"
+KEEP_PARSE_STATES = 16
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
-    dagster-dbt gives every build a fresh target folder seeded with target/partial_parse.msgpack.
-    dbt reparses the whole project when the vars or profile differ from that state's (another
-    warehouse path, a new as-of date: ~10 s more), so a run whose settings differ from the last
-    `dbt parse` would pay it on every build. Swapped in with a rename: readers see one or the other.
-    """
-    state = run_target / "partial_parse.msgpack"
-    if not state.is_file():
+
+def parse_state_path(dbt_vars_json: str, target: str) -> Path:
+    digest = hashlib.sha256(f"{target}\0{dbt_vars_json}".encode()).hexdigest()[:16]
+    return PARSE_STATES_DIR / f"{digest}.msgpack"
+
+
+def new_run_target(name: str, state: Path) -> Path:
+    """A fresh target folder for one build, seeded with `state` when a build with the same vars
+    kept one. dagster-dbt then leaves it alone (it copies target/partial_parse.msgpack, the last
+    `dbt parse`, only into a folder without one)."""
+    run_target = DBT_TARGET_DIR / f"{name}-{uuid.uuid4().hex[:7]}"
+    run_target.mkdir(parents=True)
+    if state.is_file():
+        shutil.copyfile(state, run_target / PARTIAL_PARSE_FILE)
+    return run_target
+
+
+def keep_parse_state(run_target: Path, state: Path) -> None:
+    """Keep a finished build's parse state for the next build with the same vars. Swapped in with
+    a rename, so a build starting meanwhile reads the old state or the new one, never half."""
+    built = run_target / PARTIAL_PARSE_FILE
+    if not built.is_file():
         return
-    staged = DBT_TARGET_DIR / f".partial_parse.{os.getpid()}.msgpack"
-    shutil.copyfile(state, staged)
-    os.replace(staged, DBT_TARGET_DIR / "partial_parse.msgpack")
+    state.parent.mkdir(parents=True, exist_ok=True)
+    staged = state.with_name(f".{state.name}.{os.getpid()}")
+    shutil.copyfile(built, staged)
+    os.replace(staged, state)
+    kept = sorted(state.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in kept[KEEP_PARSE_STATES:]:
+        stale.unlink(missing_ok=True)
 
 
 def release_dbt_duckdb_connection() -> None:

@@ -13,19 +13,29 @@ from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 
 from orchestration import build_state
-from orchestration.dbt_cli import keep_parse_state, prune_run_targets, release_dbt_duckdb_connection
+from orchestration.dbt_cli import (
+    keep_parse_state,
+    new_run_target,
+    parse_state_path,
+    prune_run_targets,
+    release_dbt_duckdb_connection,
+)
 from orchestration.defs.resources import WarehouseResource
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
 
-def _events_with_table_metadata(invocation: DbtCliInvocation) -> Iterator[Any]:
-    """dbt's events once dbt has finished, each model's with its row count and column types.
+def _events_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """dbt's events once dbt has finished, each model's with its row count.
 
     dagster-dbt queries a DuckDB file only after dbt exits (dbt holds the writer lock), so the
     events reach Dagster at the end either way. Chained on the live stream, though, its threaded
     map polls without sleeping while dbt works: py-spy showed two threads keeping a core busy for
-    the whole build. Reading the stream to the end first, then attaching each kind of metadata to
-    the finished list, makes the same queries with nothing left to poll for.
+    the whole build. Reading the stream to the end first makes the same queries with nothing left
+    to poll for.
+
+    No fetch_column_metadata: each asset's definition already carries its columns and types from
+    the manifest (the marts' are enforced by their contracts), and asking the adapter for every
+    model's columns again cost about 6 CPU seconds a run.
     """
     events: list[Any] = []
     failure: Exception | None = None
@@ -33,11 +43,7 @@ def _events_with_table_metadata(invocation: DbtCliInvocation) -> Iterator[Any]:
         events.extend(invocation.stream())
     except Exception as error:  # a failed build: its events still reach Dagster, then the error
         failure = error
-    # Two passes, not one chain: a chained second map would poll while the first one queries.
-    counted = list(DbtEventIterator(iter(events), invocation).fetch_row_counts())
-    # Column types only: the column lineage reads every parent's columns and parses each model
-    # with sqlglot, about 10 s a run on this project, for a graph the asset lineage already shows.
-    yield from DbtEventIterator(iter(counted), invocation).fetch_column_metadata(with_column_lineage=False)
+    yield from DbtEventIterator(iter(events), invocation).fetch_row_counts()
     if failure is not None:
         raise failure
 
@@ -142,8 +148,10 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
         # This run's warehouse file, as-of date and plans reach dbt as vars, not through os.environ.
         args += ["--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()]
         args += ["--target", settings.dbt_target]
+        parse_state = parse_state_path(warehouse.dbt_vars(), settings.dbt_target)
+        run_target = new_run_target(f"{context.op.name}-{context.run.run_id[:7]}", parse_state)
         if settings.warehouse_engine == "spark":
-            yield from dbt.cli(args, context=context).stream()
+            yield from dbt.cli(args, context=context, target_path=run_target).stream()
             return
         if kind.full:
             # One model at a time: over all history one aggregate with p50/p95/p99 per group
@@ -152,15 +160,15 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             # statement on every core.
             args += ["--threads", "1"]
         build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(args, context=context, target_path=run_target)
         try:
-            for event in _events_with_table_metadata(invocation):
+            for event in _events_with_row_counts(invocation):
                 if isinstance(event, dg.Output):
                     event = event.with_metadata({**event.metadata, **build_metadata})
                 yield event
         finally:
             release_dbt_duckdb_connection()
-        keep_parse_state(invocation.target_path)
+        keep_parse_state(run_target, parse_state)
         with warehouse.connect() as con:
             build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None), kind)
             days = build_state.rebuilt_days(con, started)

@@ -127,6 +127,16 @@ def test_the_location_holds_exactly_the_expected_assets(location: dg.Definitions
     assert dg.AssetKey(["raw", "events"]) in graph.get(dg.AssetKey(["staging", "stg_events"])).parent_keys
 
 
+def test_each_mart_shows_its_contracted_columns_and_types(location: dg.Definitions) -> None:
+    """The UI's column list comes from the definitions (the manifest), not from querying every
+    model after each build: the contract makes the declared types the table's."""
+    graph = location.resolve_asset_graph()
+    schema = graph.get(dg.AssetKey(["marts", "quota_utilization"])).metadata["dagster/column_schema"]
+    types = {column.name: column.type.lower() for column in schema.columns}
+    assert types["pct_of_cap"] == "double" and types["days_to_cap"] == "bigint"
+    assert {"projected_eom", "organization_id", "usage_date"} <= set(types)
+
+
 def test_the_location_holds_exactly_the_expected_checks(location: dg.Definitions, dbt_manifest: Path) -> None:
     checks = {key.to_user_string() for key in location.resolve_asset_graph().asset_check_keys}
     dbt_checks = _dbt_test_checks(dbt_manifest)
