@@ -24,9 +24,11 @@ from orchestration.alerts import commands as alert_commands
 from orchestration.alerts import digest_commands
 from orchestration.dashboard import commands as dashboard_commands
 from orchestration.errors import UserError
+from orchestration.privacy import ERASE_STAGE_DIR
+from orchestration.privacy import commands as privacy_commands
 from orchestration.reports import onboarding, reliability, usage
 from orchestration.reports.table import printable
-from orchestration.settings import debug_enabled
+from orchestration.settings import SettingsError, debug_enabled, load_settings
 
 Register = Callable[[argparse._SubParsersAction], None]
 
@@ -44,6 +46,7 @@ COMMANDS: tuple[Register, ...] = (
     digest_commands.register,  # digest
     plans.register,  # plans
     dashboard_commands.register,  # dashboard, report
+    privacy_commands.register,  # erase
     sample_data.register,  # generate
     pipeline_commands.register_dev,  # dev
 )
@@ -73,10 +76,24 @@ def _one_line(text: str) -> str:
     return printable(" ".join(text.split()))
 
 
+def _finish_an_interrupted_erase() -> None:
+    """An erase killed after its commit point is finished by the next command, so no command
+    reads a warehouse half swapped (orchestration/privacy/erase.py)."""
+    try:
+        settings = load_settings()
+    except SettingsError:
+        return  # the command says what is wrong with the settings, if it needs them
+    if (settings.data_dir / ERASE_STAGE_DIR).exists():
+        from orchestration.privacy.erase import finish_interrupted
+
+        finish_interrupted(settings, lambda message: print(f"apiwh: {message}", file=sys.stderr))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _finish_an_interrupted_erase()
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"apiwh {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 
 from orchestration.errors import UsageError
 from orchestration.loading import FileResult, load_directory
+from orchestration.privacy.commands import status_line as erasure_status_line
 from orchestration.readers import (
     WarehouseNotBuiltError,
     live_changed_since,
@@ -133,6 +134,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             if as_of:
                 print(f"As-of date of the live warehouse: {as_of[0][0]}")
     print(describe_snapshot(settings))
+    erasures = erasure_status_line(settings)
+    if erasures:
+        print(erasures)
     salt_warning = ip_salt_warning(settings)  # about the salt the next run would use
     if salt_warning:
         print(f"Warning: {salt_warning}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import dagster as dg
+import yaml
 
 from orchestration.alerts.config import AlertSettings
 from orchestration.definitions import build_definitions
@@ -108,6 +109,25 @@ def _root_error(event: Any) -> str:
     return f"{error.cls_name}: {message}"[:400]
 
 
+def open_instance(home: Path) -> dg.DagsterInstance:
+    """The Dagster instance of `home`, as `DagsterInstance.from_config` opens it, except that
+    the event log's folder is given here: dagster.yaml names it by `env: DAGSTER_HOME`, which a
+    bare `.venv/bin/apiwh run` (no make, no variable) has not set."""
+    from dagster._core.instance.ref import InstanceRef  # from_config's own way, with overrides
+
+    config = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
+    storage = config.get("event_log_storage")
+    overrides = {}
+    if isinstance(storage, dict) and (storage.get("config") or {}).get("dagster_home") == {
+        "env": "DAGSTER_HOME"
+    }:
+        overrides["event_log_storage"] = {
+            **storage,
+            "config": {**storage["config"], "dagster_home": str(home)},
+        }
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=overrides))
+
+
 def execute_job(
     settings: Settings,
     alerts: AlertSettings,
@@ -146,7 +166,7 @@ def execute_job(
             job = subset(job)
         job = job.with_logger_defs({"run_log": run_log})
         config = {**(run_config or {}), "loggers": {"run_log": {}}}
-        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        with open_instance(dagster_home) as instance:
             # A run killed earlier may still hold the writer pool: free it, or wait for a live one.
             wait_for_writer_pool(
                 instance, timeout_seconds=settings.refresh_wait_seconds, say=_say_to(terminal)

@@ -32,6 +32,7 @@ LONGEST_FIRST = (
     # Builds the face test's two generated warehouses (tests/shared_builds.py) early, while the
     # other workers run modules of their own.
     "tests/integration/test_one_answer.py",
+    "tests/integration/test_erase.py",
     "tests/integration/test_reliability_alerts.py",
     "tests/faults/test_late_events.py",
     "tests/integration/test_incremental_equals_full.py",

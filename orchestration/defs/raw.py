@@ -9,6 +9,7 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.loading import load_directory
 from orchestration.loading.landing import land_raw_tables
 from orchestration.loading.report import settling_phrase
+from orchestration.privacy.erase import finish_interrupted
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
 
@@ -36,6 +37,8 @@ from orchestration.warehouse import DUCKDB_WRITER_POOL
 )
 def raw_events(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
+    # An erase killed after its commit point is finished before anything reads the warehouse.
+    finish_interrupted(settings, context.log.info)
     context.log.info(f"loading new files from {settings.raw_data_dir}")
 
     def progress(index: int, total: int, result) -> None:

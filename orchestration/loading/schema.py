@@ -157,9 +157,21 @@ create table if not exists raw.event_rejects (
 """
 
 
+# The erasure list (orchestration/loading/erasure_list.py): hashes of erased ids, never the ids.
+_ERASED_SUBJECTS_DDL = """
+create table if not exists raw.erased_subjects (
+    subject_kind varchar not null,  -- organization or developer
+    id_hash varchar not null,       -- sha256(IP_HASH_SALT || kind || ':' || id)
+    erased_at timestamp not null,
+    primary key (subject_kind, id_hash)
+);
+"""
+
+
 def ensure_raw_schema(con) -> None:
     """Create (or bring up to date) the raw schema the loader writes."""
     con.execute(_MANIFEST_DDL)
     # One row per valid input line, typed and flattened; network.ip only as a salted hash.
     con.execute(events_table_ddl())
     con.execute(_REJECTS_DDL)
+    con.execute(_ERASED_SUBJECTS_DDL)

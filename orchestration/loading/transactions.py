@@ -31,6 +31,7 @@ from orchestration.loading.discovery import (
     sniff_format,
     unreadable_reason,
 )
+from orchestration.loading.erasure_list import drop_erased_events
 from orchestration.loading.limits import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_LINES,
@@ -216,6 +217,10 @@ def _store(
                 load.load_lines_exactly(candidate.path)
             if result.lines == result.blank_lines:
                 result.status = "empty"
+            erased, erased_unknown = drop_erased_events(con, load.params)
+            result.events -= erased
+            result.rejects += erased
+            result.unknown_type_events -= erased_unknown
     except FileRejectedError as exc:
         con.execute("rollback")
         con.execute("begin transaction")

@@ -103,14 +103,15 @@ def test_the_daemon_sensor_frees_a_killed_runs_slot(pipeline_env, tmp_path: Path
 def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
     pipeline_env, tmp_path: Path
 ) -> None:
-    """Slow (about a minute) because it must be: the holder is a real first build of the bundled
-    sample, long enough that both later runs meet it still running."""
+    """Slow (about a minute) because it must be: the holder is a real run of the bundled sample,
+    and two more real runs meet it."""
     shutil.copytree(SAMPLE_DIR, pipeline_env["landing"], dirs_exist_ok=True)
     home = pipeline_env["dagster_home"]
     holder, holder_run = _start_and_wait_for_slot([APIWH, "run", "--no-deliver"], home)
+    # Stopped, not killed: a live process that holds the slot for as long as the test needs,
+    # however fast its build (a faster build once ended before the others looked).
+    os.killpg(holder.pid, signal.SIGSTOP)
     try:
-        # Both started at once, so the holder (a first build of the sample, faster with every
-        # cut to the build) is still at work when each of them looks.
         waiter = subprocess.Popen(
             [APIWH, "run", "--no-deliver"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -127,14 +128,15 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
             assert line, f"the waiting run ended early: {output}"
             output += line
         waiter.send_signal(signal.SIGTERM)
-        # At once, not after the holder ends (checked next); 30 s leaves room for a loaded machine.
+        # At once, not after the holder ends; 30 s leaves room for a loaded machine.
         waiter.wait(timeout=30)
-        assert holder.poll() is None, "the test needs the holder still running here"
+        assert waiter.returncode != 0 and holder.poll() is None
         impatient_stdout, impatient_stderr = impatient.communicate(timeout=120)
         assert impatient.returncode == 1
         assert f"waiting for run {holder_run[:8]}" in impatient_stdout + impatient_stderr
         assert "still holds the DuckDB writer after 3 s (REFRESH_WAIT_SECONDS)" in impatient_stderr
         assert "Traceback" not in impatient_stderr
     finally:
+        os.killpg(holder.pid, signal.SIGCONT)
         assert holder.wait(timeout=600) == 0, holder.stdout.read()
     assert _status(home, holder_run) == dg.DagsterRunStatus.SUCCESS

@@ -99,6 +99,8 @@ def test_the_readme_is_a_front_page() -> None:
     assert re.search(r"make test takes about \d+ minutes on a 2-core machine", readme)
     assert "Java 17" in readme and "chromium" in readme
     assert "\n## Privacy\n" in readme and "IP_HASH_SALT" in readme and ".ip-hash-salt" in readme
+    privacy = readme.split("\n## Privacy\n", 1)[1].split("\n## ", 1)[0]
+    assert "(docs/governance.md)" in privacy and "apiwh erase" in privacy
 
 
 def test_the_project_map_is_in_design_md_once() -> None:
@@ -275,8 +277,8 @@ def test_every_test_the_faults_map_names_exists() -> None:
         elif not re.search(rf"^\s*def {name}\(", test_file.read_text(), re.MULTILINE):
             missing.append(f"{path}::{name}")
     assert missing == []
-    # What no test builds is said, not left out; erasure belongs to a later issue.
+    # Erasure is in the map with its tests (docs/governance.md).
     erasure = re.search(
         r"^- \*\*Erasure of one organization or developer\*\*(.*?)(?=^- |\Z)", section, re.M | re.S
     )
-    assert erasure and "not built yet" in erasure.group(1)
+    assert erasure and "tests/integration/test_erase.py::" in erasure.group(1)

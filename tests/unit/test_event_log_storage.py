@@ -59,3 +59,24 @@ def test_a_run_is_stored_where_dagster_keeps_it_and_read_by_another_process(
     # Dagster's own layout: the index and one file per run under history/runs.
     assert (home / "history" / "runs" / "index.db").exists()
     assert (home / "history" / "runs" / f"{result.run_id}.db").exists()
+
+
+def test_a_bare_apiwh_run_opens_the_instance_without_dagster_home_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`.venv/bin/apiwh run` outside make has no DAGSTER_HOME; dagster.yaml names the event log's
+    folder by that variable, so the folder is given when the instance is opened."""
+    from orchestration.job_execution import open_instance
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copyfile(DAGSTER_YAML, home / "dagster.yaml")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with pytest.raises(dg.DagsterInvalidConfigError, match="DAGSTER_HOME"):
+        dg.DagsterInstance.from_config(str(home))  # what the run met before
+    with open_instance(home) as instance:
+        result = hello.execute_in_process(instance=instance)
+        assert result.success
+        assert isinstance(instance.event_log_storage, KeptOpenSqliteEventLogStorage)
+        assert len(instance.all_logs(result.run_id)) > 20
+    assert (home / "history" / "runs" / f"{result.run_id}.db").is_file()
