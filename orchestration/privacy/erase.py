@@ -193,25 +193,31 @@ def erase(settings: Settings, subject: Subject, progress: Progress) -> dict:
         stage = stage_dir(settings)
         shutil.rmtree(stage, ignore_errors=True)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        with connect(live) as con:  # the writer's lock, held until the moves are done
-            removed = rows_about(con, subject)
-            progress(f"copying {live.name}")
-            con.execute("checkpoint")
-            work = _copy_database(con, stage / "work" / live.name)
-            with connect(work) as w:
-                _delete_direct_rows(w, subject, settings.ip_hash_salt, now)
-                (id_hash,) = w.execute(
-                    f"select {id_hash_sql(subject.kind, '$subject_id')}",
-                    {"salt": settings.ip_hash_salt, "subject_id": subject.subject_id},
-                ).fetchall()[0]
-            progress("rebuilding every model without the subject (dbt build --full-refresh)")
-            _rebuild_models(settings, work)
-            progress("writing the erased warehouse, its snapshot, dashboard and landing")
-            moves = _stage_outputs(settings, work, stage / "new", now)
-            moves += _redacted_text_files(settings, subject, stage / "new")
-            journal = certificate.draft(subject, id_hash, now, removed, moves)
-            _write_atomically(stage / COMMIT_FILE, json.dumps(journal, indent=2))
-            _apply_moves(journal)
+        try:
+            with connect(live) as con:  # the writer's lock, held until the moves are done
+                removed = rows_about(con, subject)
+                progress(f"copying {live.name}")
+                con.execute("checkpoint")
+                work = _copy_database(con, stage / "work" / live.name)
+                with connect(work) as w:
+                    _delete_direct_rows(w, subject, settings.ip_hash_salt, now)
+                    (id_hash,) = w.execute(
+                        f"select {id_hash_sql(subject.kind, '$subject_id')}",
+                        {"salt": settings.ip_hash_salt, "subject_id": subject.subject_id},
+                    ).fetchall()[0]
+                progress("rebuilding every model without the subject (dbt build --full-refresh)")
+                _rebuild_models(settings, work)
+                progress("writing the erased warehouse, its snapshot, dashboard and landing")
+                moves = _stage_outputs(settings, work, stage / "new", now)
+                moves += _redacted_text_files(settings, subject, stage / "new")
+                journal = certificate.draft(subject, id_hash, now, removed, moves)
+                _write_atomically(stage / COMMIT_FILE, json.dumps(journal, indent=2))
+                _apply_moves(journal)
+        except BaseException:
+            # Failed or interrupted before its commit point: nothing was erased, nothing is left.
+            if not (stage / COMMIT_FILE).exists():
+                shutil.rmtree(stage, ignore_errors=True)
+            raise
         return _finish(settings, journal, progress)
 
 

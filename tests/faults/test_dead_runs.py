@@ -11,6 +11,7 @@ test_repeated_sigkill.py kills `apiwh run` in every phase, 20 times in a row.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -55,6 +56,31 @@ def _start_and_wait_for_slot(command: list[str], dagster_home: Path) -> tuple[su
         assert process.poll() is None, process.stdout.read()
         time.sleep(0.1)
     raise AssertionError("the run never took the writer slot")
+
+
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                children = [int(c) for c in (task / "children").read_text().split()]
+                found += children
+                pending += children
+    return found
+
+
+def _dbt_build_under(pid: int) -> int:
+    """The `apiwh-dbt build` process a run started (waits for it, up to 3 minutes)."""
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        for child in _descendants(pid):
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                if any(part.endswith(b"apiwh-dbt") for part in command) and b"build" in command:
+                    return child
+        time.sleep(0.05)
+    raise AssertionError("the run never started its dbt build")
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -108,9 +134,12 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
     shutil.copytree(SAMPLE_DIR, pipeline_env["landing"], dirs_exist_ok=True)
     home = pipeline_env["dagster_home"]
     holder, holder_run = _start_and_wait_for_slot([APIWH, "run", "--no-deliver"], home)
-    # Stopped, not killed: a live process that holds the slot for as long as the test needs,
-    # however fast its build (a faster build once ended before the others looked).
-    os.killpg(holder.pid, signal.SIGSTOP)
+    # Its dbt build is stopped, not killed: the run stays alive and holds the slot for as long as
+    # the test needs, however fast the build (a faster one once ended before the others looked).
+    # The run itself is not stopped: it might be stopped inside a write to Dagster's SQLite files,
+    # which would block the others' own writes.
+    dbt_build = _dbt_build_under(holder.pid)
+    os.kill(dbt_build, signal.SIGSTOP)
     try:
         waiter = subprocess.Popen(
             [APIWH, "run", "--no-deliver"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -137,6 +166,6 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
         assert "still holds the DuckDB writer after 3 s (REFRESH_WAIT_SECONDS)" in impatient_stderr
         assert "Traceback" not in impatient_stderr
     finally:
-        os.killpg(holder.pid, signal.SIGCONT)
+        os.kill(dbt_build, signal.SIGCONT)
         assert holder.wait(timeout=600) == 0, holder.stdout.read()
     assert _status(home, holder_run) == dg.DagsterRunStatus.SUCCESS

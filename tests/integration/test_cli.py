@@ -240,6 +240,8 @@ BAD_INPUT = [
     (["digest", "monthly"], {}, 2, "invalid choice: 'monthly' (choose from 'daily', 'weekly')"),
     (["digest", "weekly", "--preview", "--as-of", "soon"], {}, 2, "not a date (YYYY-MM-DD): 'soon'"),
     (["deliver"], {"ALERT_WEBHOOK_URL": "ftp://example"}, 2, "ALERT_WEBHOOK_URL must be an http"),
+    (["erase"], {}, 2, "one of the arguments --org --developer is required"),
+    (["erase", "--org", " "], {}, 2, "argument --org: an id cannot be empty"),
     (["generate", "--orgs", "0", "--out", "x"], {}, 2, "argument --orgs: expected 1 or more, got 0"),
     (["generate", "--end-date", "soon", "--out", "x"], {}, 2, "expected a date as YYYY-MM-DD"),
     (["dev", "--port", "0"], {}, 2, "expected a port from 1 to 65535"),
