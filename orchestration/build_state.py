@@ -129,13 +129,16 @@ class BuildKind:
         return "full" if self.full else "incremental"
 
 
-def _effective_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date | None:
-    """The as-of date the models will use: AS_OF, else the last UTC day with an api_request."""
-    if as_of is not None:
-        return as_of
+def last_day_with_calls(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The last UTC day with an api_request in raw: the as-of date when AS_OF is unset."""
     return con.execute(
         "select max(cast(event_time as date)) from raw.events where event_type = 'api_request'"
     ).fetchall()[0][0]
+
+
+def _effective_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date | None:
+    """The as-of date the models will use: AS_OF, else the last UTC day with an api_request."""
+    return as_of if as_of is not None else last_day_with_calls(con)
 
 
 def choose_build_kind(

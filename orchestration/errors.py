@@ -22,8 +22,8 @@ class UsageError(UserError):
     exit_code = 2
 
 
-class UnknownIdError(UserError):
-    """An id given on the command line does not exist in what was read."""
+class UnknownIdError(UsageError):
+    """An id given on the command line does not exist in what was read: a bad argument (exit 2)."""
 
     def __init__(self, kind: str, value: str, known: Iterable[str]) -> None:
         candidates = sorted(set(known))

@@ -106,6 +106,12 @@ def _root_error(event: Any) -> str:
     if error is None:
         return "unknown error"
     message = " ".join(error.message.split())
+    # Python's own rendering starts with the class's qualified name: said once, short.
+    qualified, _, rest = message.partition(": ")
+    if qualified.split(".")[-1] == error.cls_name:
+        message = rest
+    if error.cls_name == "Failure":  # raised on purpose, with a sentence for the user
+        return message[:400]
     return f"{error.cls_name}: {message}"[:400]
 
 

@@ -38,7 +38,8 @@ from orchestration.warehouse import connect
 DAGSTER_YAML = PROJECT_ROOT / "dagster_home" / "dagster.yaml"
 DBT_SOURCES = ("models", "macros", "tests", "dbt_project.yml")
 # Step (op) names of daily_refresh: the raw load and the dbt build.
-RAW_STEP, DBT_STEP = "raw__events", "warehouse_dbt_models"
+RAW_STEP, DBT_STEP, ALERTS_STEP = "raw__events", "warehouse_dbt_models", "marts__alerts"
+FUTURE_AS_OF_HELD_BACK = "held back: recorded with AS_OF after the last day with calls (--allow-future-as-of)"
 
 
 def ensure_dagster_home() -> Path:
@@ -99,7 +100,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (" (full refresh)" if args.full_refresh else ""),
         flush=True,
     )
-    run_config = {"ops": {DBT_STEP: {"config": {"full_refresh": True}}}} if args.full_refresh else {}
+    step_config = {"full_refresh": args.full_refresh, "allow_future_as_of": args.allow_future_as_of}
+    run_config = {"ops": {DBT_STEP: {"config": step_config}}} if any(step_config.values()) else {}
+    if args.allow_future_as_of:
+        # Alerts of a date after the data describe no real silence: recorded dead, never sent.
+        run_config["ops"][ALERTS_STEP] = {"config": {"held_back": FUTURE_AS_OF_HELD_BACK}}
+    deliver = not (args.no_deliver or args.allow_future_as_of)
     # Nothing new (a look at file stats and the build record, no Dagster needed): the run
     # records the load and the models' "up to date" observations, without planning the
     # alerts, snapshot, dashboard and dbt tests it would only skip (each planned step or check
@@ -117,15 +123,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         subset=load_and_models_only if quiet else None,
     )
     delivery: JobOutcome | None = None
-    if refresh.success and not args.no_deliver:
+    if refresh.success and deliver:
         delivery = execute_job(settings, alerts, "deliver_alerts", log_path, dagster_home=home)
     failure_alert = None
     if not refresh.success:  # a failed refresh is itself an alert (refresh_failed)
         from orchestration.alerts.refresh_failure import report_refresh_failure
 
-        failure_alert = report_refresh_failure(
-            settings, alerts, refresh, log_path, deliver=not args.no_deliver
-        )
+        failure_alert = report_refresh_failure(settings, alerts, refresh, log_path, deliver=deliver)
     print(
         render_refresh(
             refresh,
@@ -136,6 +140,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             failure_alert=failure_alert,
         )
     )
+    if refresh.success and args.allow_future_as_of:
+        print(
+            "  note    --allow-future-as-of: this run's new alerts were recorded dead and not delivered"
+            " (`apiwh alerts --dead` lists them)"
+        )
     if not refresh.success:
         return 1
     return 0 if delivery is None or delivery.success else 1
@@ -229,6 +238,12 @@ def register_run(subparsers: argparse._SubParsersAction) -> None:
         "--no-deliver",
         action="store_true",
         help="record alerts but leave them pending (apiwh deliver sends them)",
+    )
+    run.add_argument(
+        "--allow-future-as-of",
+        action="store_true",
+        help="build even when AS_OF is after the last day with calls (refused otherwise); alerts are"
+        " recorded, not delivered",
     )
     run.set_defaults(func=cmd_run)
 

@@ -103,8 +103,11 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(LEDGER_DDL)
 
 
-def record_new_alerts(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> RecordResult:
-    """Insert every candidate whose key the ledger has not seen; return the new keys."""
+def record_new_alerts(
+    con: duckdb.DuckDBPyConnection, *, now: dt.datetime, held_back: str | None = None
+) -> RecordResult:
+    """Insert every candidate whose key the ledger has not seen; return the new keys. With
+    `held_back` (a reason), they are recorded dead with that reason: never sent unless revived."""
     if not table_exists(con, "marts", "alert_candidates"):
         raise CandidatesMissingError(
             f"{CANDIDATES_TABLE} does not exist: build the dbt models first (dbt build)"
@@ -116,17 +119,17 @@ def record_new_alerts(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> Re
             f"""
             insert into {LEDGER_TABLE} (
                 alert_key, alert_type, organization_id, threshold, detail, as_of_date,
-                created_at, status, delivery_attempts, next_attempt_at
+                created_at, status, delivery_attempts, next_attempt_at, last_error
             )
             select
                 alert_key, alert_type, organization_id, threshold, detail, as_of_date,
-                ?, 'pending', 0, ?
+                $now, case when $reason is null then 'pending' else 'dead' end, 0, $now, $reason
             from {CANDIDATES_TABLE}
             order by alert_key
             on conflict do nothing
             returning alert_key
             """,
-            [now, now],
+            {"now": now, "reason": held_back},
         ).fetchall()
         con.execute("commit")
     except BaseException:

@@ -82,25 +82,22 @@ def _stop_on_interrupt_or_terminate() -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from orchestration.dashboard.organizations import load_directory
-    from orchestration.dashboard.report import ReportError, write_report
+    from orchestration.dashboard.report import write_report
 
     settings = load_settings()
     directory = load_directory(settings.organizations_file)
     with _open_snapshot(settings) as con:
-        try:
-            html_path, csv_path, charts_not_drawn = write_report(
-                con,
-                args.organization_id,
-                Path(args.out),
-                directory,
-                month=args.month,
-                days=args.days,
-                generated_at=_now(),
-                force=args.force,
-            )
-        except ReportError as exc:
-            print(f"apiwh report: error: {printable(str(exc))}", file=sys.stderr)
-            return 2
+        # A bad request is exit 2, no data for the period exit 1 (errors the CLI prints as one line).
+        html_path, csv_path, charts_not_drawn = write_report(
+            con,
+            args.organization_id,
+            Path(args.out),
+            directory,
+            month=args.month,
+            days=args.days,
+            generated_at=_now(),
+            force=args.force,
+        )
     _warn("report", charts_not_drawn)
     print(f"Wrote {printable(str(html_path))}\nWrote {printable(str(csv_path))}")
     return 0

@@ -21,13 +21,19 @@ from orchestration.dashboard import customer_view, words
 from orchestration.dashboard.chart_batch import ChartBatch
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
+from orchestration.errors import UsageError, UserError
+from orchestration.reports.queries import customers as customer_queries
 from orchestration.reports.queries import site as queries
 
 DEFAULT_DAYS = 30
 
 
-class ReportError(ValueError):
-    """The report cannot be made as asked; the message says why in one line."""
+class ReportError(UsageError):
+    """The report cannot be made as asked (exit 2); the message says why in one line."""
+
+
+class NoReportDataError(UserError):
+    """A valid question with no data for the period asked (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def choose_period(as_of: dt.date, *, month: str | None, days: int | None) -> Per
     if month is not None:
         first = parse_month(month)
         if first > as_of:
-            raise ReportError(f"no data for {first:%Y-%m} yet: the latest day is {as_of.isoformat()}")
+            raise NoReportDataError(f"no data for {first:%Y-%m} yet: the latest day is {as_of.isoformat()}")
         last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
         return Period(first, min(last, as_of), first)
     count = DEFAULT_DAYS if days is None else days
@@ -96,6 +102,9 @@ copy (
 
 def _check_targets(paths: tuple[Path, ...], *, force: bool) -> None:
     """Never write through a symbolic link, and never over a file unless asked (--force)."""
+    folder = paths[0].parent
+    if folder.exists() and not folder.is_dir():
+        raise ReportError(f"--out {folder} is a file, not a folder")
     for path in paths:
         if path.is_symlink():
             raise ReportError(f"{path} is a symbolic link: not writing through it; remove it first")
@@ -149,6 +158,11 @@ def write_report(
     stem = customer_view.page_name(organization_id).removesuffix(".html") + f"-usage-{period.label}"
     html_path, csv_path = out_dir / f"{stem}.html", out_dir / f"{stem}.csv"
     _check_targets((html_path, csv_path), force=force)
+    if not customer_queries.customer_daily(con, [organization_id], period.start, period.end)[organization_id]:
+        raise NoReportDataError(
+            f"{organization_id} has no usage from {period.start.isoformat()} to {period.end.isoformat()}:"
+            " the report would be empty"
+        )
     # Drawn here (in a worker process): the report is sent as a file and must show its charts
     # without a script.
     batch = ChartBatch()

@@ -62,6 +62,11 @@ def _dead_alerts_metadata(dead: list[Alert]) -> dict[str, object]:
     }
 
 
+class AlertsLedgerConfig(dg.Config):
+    held_back: str = ""
+    """A reason to record this run's new alerts dead, never sent (`apiwh run --allow-future-as-of`)."""
+
+
 @dg.asset(
     key=ALERTS_ASSET_KEY,
     deps=[ALERT_CANDIDATES_ASSET_KEY],
@@ -84,7 +89,7 @@ def _dead_alerts_metadata(dead: list[Alert]) -> dict[str, object]:
     ),
 )
 def alerts_ledger_asset(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: AlertsLedgerConfig
 ) -> dg.MaterializeResult:
     if warehouse.settings.warehouse_engine == "spark":
         context.log.warning(f"alert ledger skipped: it {NEEDS_DUCKDB_MARTS}")
@@ -92,7 +97,7 @@ def alerts_ledger_asset(
         check = dg.AssetCheckResult(check_name=NO_DEAD_ALERTS_CHECK, passed=True, metadata=skipped)
         return dg.MaterializeResult(metadata=skipped, check_results=[check])
     with warehouse.connect() as con:
-        result = record_new_alerts(con, now=utc_now())
+        result = record_new_alerts(con, now=utc_now(), held_back=config.held_back or None)
         dead = list_alerts(con, statuses=["dead"])
     context.log.info(
         f"recorded {len(result.new_keys)} new alert(s); {result.pending} pending, "

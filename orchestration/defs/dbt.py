@@ -106,6 +106,8 @@ def describe_dbt_test(test: Mapping[str, Any]) -> str:
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
     """Rebuild incremental models from scratch (`dbt build --full-refresh`; `apiwh run --full-refresh`)."""
+    allow_future_as_of: bool = False
+    """Build with an AS_OF after the last day with calls (`apiwh run --allow-future-as-of`)."""
 
 
 def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
@@ -126,6 +128,14 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
     ):
         settings = warehouse.settings
         with warehouse.connect() as con:
+            last_day = build_state.last_day_with_calls(con)
+            if settings.as_of and last_day and settings.as_of > last_day and not config.allow_future_as_of:
+                # Every account would look silent since the last call: churn alerts for all.
+                raise dg.Failure(
+                    description=f"AS_OF {settings.as_of.isoformat()} is after the last day with calls,"
+                    f" {last_day.isoformat()}: nothing was built (`apiwh run --allow-future-as-of` builds"
+                    " it anyway and delivers no alert)"
+                )
             inputs = build_state.current_inputs(con, settings.as_of, settings.plans_file)
             whole_project = context.selected_asset_keys == set(context.assets_def.keys)
             skip = whole_project and not config.full_refresh and build_state.is_up_to_date(con, inputs)

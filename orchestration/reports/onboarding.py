@@ -36,6 +36,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_id(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a plan id, got an empty value")
+    return text
+
+
 def cmd_retention(args: argparse.Namespace) -> int:
     with open_marts_connection(load_settings()) as con:
         cells = fetch_retention(con, plan=args.plan, limit=row_limit(args))
@@ -61,6 +67,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     retention = subparsers.add_parser(
         "retention", help="cohort retention triangles, one per signup plan: signup week x weeks since signup"
     )
-    retention.add_argument("--plan", help="only cohorts that signed up on this plan")
+    retention.add_argument("--plan", type=_plan_id, help="only cohorts that signed up on this plan")
     add_output_arguments(retention, table_limit=None, what="cells")
     retention.set_defaults(func=cmd_retention)

@@ -13,7 +13,7 @@ import dataclasses
 
 import duckdb
 
-from orchestration.errors import UnknownIdError, UserError
+from orchestration.errors import UnknownIdError, UsageError
 from orchestration.readers import open_marts_connection, require_known_organization
 from orchestration.reports.output import add_output_arguments, positive_int, row_limit, write_records
 from orchestration.reports.queries.reliability import (
@@ -103,7 +103,7 @@ def _version_source(con: duckdb.DuckDBPyConnection, args: argparse.Namespace) ->
             return source
     every = [version for versions in known.values() for version in versions]
     where = " or ".join(_SOURCE_VALUES[source] for source in sources)
-    raise UserError(f"{UnknownIdError('API version', args.version, every)} ({where})")
+    raise UsageError(f"{UnknownIdError('API version', args.version, every)} ({where})")
 
 
 def cmd_versions(args: argparse.Namespace) -> int:

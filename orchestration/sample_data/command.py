@@ -6,7 +6,13 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from orchestration.sample_data.catalogue import DEFAULT_DAYS, DEFAULT_END_DATE, DEFAULT_ORGS, DEFAULT_SEED
+from orchestration.sample_data.catalogue import (
+    DEFAULT_DAYS,
+    DEFAULT_END_DATE,
+    DEFAULT_ORGS,
+    DEFAULT_SEED,
+    MIN_DAYS,
+)
 from orchestration.sample_data.files import generate
 from orchestration.sample_data.records import GenerationSummary
 
@@ -41,10 +47,16 @@ def format_summary(summary: GenerationSummary) -> str:
 def _run(args: argparse.Namespace) -> int:
     from orchestration.errors import UsageError
 
-    try:
-        summary = generate(
-            Path(args.out), orgs=args.orgs, days=args.days, seed=args.seed, end_date=args.end_date
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not args.force:
+        raise UsageError(
+            f"--out {args.out} is not empty; --force writes the sample into it (files of the same name"
+            " are replaced)"
         )
+    try:
+        summary = generate(out, orgs=args.orgs, days=args.days, seed=args.seed, end_date=args.end_date)
     except ValueError as exc:  # arguments the generator cannot honour (e.g. too few days)
         raise UsageError(str(exc)) from exc
     print(format_summary(summary))
@@ -58,6 +70,19 @@ def _at_least_one(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
+def _folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    return text
+
+
+def _days(text: str) -> int:
+    value = _at_least_one(text)
+    if value < MIN_DAYS:
+        raise argparse.ArgumentTypeError(f"expected {MIN_DAYS} or more, got {value}")
     return value
 
 
@@ -75,8 +100,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write deterministic sample API events: same arguments, same bytes.",
     )
     parser.add_argument("--orgs", type=_at_least_one, default=DEFAULT_ORGS, help="organizations (40)")
-    parser.add_argument("--days", type=_at_least_one, default=DEFAULT_DAYS, help="days of data (120)")
-    parser.add_argument("--out", required=True, help="output folder, e.g. seeds/")
+    parser.add_argument(
+        "--days", type=_days, default=DEFAULT_DAYS, help=f"days of data (120; at least {MIN_DAYS})"
+    )
+    parser.add_argument(
+        "--out", type=_folder, required=True, help="output folder, new or empty unless --force, e.g. data/raw"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty (files of the same name are replaced)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (7)")
     parser.add_argument(
         "--end-date",

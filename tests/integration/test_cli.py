@@ -17,7 +17,7 @@ import pytest
 from orchestration.cli import COMMANDS, build_parser
 from orchestration.settings import PROJECT_ROOT
 from tests.cli_support import AS_OF, month_end_run
-from tests.support import apiwh, run_dbt, warehouse_env
+from tests.support import apiwh, query, run_dbt, warehouse_env
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_quota_for_one_organization_below_50_pct_shows_it(built) -> None:
     assert result.returncode == 0
     assert "8.6%" in _quota_rows(result.stdout)["org_far"]
     unknown = apiwh(built.env, "quota", "--org", "org_fra")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert _one_line_error(unknown) == (
         "apiwh quota: error: unknown organization 'org_fra'; did you mean 'org_far'?"
     )
@@ -216,7 +216,7 @@ BAD_INPUT = [
     (["publish"], {"WAREHOUSE_PATH": "/nonexistent/w/warehouse.duckdb"}, 1, "no warehouse at"),
     (["sql", "selec 1"], {}, 1, "Parser Error"),
     (["sql", " "], {}, 2, "the query is empty"),
-    (["top", "--org", "org_nera"], {}, 1, "unknown organization 'org_nera'; did you mean 'org_near'?"),
+    (["top", "--org", "org_nera"], {}, 2, "unknown organization 'org_nera'; did you mean 'org_near'?"),
     (["top", "--limit", "0"], {}, 2, "expected 1 or more, got 0"),
     (["top", "--trend", "up"], {}, 2, "invalid choice: 'up'"),
     (["quota", "--min-pct", "lots"], {}, 2, "expected a percent such as 80, got 'lots'"),
@@ -228,13 +228,14 @@ BAD_INPUT = [
         "expected 1, 7 or 30 (the windows of marts.endpoint_window_performance)",
     ),
     (["top", "--format", "xml"], {}, 2, "argument --format: invalid choice: 'xml'"),
-    (["endpoints", "--org", "org_x"], {}, 1, "unknown organization 'org_x'"),
+    (["endpoints", "--org", "org_x"], {}, 2, "unknown organization 'org_x'"),
     (["incidents", "--scope", "all"], {}, 2, "invalid choice: 'all'"),
-    (["versions", "--version", "v9"], {}, 1, "unknown API version 'v9'"),
+    (["versions", "--version", "v9"], {}, 2, "unknown API version 'v9'"),
     (["keys"], {}, 2, "the following arguments are required: --org"),
-    (["keys", "--org", "org_nera"], {}, 1, "unknown organization 'org_nera'; did you mean 'org_near'?"),
+    (["keys", "--org", "org_nera"], {}, 2, "unknown organization 'org_nera'; did you mean 'org_near'?"),
     (["funnel", "--by", "org"], {}, 2, "invalid choice: 'org'"),
-    (["retention", "--plan", "pri"], {}, 1, "unknown cohort plan 'pri'; did you mean 'pro'?"),
+    (["retention", "--plan", "pri"], {}, 2, "unknown cohort plan 'pri'; did you mean 'pro'?"),
+    (["retention", "--plan", ""], {}, 2, "argument --plan: expected a plan id, got an empty value"),
     (["alerts", "--pending", "--dead"], {}, 2, "not allowed with argument"),
     (["alerts", "replay", "--type", "frob"], {}, 2, "unknown alert type 'frob'; one of quota_threshold"),
     (["digest", "monthly"], {}, 2, "invalid choice: 'monthly' (choose from 'daily', 'weekly')"),
@@ -244,10 +245,15 @@ BAD_INPUT = [
     (["erase", "--org", " "], {}, 2, "argument --org: an id cannot be empty"),
     (["generate", "--orgs", "0", "--out", "x"], {}, 2, "argument --orgs: expected 1 or more, got 0"),
     (["generate", "--end-date", "soon", "--out", "x"], {}, 2, "expected a date as YYYY-MM-DD"),
+    (["generate", "--days", "13", "--out", "x"], {}, 2, "argument --days: expected 14 or more, got 13"),
+    (["generate", "--out", ""], {}, 2, "argument --out: expected a folder, got an empty path"),
     (["dev", "--port", "0"], {}, 2, "expected a port from 1 to 65535"),
     (["plans"], {"PLANS_FILE": "/nonexistent/p.csv"}, 2, "PLANS_FILE /nonexistent/p.csv: no such file"),
     (["dashboard", "--port", "70000"], {}, 2, "expected a port from 0 to 65535, got 70000"),
     (["report", "--days", "0", "org_near"], {}, 2, "expected 1 or more days, got 0"),
+    (["report", "org_nera"], {}, 2, "no organization 'org_nera' with a call in the warehouse; did you mean"),
+    (["report", "--month", "2020-01", "org_near"], {}, 1, "org_near has no usage from 2020-01-01 to 2020-01"),
+    (["report", "--out", "/dev/null", "org_near"], {}, 2, "--out /dev/null is a file, not a folder"),
     (["top"], {"WAREHOUSE_PATH": "/tmp/mine.duckdb"}, 2, "dbt takes the database name from the file name"),
     (["frobnicate"], {}, 2, "invalid choice: 'frobnicate'"),
 ]
@@ -387,3 +393,42 @@ def test_run_full_refresh_rebuilds_and_loads_nothing_new(built, tmp_path) -> Non
     # The marts are whole again after the rebuild.
     rows = apiwh(env, "sql", "select count(*) from marts.quota_utilization", "--format", "csv")
     assert rows.stdout.splitlines() == ["count_star()", "93"]
+
+
+def test_an_as_of_after_the_data_is_refused_unless_allowed_and_then_nothing_is_sent(built, tmp_path) -> None:
+    """AS_OF=2030-01-01 once recorded a churn alert for every account ("no API call for 1,158
+    days") and would have sent them."""
+    root = tmp_path / "future"
+    shutil.copytree(built.root, root)
+    env = {**warehouse_env(root, IP_HASH_SALT=built.env["IP_HASH_SALT"]), "AS_OF": "2027-03-01"}
+    alerts_file = root / "data" / "alerts.jsonl"
+    sent_before = alerts_file.read_bytes()
+    ledger = "select alert_key, status from marts.alerts order by 1"
+    recorded_before = query(root / "data" / "warehouse.duckdb", ledger)
+
+    refused = apiwh(env, "run")
+    assert refused.returncode == 1
+    assert (
+        "AS_OF 2027-03-01 is after the last day with calls, 2026-10-31: nothing was built"
+        " (`apiwh run --allow-future-as-of` builds it anyway and delivers no alert)" in refused.stdout
+    )
+    as_of_built = "select as_of_date::varchar from intermediate.int_as_of_date"
+    assert query(root / "data" / "warehouse.duckdb", as_of_built) == [(AS_OF,)]
+
+    allowed = apiwh(env, "run", "--allow-future-as-of")
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "this run's new alerts were recorded dead and not delivered" in allowed.stdout
+    held = query(
+        root / "data" / "warehouse.duckdb",
+        "select alert_type, last_error from marts.alerts where status = 'dead' and as_of_date = '2027-03-01'",
+    )
+    assert held and {t for t, _ in held} >= {"churn_risk"}
+    assert {e for _, e in held} == {
+        "held back: recorded with AS_OF after the last day with calls (--allow-future-as-of)"
+    }
+    # Nothing was sent but the refused run's own refresh_failed alert; what was there is unchanged.
+    sent = alerts_file.read_bytes()
+    assert sent.startswith(sent_before)
+    new_lines = [json.loads(line) for line in sent[len(sent_before) :].splitlines()]
+    assert [line["alert_type"] for line in new_lines] == ["refresh_failed"]
+    assert set(recorded_before) <= set(query(root / "data" / "warehouse.duckdb", ledger))

@@ -75,13 +75,14 @@ def test_refresh_with_nothing_new_skips_dbt_and_says_why(pipeline_env, monkeypat
     assert query(warehouse, "select sum(calls) from marts.customer_daily_usage") == [(8,)]
     assert _builds(warehouse)[-1] == (2, None, True)
 
-    # A moved as-of date is new too, even with no new file.
-    monkeypatch.setenv("AS_OF", "2026-10-05")
+    # A moved as-of date is new too, even with no new file (one after the last day with calls
+    # is refused: tests/integration/test_cli.py).
+    monkeypatch.setenv("AS_OF", "2026-10-01")
     fourth = _refresh()
     assert fourth.asset_materializations_for_node(DBT_NODE)
-    assert _builds(warehouse)[-1] == (2, dt.date(2026, 10, 5), True)
+    assert _builds(warehouse)[-1] == (2, dt.date(2026, 10, 1), True)
     assert query(warehouse, "select max(usage_date) from marts.customer_daily_usage") == [
-        (dt.date(2026, 10, 5),)
+        (dt.date(2026, 10, 1),)
     ]
 
 

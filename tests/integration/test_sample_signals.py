@@ -246,7 +246,7 @@ def test_versions_shows_adoption_and_who_still_calls_the_old_one(sample: BuiltWa
     assert rows == [[org, f"{calls:,}"] for org, calls in expected]
 
     unknown = sample.apiwh("versions", "--version", "v9")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert _one_line_error(unknown).startswith("apiwh versions: error: unknown API version 'v9'; known: ")
 
 
@@ -272,5 +272,5 @@ def test_keys_flags_the_shared_key(sample: BuiltWarehouse) -> None:
     assert day.split()[5] == str(addresses) and day.endswith("IP spread")
 
     unknown = sample.apiwh("keys", "--org", "x' or '1'='1")
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert "unknown organization" in _one_line_error(unknown)

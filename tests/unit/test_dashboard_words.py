@@ -11,7 +11,7 @@ from orchestration.alerts.quota_notes import outlook_text, quota_note_words, quo
 from orchestration.dashboard import words
 from orchestration.dashboard.customer_view import page_name
 from orchestration.dashboard.organizations import load_directory
-from orchestration.dashboard.report import ReportError, choose_period
+from orchestration.dashboard.report import NoReportDataError, ReportError, choose_period
 from orchestration.settings import SettingsError
 
 AS_OF = dt.date(2026, 3, 10)
@@ -153,7 +153,7 @@ def test_report_periods() -> None:
     assert current.end == AS_OF
     rolling = choose_period(AS_OF, month=None, days=None)
     assert (rolling.start, rolling.end) == (dt.date(2026, 2, 9), AS_OF)
-    with pytest.raises(ReportError, match="no data for 2026-04 yet"):
+    with pytest.raises(NoReportDataError, match="no data for 2026-04 yet"):
         choose_period(AS_OF, month="2026-04", days=None)
     with pytest.raises(ReportError, match="YYYY-MM"):
         choose_period(AS_OF, month="March", days=None)

@@ -286,6 +286,27 @@ def test_cli_command_defaults_and_output(tmp_path, capsys):
     assert (tmp_path / "2026/03/events-2026-03-15.ndjson.gz").is_file()
 
 
+def test_generate_refuses_a_folder_that_is_not_empty_unless_forced(tmp_path, capsys):
+    """`apiwh generate --out seeds` once rewrote the committed sample and exited 0."""
+    from orchestration.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine\n")
+    base = ["generate", "--orgs", "1", "--days", "14", "--out", str(tmp_path)]
+    assert main(base) == 2
+    assert "is not empty; --force writes the sample into it" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert main([*base, "--force"]) == 0
+    assert (tmp_path / "notes.txt").read_text() == "mine\n" and len(list(tmp_path.rglob("*.gz"))) >= 9
+    assert "at least 14" in build_help()
+
+
+def build_help() -> str:
+    from orchestration.cli import build_parser
+
+    parser = build_parser()
+    return parser._subparsers._group_actions[0].choices["generate"].format_help()
+
+
 def test_rejects_too_short_windows(tmp_path):
     with pytest.raises(ValueError, match="days must be at least 14"):
         generate(tmp_path, orgs=5, days=13, seed=1, end_date=date(2026, 10, 31))
