@@ -76,15 +76,12 @@ run: $(IP_SALT_FILE) install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/man
 	@$(BIN)/apiwh run
 	@$(MAKE) --no-print-directory reports
 
+# The summary first, then a short look (ten rows each): the other readers are one command away.
 reports:
-	@echo; $(BIN)/apiwh top
-	@echo; $(BIN)/apiwh quota
-	@echo; $(BIN)/apiwh endpoints --limit 10
-	@echo; $(BIN)/apiwh incidents --days 7
-	@echo; $(BIN)/apiwh funnel
-	@echo; $(BIN)/apiwh retention
-	@echo; $(BIN)/apiwh alerts --pending
-	@echo; echo "Dashboard: $(dir $(WAREHOUSE_PATH))dashboard/index.html (open it, or \`make dashboard\` serves it)"
+	@echo; $(BIN)/apiwh top --limit 10
+	@echo; $(BIN)/apiwh quota --limit 10
+	@echo; echo "More: .venv/bin/apiwh endpoints, incidents, funnel, retention, alerts, report ORG (README \"Calling apiwh\")"
+	@echo "Dashboard: $(dir $(WAREHOUSE_PATH))dashboard/index.html (open it, or \`make dashboard\` serves it)"
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
 dev: $(IP_SALT_FILE) install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
