@@ -3,6 +3,7 @@ sparklines, cut-off text. Pure functions of plain values."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import textwrap
 from collections.abc import Sequence
@@ -47,15 +48,10 @@ def format_ms(value: float | None) -> str:
     return NONE_TEXT if value is None else f"{value:,.1f}"
 
 
-def format_days_ago(days: int | None) -> str:
-    """Days between the last call's UTC date and the as-of date, in words ("2 days ago")."""
-    if days is None:
-        return NONE_TEXT
-    if days <= 0:
-        return "today"
-    if days == 1:
-        return "1 day ago"
-    return f"{days:,} days ago"
+def format_last_call(last_call_at: dt.datetime | None) -> str:
+    """The last call's UTC date. Not "today" or "N days ago": those were read against the as-of
+    date, which may be long past; the date says the same to anyone."""
+    return NONE_TEXT if last_call_at is None else last_call_at.date().isoformat()
 
 
 def sparkline(values: Sequence[int | None]) -> str:

@@ -284,10 +284,10 @@ def test_cli_top(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert AS_OF in out.splitlines()[0]
     org_b = next(line for line in out.splitlines() if line.startswith("1  org_b"))
-    assert "170" in org_b and "2 days ago" in org_b and "declining" in org_b
+    assert "170" in org_b and "2026-04-20" in org_b and "declining" in org_b  # the last call, 2 days before
     assert "/v1/search -60, /v1/orders/{id} -10" in out
 
-    assert main(["top", "--org", INJECTION]) == 1  # an unknown organization, matched as a value
+    assert main(["top", "--org", INJECTION]) == 2  # an unknown organization, matched as a value
     captured = capsys.readouterr()
     assert "org_" not in captured.out and "unknown organization" in captured.err
     assert main(["top", "--org", "org_g"]) == 0
@@ -319,7 +319,7 @@ def test_cli_quota(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     order = [line.split()[0] for line in lines if line.startswith("org_")]
     assert order == ["org_a", "org_c"]  # on course for the cap first
 
-    assert main(["quota", "--min-pct", "0", "--org", INJECTION]) == 1
+    assert main(["quota", "--min-pct", "0", "--org", INJECTION]) == 2
     captured = capsys.readouterr()
     assert "org_" not in captured.out and "unknown organization" in captured.err
 

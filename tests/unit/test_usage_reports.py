@@ -9,7 +9,7 @@ import pytest
 
 from orchestration.reports.formatting import (
     format_count,
-    format_days_ago,
+    format_last_call,
     format_pct,
     format_rate,
     sparkline,
@@ -161,12 +161,9 @@ def test_format_count_and_percent() -> None:
     assert format_rate(None) == "-"
 
 
-def test_format_days_ago() -> None:
-    assert format_days_ago(0) == "today"
-    assert format_days_ago(1) == "1 day ago"
-    assert format_days_ago(2) == "2 days ago"
-    assert format_days_ago(1200) == "1,200 days ago"
-    assert format_days_ago(None) == "-"
+def test_format_last_call_gives_the_date() -> None:
+    assert format_last_call(dt.datetime(2026, 10, 29, 13, 5)) == "2026-10-29"
+    assert format_last_call(None) == "-"
 
 
 def test_sparkline_scales_to_the_peak_and_blanks_days_without_calls() -> None:
@@ -206,9 +203,10 @@ def test_render_top() -> None:
     )
     acme, initech = lines[3], lines[4]
     assert acme.startswith("1  acme_corp")
-    assert "18,420,000" in acme and "+2.3%" in acme and "today" in acme and "+2.6%" in acme
+    assert "18,420,000" in acme and "+2.3%" in acme and "+2.6%" in acme
+    assert "2026-04-22" in acme and "today" not in acme  # the last call's date
     assert "█" * 30 in acme and "★" not in acme
-    assert "180,000" in initech and "12 days ago" in initech and "-100.0%" in initech
+    assert "180,000" in initech and "-100.0%" in initech
     # The upsell mark is the mart's is_upsell_signal, whatever the trend says.
     assert "+80.0%" in initech and "dormant  ★ upsell" in initech
     assert initech.endswith("█" * 8)  # days before the first call and without calls are blank

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from orchestration.reports.formatting import (
     NONE_TEXT,
     format_count,
-    format_days_ago,
+    format_last_call,
     format_money,
     format_ms,
     format_pct,
@@ -102,7 +102,7 @@ def render_top(
             format_count(customer.calls_30d),
             format_pct(customer.usage_change_30d_pct, signed=True),
             str(customer.active_days_30d),
-            format_days_ago(customer.days_since_last_call),
+            format_last_call(customer.last_call_at),
             format_pct(customer.usage_change_7d_pct, signed=True),
             customer.trend,
             upsell_cell(customer.is_upsell_signal),
