@@ -17,13 +17,14 @@ import sys
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent exits (Linux only; else no-op)."""
+def die_with_parent(signal_number: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send this process `signal_number` when its parent exits (Linux only;
+    else no-op)."""
     if not sys.platform.startswith("linux"):
         return
     parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    libc.prctl(PR_SET_PDEATHSIG, signal_number)
     # The parent may have died before prctl took effect: then we were re-parented already.
     if os.getppid() != parent:
         os._exit(1)

@@ -8,15 +8,21 @@ lines and a short summary; Dagster's and dbt's full logs go to a file the summar
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from orchestration import build_state
 from orchestration.alerts.config import AlertSettings
+from orchestration.dbt_child import die_with_parent
 from orchestration.dbt_cli import DBT_EXECUTABLE, MANIFEST_PATH, parse_project
 from orchestration.errors import UsageError, UserError
 from orchestration.plans import read_plan_catalogue
@@ -203,10 +209,56 @@ def cmd_dev(args: argparse.Namespace) -> int:
     env = environment_with(DAGSTER_HOME=str(home), IP_HASH_SALT=settings.ip_hash_salt)
     env["PATH"] = os.pathsep.join([str(DBT_EXECUTABLE.parent), env.get("PATH", "")])
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    # Its own process group (webserver, daemon, code server), told to stop when this process
+    # ends however it ends: SIGTERM or Ctrl-C here stop the whole tree (stop_process_group).
+    child = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=functools.partial(die_with_parent, signal.SIGTERM),
+    )
+    with _stop_requests() as stopped:
+        while child.poll() is None and not stopped:
+            time.sleep(0.2)
+    if child.poll() is None:
+        stop_process_group(child)
+    return 0 if stopped else child.returncode
+
+
+DEV_STOP_SECONDS = 8.0
+
+
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[list[int]]:
+    """SIGTERM and SIGINT recorded (in the yielded list) instead of ending this process at once."""
+    received: list[int] = []
+    handlers = {
+        number: signal.signal(number, lambda n, _: received.append(n))
+        for number in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
-        return subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+        yield received
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+
+def stop_process_group(child: subprocess.Popen, seconds: float = DEV_STOP_SECONDS) -> None:
+    """SIGTERM to the child's whole group, then SIGKILL to what is left after `seconds`."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        child.poll()
+        try:
+            os.killpg(child.pid, 0)  # anyone left in the group?
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
 
 
 def _port(text: str) -> int:

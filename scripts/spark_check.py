@@ -47,7 +47,13 @@ SMALLEST_SAMPLE = {"orgs": 24, "days": 28, "seed": 3, "end_date": dt.date(2026, 
 PLANS_FILE = ROOT / "seeds" / "plans.csv"
 # Tuned for minutes on a small set, not hours on a big one: no whole-stage code generation (each
 # query compiles longer than it runs here) and a JVM that compiles less (C1 only, serial GC).
-SMALL_DATA_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# C1-only code all goes to one segment of the code cache; when it filled up, linking a method
+# handle failed now and then ("InternalError: no such method: MethodHandle.linkToStatic", in
+# int_key_issuances twice in about ten runs). One unsegmented cache of 512 MB (reserved, not
+# used) leaves room.
+SMALL_DATA_JVM = (
+    "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-SegmentedCodeCache -XX:ReservedCodeCacheSize=512m"
+)
 SMALL_DATA_SETTINGS = {"SPARK_WHOLE_STAGE_CODEGEN": "false", "SPARK_DRIVER_JAVA_OPTIONS": SMALL_DATA_JVM}
 
 

@@ -44,6 +44,19 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            pending += children
+    return found
+
+
 def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> None:
     port = _free_port()
     log = (tmp_path / "dagster_dev.log").open("w")
@@ -58,7 +71,7 @@ def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> Non
         },
         stdout=log,
         stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: webserver and daemon stop together
+        start_new_session=True,  # its own process group, for the clean-up after a failure
     )
     try:
         # Loading parses the project first (prepare_if_dev): allow for a busy machine.
@@ -91,11 +104,22 @@ def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> Non
         assert {"warehouse", "dbt", "alert_sinks"} <= set(shown)
         assert shown["warehouse"]["warehouse_path"] == ("VALUE", json.dumps(str(pipeline_env["warehouse"])))
         assert shown["alert_sinks"]["webhook_secret"] == ("ENV_VAR", "ALERT_WEBHOOK_SECRET")
+
+        # SIGTERM to `apiwh dev` alone stops the whole tree it started (dagster dev, the
+        # webserver, the daemon, the code server) within 10 s, and frees the port.
+        tree = _descendants(process.pid)
+        assert len(tree) >= 3, tree
+        process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and [pid for pid in tree if Path(f"/proc/{pid}").exists()]:
+            time.sleep(0.1)
+        left = [pid for pid in tree if Path(f"/proc/{pid}").exists()]
+        assert left == [], f"still running after 10 s: {left}"
+        assert process.wait(timeout=5) == 0
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, "the port is still served"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+        if process.poll() is None:  # a failure above: stop what is left
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         log.close()
