@@ -21,7 +21,7 @@ import yaml
 from orchestration.alerts.config import AlertSettings
 from orchestration.definitions import build_definitions
 from orchestration.run_recovery import wait_for_writer_pool
-from orchestration.run_summary import STEP_LABELS, JobOutcome
+from orchestration.run_summary import STEP_LABELS, JobOutcome, root_error
 from orchestration.settings import Settings
 
 
@@ -96,23 +96,6 @@ def _say_to(terminal: TextIO) -> Callable[[str], None]:
 
 def _values(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return {key: getattr(value, "value", value) for key, value in metadata.items()}
-
-
-def _root_error(event: Any) -> str:
-    data = event.step_failure_data
-    error = data.error if data is not None else None
-    while error is not None and error.cause is not None:  # the user's error, not the wrapper
-        error = error.cause
-    if error is None:
-        return "unknown error"
-    message = " ".join(error.message.split())
-    # Python's own rendering starts with the class's qualified name: said once, short.
-    qualified, _, rest = message.partition(": ")
-    if qualified.split(".")[-1] == error.cls_name:
-        message = rest
-    if error.cls_name == "Failure":  # raised on purpose, with a sentence for the user
-        return message[:400]
-    return f"{error.cls_name}: {message}"[:400]
 
 
 def open_instance(home: Path) -> dg.DagsterInstance:
@@ -197,6 +180,6 @@ def execute_job(
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             outcome.failed_step = STEP_LABELS.get(event.step_key or "", event.step_key)
-            outcome.error = _root_error(event)
+            outcome.error = root_error(event)
             break
     return outcome

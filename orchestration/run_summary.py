@@ -160,3 +160,22 @@ def render_delivery(outcome: JobOutcome, *, alert_settings: AlertSettings, log_p
         f"{_n(figures.get('pending_alerts'))} pending, {_n(figures.get('dead_alerts'))} dead now. "
         f"Full log: {_shown(log_path)}"
     )
+
+
+def root_error(event: Any) -> str:
+    """A failed step's error as `apiwh run` and the refresh_failed alert word it: the user's
+    error rather than Dagster's wrapper, on one line."""
+    data = event.step_failure_data
+    error = data.error if data is not None else None
+    while error is not None and error.cause is not None:  # the user's error, not the wrapper
+        error = error.cause
+    if error is None:
+        return "unknown error"
+    message = " ".join(error.message.split())
+    # Python's own rendering starts with the class's qualified name: said once, short.
+    qualified, _, rest = message.partition(": ")
+    if qualified.split(".")[-1] == error.cls_name:
+        message = rest
+    if error.cls_name == "Failure":  # raised on purpose, with a sentence for the user
+        return message[:400]
+    return f"{error.cls_name}: {message}"[:400]

@@ -34,7 +34,7 @@ from orchestration.alerts.sinks import build_sinks
 from orchestration.dashboard.organizations import load_directory
 from orchestration.defs.resources import AlertSinksResource, WarehouseResource
 from orchestration.errors import UsageError
-from orchestration.run_summary import STEP_LABELS
+from orchestration.run_summary import STEP_LABELS, root_error
 from orchestration.settings import NEEDS_DUCKDB_MARTS, with_alert_routes
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS
@@ -213,13 +213,8 @@ def _failed_step_and_error(context: dg.RunFailureSensorContext) -> tuple[str | N
     """The first failed step (as `apiwh run` names it) and its root error, the user's error
     rather than Dagster's wrapper, as orchestration/job_execution.py words them."""
     for event in context.get_step_failure_events():
-        data = event.step_failure_data
-        error = data.error if data is not None else None
-        while error is not None and error.cause is not None:
-            error = error.cause
-        if error is not None:
-            step = STEP_LABELS.get(event.step_key or "", event.step_key)
-            return step, f"{error.cls_name}: {' '.join(error.message.split())}"
+        if event.step_failure_data is not None and event.step_failure_data.error is not None:
+            return STEP_LABELS.get(event.step_key or "", event.step_key), root_error(event)
     return None, context.failure_event.message or "run failed"
 
 

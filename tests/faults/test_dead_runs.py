@@ -158,7 +158,15 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
             output += line
         waiter.send_signal(signal.SIGTERM)
         # At once, not after the holder ends; 30 s leaves room for a loaded machine.
-        waiter.wait(timeout=30)
+        try:
+            waiter.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Say what the waiter was doing: its state and signal masks, then its output.
+            status = Path(f"/proc/{waiter.pid}/status").read_text()
+            state = [line for line in status.splitlines() if line.startswith(("State", "Sig"))]
+            waiter.kill()
+            rest, _ = waiter.communicate(timeout=30)
+            raise AssertionError(f"the waiting run ignored SIGTERM for 30 s: {state}\n{output}{rest}") from None
         assert waiter.returncode != 0 and holder.poll() is None
         impatient_stdout, impatient_stderr = impatient.communicate(timeout=120)
         assert impatient.returncode == 1

@@ -193,7 +193,7 @@ def test_versions_v1_answers_for_the_paths_version(sample: BuiltWarehouse) -> No
     header = sample.apiwh("versions", "--version", "2026-06-01")
     assert "read from the api.version header" in header.stdout.splitlines()[0]
     wrong_source = sample.apiwh("versions", "--version", "v1", "--source", "header")
-    assert wrong_source.returncode == 1
+    assert wrong_source.returncode == 2
     assert "unknown API version 'v1'" in wrong_source.stderr and "Traceback" not in wrong_source.stderr
 
 

@@ -117,5 +117,5 @@ def test_apiwh_retention_for_one_plan(cli_env: Path, capsys: pytest.CaptureFixtu
 
 
 def test_apiwh_retention_unknown_plan(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert apiwh(["retention", "--plan", "enterprise"]) == 1
+    assert apiwh(["retention", "--plan", "enterprise"]) == 2
     assert "unknown cohort plan 'enterprise'; known: free, pro" in capsys.readouterr().err
