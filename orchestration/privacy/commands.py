@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from orchestration.errors import UsageError
+from orchestration.errors import UserError
 from orchestration.privacy import certificate
 from orchestration.privacy.subjects import Subject
 from orchestration.reports.table import printable
@@ -30,7 +30,7 @@ def _plan(settings: Settings, subject: Subject) -> int:
     from orchestration.privacy.erase import rows_about
 
     if not settings.warehouse_path.exists():
-        raise UsageError(f"no warehouse at {settings.warehouse_path}: nothing to erase")
+        raise UserError(f"no warehouse at {settings.warehouse_path}: nothing to erase")
     with connect(settings.warehouse_path, read_only=True) as con:
         rows = rows_about(con, subject)
     who = printable(subject.describe())
