@@ -166,7 +166,8 @@ def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
             state = [line for line in status.splitlines() if line.startswith(("State", "Sig"))]
             waiter.kill()
             rest, _ = waiter.communicate(timeout=30)
-            raise AssertionError(f"the waiting run ignored SIGTERM for 30 s: {state}\n{output}{rest}") from None
+            message = f"the waiting run ignored SIGTERM for 30 s: {state}\n{output}{rest}"
+            raise AssertionError(message) from None
         assert waiter.returncode != 0 and holder.poll() is None
         impatient_stdout, impatient_stderr = impatient.communicate(timeout=120)
         assert impatient.returncode == 1
