@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -90,6 +91,10 @@ def _finish_an_interrupted_erase() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM stops every command (a wait, a run, `apiwh dev` and its tree), even when whatever
+    # started this process left it ignored, as a shell's background job may.
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
