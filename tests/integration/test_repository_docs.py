@@ -96,7 +96,7 @@ def test_the_readme_is_a_front_page() -> None:
     for command in ("make run", "make test", "source .venv/bin/activate", ".venv/bin/apiwh"):
         assert command in readme, command
     # What a newcomer must know before `make test`: how long it takes and what it needs.
-    assert re.search(r"make test takes about \d+ minutes on a 2-core machine", readme)
+    assert re.search(r"`?make test`? takes about \d+ minutes on a 2-core machine", readme)
     assert "Java 17" in readme and "chromium" in readme
     assert "\n## Privacy\n" in readme and "IP_HASH_SALT" in readme and ".ip-hash-salt" in readme
     privacy = readme.split("\n## Privacy\n", 1)[1].split("\n## ", 1)[0]
