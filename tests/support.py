@@ -291,3 +291,17 @@ def load_script(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from /proc (children of children too)."""
+    found, pending = [], [pid]
+    while pending:
+        for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:  # the process has just ended
+                continue
+            found += children
+            pending += children
+    return found

@@ -23,6 +23,15 @@ DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_BACKOFF_SECONDS = 60.0
 DEFAULT_BACKOFF_MAX_SECONDS = 3600.0
 ALERTS_FILE_NAME = "alerts.jsonl"
+# The rule types of marts.alert_candidates (one dbt model each under models/alerts/).
+RULE_ALERT_TYPES = (
+    "quota_threshold",
+    "churn_risk",
+    "usage_spike",
+    "key_sharing_suspect",
+    "integration_failing",
+    "endpoint_degradation",
+)
 
 
 @dataclass(frozen=True)

@@ -123,13 +123,13 @@ def record_new_alerts(
             )
             select
                 alert_key, alert_type, organization_id, threshold, detail, as_of_date,
-                $now, case when $reason is null then 'pending' else 'dead' end, 0, $now, $reason
+                $now, $status, 0, $now, $reason
             from {CANDIDATES_TABLE}
             order by alert_key
             on conflict do nothing
             returning alert_key
             """,
-            {"now": now, "reason": held_back},
+            {"now": now, "status": "dead" if held_back else "pending", "reason": held_back},
         ).fetchall()
         con.execute("commit")
     except BaseException:

@@ -31,6 +31,7 @@ from typing import TextIO
 
 import duckdb
 
+from orchestration.alerts.config import RULE_ALERT_TYPES
 from orchestration.dbt_cli import dbt_vars
 from orchestration.errors import UsageError, UserError
 from orchestration.readers import WarehouseNotBuiltError
@@ -40,15 +41,8 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings, environment_with, 
 from orchestration.sql_command import FORMATS
 from orchestration.warehouse import connect, table_exists
 
-# The rule types of marts.alert_candidates (refresh_failed is recorded by the pipeline, not a rule).
-ALERT_TYPES = (
-    "quota_threshold",
-    "churn_risk",
-    "usage_spike",
-    "key_sharing_suspect",
-    "integration_failing",
-    "endpoint_degradation",
-)
+# The rule types only: refresh_failed is recorded by the pipeline, not a rule.
+ALERT_TYPES = RULE_ALERT_TYPES
 # Everything that depends on the as-of date on the way to the candidates, but not the
 # incremental daily facts: rebuilding those for an earlier date would cut them there.
 REPLAY_SELECT = (

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.alerts.config import RULE_ALERT_TYPES
 from orchestration.alerts.email import (
     EmailSink,
     SmtpSettings,
@@ -37,17 +38,7 @@ from orchestration.errors import UsageError, closest
 from orchestration.verdict_words import QUOTA_ACTION_ADVICE
 
 # The ledger's alert types (marts.alert_candidates, refresh_failed) and the digests' rows.
-ALERT_TYPES = (
-    "quota_threshold",
-    "churn_risk",
-    "usage_spike",
-    "key_sharing_suspect",
-    "integration_failing",
-    "endpoint_degradation",
-    "refresh_failed",
-    "digest_daily",
-    "digest_weekly",
-)
+ALERT_TYPES = (*RULE_ALERT_TYPES, "refresh_failed", "digest_daily", "digest_weekly")
 QUOTA_TYPE = "quota_threshold"
 QUOTA_THRESHOLDS = (80, 95, 100)
 QUOTA_ACTIONS = tuple(QUOTA_ACTION_ADVICE)  # marts.quota_outlook.action, carried in detail.action

@@ -50,7 +50,6 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings, environment_with, 
 from orchestration.snapshot import publish_snapshot
 from orchestration.warehouse import connect, table_exists
 
-STAGE_DIR = ERASE_STAGE_DIR
 COMMIT_FILE = "commit.json"
 # Held (flock) by an erase from start to certificate; the kernel frees it when the process dies,
 # which is how the next command tells an interrupted erase from one still running.
@@ -77,7 +76,7 @@ def _erase_lock(settings: Settings) -> Iterator[bool]:
 
 
 def stage_dir(settings: Settings) -> Path:
-    return settings.data_dir / STAGE_DIR
+    return settings.data_dir / ERASE_STAGE_DIR
 
 
 def rows_about(con: duckdb.DuckDBPyConnection, subject: Subject) -> dict[str, int]:

@@ -26,7 +26,7 @@ from orchestration.defs.recovery import dead_run_sensor
 from orchestration.settings import SAMPLE_DIR
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 from tests.incremental_support import build_deliveries, generate_sample, land
-from tests.support import APIWH
+from tests.support import APIWH, descendants
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 EXECUTE = [DAGSTER, "job", "execute", "-m", "orchestration.definitions", "-j"]
@@ -58,23 +58,11 @@ def _start_and_wait_for_slot(command: list[str], dagster_home: Path) -> tuple[su
     raise AssertionError("the run never took the writer slot")
 
 
-def _descendants(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        parent = pending.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                children = [int(c) for c in (task / "children").read_text().split()]
-                found += children
-                pending += children
-    return found
-
-
 def _dbt_build_under(pid: int) -> int:
     """The `apiwh-dbt build` process a run started (waits for it, up to 3 minutes)."""
     deadline = time.time() + 180
     while time.time() < deadline:
-        for child in _descendants(pid):
+        for child in descendants(pid):
             with contextlib.suppress(OSError):
                 command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
                 if any(part.endswith(b"apiwh-dbt") for part in command) and b"build" in command:

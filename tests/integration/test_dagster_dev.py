@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from orchestration.settings import PROJECT_ROOT
-from tests.support import APIWH
+from tests.support import APIWH, descendants
 
 ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName } }"
 REPOSITORIES_QUERY = (
@@ -42,19 +42,6 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
-
-
-def _descendants(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            pending += children
-    return found
 
 
 def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> None:
@@ -107,7 +94,7 @@ def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> Non
 
         # SIGTERM to `apiwh dev` alone stops the whole tree it started (dagster dev, the
         # webserver, the daemon, the code server) within 10 s, and frees the port.
-        tree = _descendants(process.pid)
+        tree = descendants(process.pid)
         assert len(tree) >= 3, tree
         process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10

@@ -18,15 +18,14 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from orchestration.alerts.config import AlertSettings
-from orchestration.alerts.delivery import deliver_pending
 from orchestration.alerts.email import message_id
 from orchestration.alerts.ledger import destination_states, get_alert, record_alert
 from orchestration.alerts.render import alert_title, drafted_note
 from orchestration.alerts.sinks import build_sinks
 from orchestration.settings import with_alert_routes
+from tests.unit.test_alert_routes import T0, deliver
 from tests.unit.test_alerts_http import sample_alert
 
-T0 = dt.datetime(2026, 3, 21, 6, 0, 0)
 KEY = "quota_threshold:org_a:2026-03:100"
 PASSWORD = "smtp-password-never-shown"
 
@@ -102,17 +101,6 @@ def email_settings(monkeypatch, tmp_path: Path, port: int, **env: str) -> AlertS
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     return with_alert_routes(AlertSettings(jsonl_path=tmp_path / "alerts.jsonl", timeout_seconds=5))
-
-
-def deliver(con, alert_settings: AlertSettings, now: dt.datetime = T0):
-    return deliver_pending(
-        con,
-        build_sinks(alert_settings),
-        now=now,
-        max_attempts=8,
-        backoff_seconds=60,
-        backoff_max_seconds=3600,
-    )
 
 
 def at_cap_alert():
