@@ -104,10 +104,9 @@ def keep_parse_state(run_target: Path, state: Path) -> None:
 def release_dbt_duckdb_connection() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process.
 
-    dagster-dbt fetches row counts and column types through the dbt adapter in this process;
-    dbt-duckdb then keeps the file open (with its own settings) until the process ends, which
-    would hold the writer lock and refuse the next step's connection ("different
-    configuration"). Closing it here hands the file back.
+    dbt run in-process (dbtRunner: `apiwh alerts replay`) leaves dbt-duckdb holding the file,
+    with its own settings, until the process ends: it would hold the writer lock and refuse
+    the next connection ("different configuration"). Closing it here hands the file back.
     """
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 

@@ -305,3 +305,20 @@ def descendants(pid: int) -> list[int]:
             found += children
             pending += children
     return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` still runs: a zombie (ended, not yet reaped by whoever inherited it) does not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def command_of(pid: int) -> str:
+    """The command line of `pid`, for a failure message ("" once it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""

@@ -10,7 +10,6 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
-from dagster_dbt.core.dbt_event_iterator import DbtEventIterator
 
 from orchestration import build_state
 from orchestration.dbt_cli import (
@@ -18,24 +17,18 @@ from orchestration.dbt_cli import (
     new_run_target,
     parse_state_path,
     prune_run_targets,
-    release_dbt_duckdb_connection,
 )
 from orchestration.defs.resources import WarehouseResource
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
 
-def _events_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:
-    """dbt's events once dbt has finished, each model's with its row count.
+def _events_with_row_counts(invocation: DbtCliInvocation, warehouse: WarehouseResource) -> Iterator[Any]:
+    """dbt's events once dbt has finished, each built model's with its row count.
 
-    dagster-dbt queries a DuckDB file only after dbt exits (dbt holds the writer lock), so the
-    events reach Dagster at the end either way. Chained on the live stream, though, its threaded
-    map polls without sleeping while dbt works: py-spy showed two threads keeping a core busy for
-    the whole build. Reading the stream to the end first makes the same queries with nothing left
-    to poll for.
-
-    No fetch_column_metadata: each asset's definition already carries its columns and types from
-    the manifest (the marts' are enforced by their contracts), and asking the adapter for every
-    model's columns again cost about 6 CPU seconds a run.
+    DuckDB lets one process write a file: the rows are counted when dbt has exited, over one
+    connection of this run's (dagster-dbt would open a dbt adapter in this process for it:
+    WarehouseDbtCliResource). No column types either: each asset's definition already carries
+    its columns and types from the manifest, and the marts' contracts make them the table's.
     """
     events: list[Any] = []
     failure: Exception | None = None
@@ -43,7 +36,16 @@ def _events_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:
         events.extend(invocation.stream())
     except Exception as error:  # a failed build: its events still reach Dagster, then the error
         failure = error
-    yield from DbtEventIterator(iter(events), invocation).fetch_row_counts()
+    nodes = invocation.manifest["nodes"]
+    with warehouse.connect() as con:
+        for event in events:
+            unique_id = event.metadata.get("unique_id") if isinstance(event, dg.Output) else None
+            relation = nodes[unique_id.value].get("relation_name") if unique_id else None
+            if relation:
+                (count,) = con.execute(f"select count(*) from {relation}").fetchone()
+                row_count = {"dagster/row_count": dg.MetadataValue.int(count)}
+                event = event.with_metadata({**event.metadata, **row_count})
+            yield event
     if failure is not None:
         raise failure
 
@@ -171,13 +173,10 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             args += ["--threads", "1"]
         build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
         invocation = dbt.cli(args, context=context, target_path=run_target)
-        try:
-            for event in _events_with_row_counts(invocation):
-                if isinstance(event, dg.Output):
-                    event = event.with_metadata({**event.metadata, **build_metadata})
-                yield event
-        finally:
-            release_dbt_duckdb_connection()
+        for event in _events_with_row_counts(invocation, warehouse):
+            if isinstance(event, dg.Output):
+                event = event.with_metadata({**event.metadata, **build_metadata})
+            yield event
         keep_parse_state(run_target, parse_state)
         with warehouse.connect() as con:
             build_state.record_built(con, inputs, dt.datetime.now(dt.UTC).replace(tzinfo=None), kind)

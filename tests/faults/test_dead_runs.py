@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,6 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.recovery import dead_run_sensor
-from orchestration.settings import SAMPLE_DIR
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 from tests.incremental_support import build_deliveries, generate_sample, land
 from tests.support import APIWH, descendants
@@ -117,9 +115,9 @@ def test_the_daemon_sensor_frees_a_killed_runs_slot(pipeline_env, tmp_path: Path
 def test_a_live_holder_is_waited_for_up_to_the_limit_and_sigterm_stops_the_wait(
     pipeline_env, tmp_path: Path
 ) -> None:
-    """Slow (about a minute) because it must be: the holder is a real run of the bundled sample,
-    and two more real runs meet it."""
-    shutil.copytree(SAMPLE_DIR, pipeline_env["landing"], dirs_exist_ok=True)
+    """Slow (about a minute) because it must be: the holder is a real run, and two more real runs
+    meet it. The holder's data is small: its build is stopped for as long as the test needs."""
+    _land_sample(pipeline_env, tmp_path)
     home = pipeline_env["dagster_home"]
     holder, holder_run = _start_and_wait_for_slot([APIWH, "run", "--no-deliver"], home)
     # Its dbt build is stopped, not killed: the run stays alive and holds the slot for as long as

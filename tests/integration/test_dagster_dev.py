@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from orchestration.settings import PROJECT_ROOT
-from tests.support import APIWH, descendants
+from tests.support import APIWH, command_of, descendants, running
 
 ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName } }"
 REPOSITORIES_QUERY = (
@@ -98,10 +98,10 @@ def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> Non
         assert len(tree) >= 3, tree
         process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and [pid for pid in tree if Path(f"/proc/{pid}").exists()]:
+        while time.monotonic() < deadline and any(running(pid) for pid in tree):
             time.sleep(0.1)
-        left = [pid for pid in tree if Path(f"/proc/{pid}").exists()]
-        assert left == [], f"still running after 10 s: {left}"
+        left = {pid: command_of(pid) for pid in tree if running(pid)}
+        assert left == {}, f"still running after 10 s: {left}"
         assert process.wait(timeout=5) == 0
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, "the port is still served"

@@ -116,32 +116,27 @@ def _a_developer(warehouse: Path) -> str:
     )[0][0]
 
 
-@pytest.mark.parametrize("kind", ["organization", "developer"])
-def test_erasing_leaves_marts_equal_to_a_build_without_the_subject_and_the_id_nowhere(
-    built, generated: Path, tmp_path: Path, kind: str
-) -> None:
-    """Slow (about a minute each) because it must be: a real erase with its full rebuild, and a
-    reference warehouse built from the rewritten files."""
-    root, env = _copy(built, tmp_path / "erased")
-    warehouse = root / "data" / "warehouse.duckdb"
-    subject_id = ORGANIZATION if kind == "organization" else _a_developer(warehouse)
-    flag = "--org" if kind == "organization" else "--developer"
-
-    # The scans can see the id before: in the warehouse, the snapshot and the pages.
+def _check_seen_before(root: Path, env: dict, kind: str, subject_id: str) -> None:
+    """The scans can see the id before: in the warehouse, the snapshot and (an organization's)
+    the pages and alerts; the dry run lists what would go and changes nothing."""
     before = scan(files_under([root / "data"]), subject_id)
     assert any(path.endswith("data/warehouse.duckdb") for path in before), before
     assert any(path.endswith("published/warehouse.duckdb") for path in before), before
     if kind == "organization":
         assert any("/dashboard/" in path for path in before), before
         assert any(path.endswith("alerts.jsonl") for path in before), "the subject has no alert"
+    flag = "--org" if kind == "organization" else "--developer"
     plan = apiwh(env, "erase", flag, subject_id, "--dry-run")
     assert plan.returncode == 0, plan.stderr
     assert "raw.events" in plan.stdout and "Nothing was changed" in plan.stdout
+    warehouse = root / "data" / "warehouse.duckdb"
     assert query(warehouse, f"select count(*) from raw.events where {kind}_id = ?", [subject_id])[0][0] > 0
 
-    erased = apiwh(env, "erase", flag, subject_id)
-    assert erased.returncode == 0, erased.stdout + erased.stderr
-    assert "the id is found nowhere" in erased.stdout
+
+def _check_erased(root: Path, env: dict, generated: Path, tmp_path: Path, kind: str, subject_id: str) -> None:
+    """What an erase leaves, however it ended: a certificate, the id in no file, marts equal to a
+    build from the same files without the subject's lines, and later events dropped at load."""
+    warehouse = root / "data" / "warehouse.duckdb"
     [certificate_path] = (root / "data" / "erasures").glob("*.json")
     certificate = json.loads(certificate_path.read_text())
     assert certificate["scan"]["clean"] and certificate["scan"]["files_scanned"] > 10
@@ -177,6 +172,21 @@ def test_erasing_leaves_marts_equal_to_a_build_without_the_subject_and_the_id_no
     ) == [(len(theirs), 0)]
     assert query(warehouse, f"select count(*) from raw.events where {kind}_id = ?", [subject_id]) == [(0,)]
     assert _files_naming(root / "data", subject_id) == []
+
+
+def test_erasing_a_developer_leaves_marts_equal_to_a_build_without_them_and_the_id_nowhere(
+    built, generated: Path, tmp_path: Path
+) -> None:
+    """Slow (about two minutes) because it must be: a real erase with its full rebuild, a
+    reference warehouse built from the rewritten files, and a run with a later file."""
+    root, env = _copy(built, tmp_path / "erased")
+    developer = _a_developer(root / "data" / "warehouse.duckdb")
+    _check_seen_before(root, env, "developer", developer)
+
+    erased = apiwh(env, "erase", "--developer", developer)
+    assert erased.returncode == 0, erased.stdout + erased.stderr
+    assert "the id is found nowhere" in erased.stdout
+    _check_erased(root, env, generated, tmp_path, "developer", developer)
 
 
 def test_no_display_name_or_email_reaches_a_duckdb_file(built) -> None:
@@ -248,10 +258,15 @@ def _erase_killed_when(env: dict, stage: Path, moment: str) -> int:
     return process.wait(timeout=60)
 
 
-def test_a_sigkill_during_the_erase_leaves_the_old_or_the_erased_warehouse(built, tmp_path: Path) -> None:
-    """Slow (about two minutes) because it must be: three real erases killed at three moments."""
+def test_an_organization_erased_through_sigkills_ends_old_or_erased_never_a_mix(
+    built, generated: Path, tmp_path: Path
+) -> None:
+    """Slow (about three minutes) because it must be: real erases killed at three moments, the
+    third after its commit point (the next command finishes it), then the erased warehouse is
+    checked as a whole erase is: reference build, byte scan, a run with a later file."""
     root, env = _copy(built, tmp_path / "killed")
     stage = root / "data" / ".erase"
+    _check_seen_before(root, env, "organization", ORGANIZATION)
     for moment in ("copying", "rebuilding"):
         returncode = _erase_killed_when(env, stage, moment)
         assert returncode == -signal.SIGKILL, f"the erase ended before the kill at {moment}"
@@ -262,7 +277,7 @@ def test_a_sigkill_during_the_erase_leaves_the_old_or_the_erased_warehouse(built
     status = apiwh(env, "status")  # ... and finishes a committed one
     assert status.returncode == 0, status.stderr
     assert not stage.exists() and _state(root) == "erased"
-    assert _files_naming(root / "data", ORGANIZATION) == []
     # Readers read the erased snapshot as the newest: nothing says it is older than the live file.
     top = apiwh(env, "top")
     assert top.returncode == 0 and "org_5eb561" in top.stdout and ORGANIZATION not in top.stdout + top.stderr
+    _check_erased(root, env, generated, tmp_path, "organization", ORGANIZATION)
