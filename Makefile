@@ -71,17 +71,19 @@ dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_pr
 	$(BIN)/python -m orchestration.dbt_cli
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
-## print a short summary (full log in data/logs/) and the reports
+## print a short summary (full log in data/logs/) and what to try next
 run: $(IP_SALT_FILE) install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
 	@$(BIN)/apiwh run
-	@$(MAKE) --no-print-directory reports
+	@echo; echo "Next:"
+	@echo "  .venv/bin/apiwh top --limit 10    the top customers, their trend and the upsell mark"
+	@echo "  .venv/bin/apiwh quota             accounts near their quota, and what to do"
+	@echo "  make dashboard                    the dashboard on http://127.0.0.1:$(DASHBOARD_PORT)/"
+	@echo "  make reports                      both tables above; README \"Calling apiwh\" has the rest"
 
-# The summary first, then a short look (ten rows each): the other readers are one command away.
+## reports: a first look at what `make run` built (ten rows each); every reader is one command away
 reports:
-	@echo; $(BIN)/apiwh top --limit 10
+	@$(BIN)/apiwh top --limit 10
 	@echo; $(BIN)/apiwh quota --limit 10
-	@echo; echo "More: .venv/bin/apiwh endpoints, incidents, funnel, retention, alerts, report ORG (README \"Calling apiwh\")"
-	@echo "Dashboard: $(dir $(WAREHOUSE_PATH))dashboard/index.html (open it, or \`make dashboard\` serves it)"
 
 ## dev: the Dagster UI on http://127.0.0.1:3000 (offline, telemetry off)
 dev: $(IP_SALT_FILE) install $(DAGSTER_HOME)/dagster.yaml dbt_project/target/manifest.json
@@ -110,7 +112,7 @@ dbt-unit: install
 # Three workers on two cores (the tests wait on subprocesses more than they compute), a test module
 # each at a time (module fixtures build once), the longest modules first (tests/conftest.py
 # LONGEST_FIRST; without --no-loadscope-reorder the scheduler starts modules with many tests first).
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 pytest: install-dev dbt_project/target/manifest.json $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 

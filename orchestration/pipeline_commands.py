@@ -44,8 +44,7 @@ from orchestration.warehouse import connect
 DAGSTER_YAML = PROJECT_ROOT / "dagster_home" / "dagster.yaml"
 DBT_SOURCES = ("models", "macros", "tests", "dbt_project.yml")
 # Step (op) names of daily_refresh: the raw load and the dbt build.
-RAW_STEP, DBT_STEP, ALERTS_STEP = "raw__events", "warehouse_dbt_models", "marts__alerts"
-FUTURE_AS_OF_HELD_BACK = "held back: recorded with AS_OF after the last day with calls (--allow-future-as-of)"
+RAW_STEP, DBT_STEP = "raw__events", "warehouse_dbt_models"
 
 
 def ensure_dagster_home() -> Path:
@@ -99,7 +98,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         # A bad catalogue is one line naming the file and the line, before any work.
         read_plan_catalogue(settings.plans_file)
     alerts, home = _prepare(settings)
-    log_path = _log_path(settings, "daily_refresh")
     print(
         f"Refreshing {settings.warehouse_path} from {settings.raw_data_dir}"
         + (f" with AS_OF={settings.as_of.isoformat()}" if settings.as_of else "")
@@ -108,9 +106,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     step_config = {"full_refresh": args.full_refresh, "allow_future_as_of": args.allow_future_as_of}
     run_config = {"ops": {DBT_STEP: {"config": step_config}}} if any(step_config.values()) else {}
-    if args.allow_future_as_of:
-        # Alerts of a date after the data describe no real silence: recorded dead, never sent.
-        run_config["ops"][ALERTS_STEP] = {"config": {"held_back": FUTURE_AS_OF_HELD_BACK}}
     deliver = not (args.no_deliver or args.allow_future_as_of)
     # Nothing new (a look at file stats and the build record, no Dagster needed): the run
     # records the load and the models' "up to date" observations, without planning the
@@ -119,6 +114,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     quiet = not args.full_refresh and build_state.nothing_new(
         settings.warehouse_path, settings.raw_data_dir, settings.as_of, settings.plans_file
     )
+    # One log file for runs with nothing new, each replacing the last: a run every few minutes
+    # adds no file to data/logs/.
+    log_path = settings.data_dir / "logs" / "daily_refresh-nothing-new.log"
+    if quiet:
+        log_path.unlink(missing_ok=True)
+    else:
+        log_path = _log_path(settings, "daily_refresh")
     refresh = execute_job(
         settings,
         alerts,
@@ -129,7 +131,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         subset=load_and_models_only if quiet else None,
     )
     delivery: JobOutcome | None = None
-    if refresh.success and deliver:
+    # With nothing new, no alert was recorded: a delivery run only if one is waiting for a retry.
+    if refresh.success and deliver and not (quiet and not _alerts_due(settings)):
         delivery = execute_job(settings, alerts, "deliver_alerts", log_path, dagster_home=home)
     failure_alert = None
     if not refresh.success:  # a failed refresh is itself an alert (refresh_failed)
@@ -154,6 +157,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not refresh.success:
         return 1
     return 0 if delivery is None or delivery.success else 1
+
+
+def _alerts_due(settings: Settings) -> bool:
+    from orchestration.alerts.ledger import due_alerts, utc_now
+
+    with connect(settings.warehouse_path) as con:
+        return bool(due_alerts(con, now=utc_now()))
 
 
 def load_and_models_only(job: Any) -> Any:
@@ -208,6 +218,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # The salt as a variable, so the UI shows its name, never the value (defs/resources.py).
     env = environment_with(DAGSTER_HOME=str(home), IP_HASH_SALT=settings.ip_hash_salt)
     env["PATH"] = os.pathsep.join([str(DBT_EXECUTABLE.parent), env.get("PATH", "")])
+    # `dagster dev` warns at each start that `dg dev` supersedes it; dg is not part of the pinned
+    # Dagster (a separate package, with a project layout of its own), so the warning is noise.
+    env["PYTHONWARNINGS"] = ",".join(
+        filter(None, [env.get("PYTHONWARNINGS"), "ignore:Function `dev_command` is superseded"])
+    )
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     # Its own process group (webserver, daemon, code server), told to stop when this process
     # ends however it ends: SIGTERM or Ctrl-C here stop the whole tree (stop_process_group).

@@ -39,6 +39,7 @@ DEFAULT_LANDING_SETTLE_SECONDS = 60.0
 # The bundled sample and its plan catalogue: what a bare `apiwh run` (and `make run`) read.
 SAMPLE_DIR = PROJECT_ROOT / "seeds"
 SAMPLE_PLANS_FILE = SAMPLE_DIR / "plans.csv"
+SAMPLE_ORGANIZATIONS_FILE = SAMPLE_DIR / "organizations.csv"
 # Past either, a landed file is rejected whole, read no further (orchestration/loading/limits.py);
 # a daily file of the 100M-event benchmark is 1.1M lines, about 0.7 GB.
 DEFAULT_MAX_DECOMPRESSED_BYTES = 4 * 1024**3
@@ -148,6 +149,15 @@ def reads_the_sample(raw_data_dir: Path) -> bool:
     return raw_data_dir.resolve() == SAMPLE_DIR.resolve()
 
 
+def _organizations_file(raw_data_dir: Path) -> Path | None:
+    """ORGANIZATIONS_FILE; set but empty, none; unset, the sample's names and contacts for the
+    sample (so its pages and notes show names, as a real deployment's do) and none for other data."""
+    if not os.environ.get("ORGANIZATIONS_FILE", "").strip():
+        sample = "ORGANIZATIONS_FILE" not in os.environ and reads_the_sample(raw_data_dir)
+        return SAMPLE_ORGANIZATIONS_FILE if sample else None
+    return _path_from_env("ORGANIZATIONS_FILE", PROJECT_ROOT)
+
+
 def _plans_file(raw_data_dir: Path) -> Path | None:
     """PLANS_FILE; set but empty, no catalogue; unset, the sample's catalogue for the sample
     (so `apiwh run` and `make run` price it the same) and none for other data."""
@@ -195,11 +205,7 @@ def load_settings() -> Settings:
         warehouse_path=warehouse_path,
         as_of=as_of,
         ip_hash_salt=_ip_hash_salt(),
-        organizations_file=(
-            _path_from_env("ORGANIZATIONS_FILE", PROJECT_ROOT)
-            if os.environ.get("ORGANIZATIONS_FILE", "").strip()
-            else None
-        ),
+        organizations_file=_organizations_file(raw_data_dir),
         plans_file=_plans_file(raw_data_dir),
         warehouse_engine=_engine_from_env(),
         landing_dir=_path_from_env("LANDING_DIR", warehouse_path.parent / "landing"),

@@ -22,6 +22,9 @@ def pytest_configure(config: pytest.Config) -> None:
     """Files a test writes are complete at once: no settle window (LANDING_SETTLE_SECONDS) for
     the runs the tests start, unless a test sets one (tests/integration/test_landing_faults.py)."""
     os.environ.setdefault("LANDING_SETTLE_SECONDS", "0")
+    # A wide terminal: the tests read a table's rows whole. Output to a pipe is otherwise wrapped
+    # at 120 columns, which tests/integration/test_cli_formats.py checks for every table.
+    os.environ.setdefault("COLUMNS", "250")
 
 
 # The modules that take minutes, longest first (pytest's --durations on this 2-core machine). They

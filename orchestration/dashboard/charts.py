@@ -292,17 +292,29 @@ def heatmap(
     color: dict[str, Any],
     title: str,
     width: int = WIDTH,
+    label_format: str | None = None,
 ) -> Spec:
-    """Cells coloured by a value; callers pass the encodings (fields already plain)."""
+    """Cells coloured by a value; callers pass the encodings (fields already plain).
+
+    `label_format` (a d3 format such as ".0%") writes each cell's value in it too, white on the
+    darker half of a 0-to-1 scale, so the figures read without the legend.
+    """
     x = {**x, "axis": {**(x.get("axis") or {}), "grid": False}}
     y = {**y, "axis": {**(y.get("axis") or {}), "grid": False}}
+    cells = {"mark": {"type": "rect"}, "encoding": {"color": color}}
+    layers = [cells]
+    if label_format:
+        dark = f"datum['{color['field']}'] > 0.6"
+        text = {"field": color["field"], "type": "quantitative", "format": label_format}
+        ink = {"condition": {"test": dark, "value": "white"}, "value": "#222"}
+        layers.append({"mark": {"type": "text", "fontSize": 9}, "encoding": {"text": text, "color": ink}})
     return _chart(
         {
             "title": title,
             "width": width,
             "data": {"values": list(values)},
-            "mark": {"type": "rect"},
-            "encoding": {"x": x, "y": y, "color": color},
+            "encoding": {"x": x, "y": y},
+            "layer": layers,
         }
     )
 
@@ -345,6 +357,7 @@ def retention_heatmap(rows: Sequence[dict[str, Any]], *, title: str) -> Spec:
         },
         title=title,
         width=480,
+        label_format=".0%",
     )
 
 

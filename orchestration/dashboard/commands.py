@@ -6,12 +6,18 @@ import argparse
 import datetime as dt
 import signal
 import sys
+import tempfile
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration.readers import WarehouseNotBuiltError
 from orchestration.reports.table import printable
-from orchestration.settings import load_settings
+from orchestration.settings import Settings, load_settings
 from orchestration.warehouse import connect
+
+if TYPE_CHECKING:
+    from orchestration.dashboard.server import ReportSource
 
 DEFAULT_PORT = 8000
 
@@ -42,7 +48,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         print(f"Built {counts['pages']} pages from the published snapshot into {site}")
         _warn("dashboard", counts["charts_not_drawn"])
     try:
-        server = DashboardServer(str(site), args.port)
+        server = DashboardServer(str(site), args.port, reports=_thirty_day_reports(settings))
     except OSError as exc:
         print(
             f"apiwh dashboard: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}; try --port N",
@@ -61,6 +67,34 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _thirty_day_reports(settings: Settings) -> ReportSource:
+    """Each customer page's "30-day report" link: `apiwh report ORG` written when asked, into a
+    scratch folder, one at a time (each draws its charts in a worker process)."""
+    from orchestration.dashboard.customer_view import page_name
+    from orchestration.dashboard.organizations import load_directory
+    from orchestration.dashboard.report import write_report
+    from orchestration.errors import UserError
+    from orchestration.reports.queries.site import all_organization_ids
+
+    one_at_a_time = threading.Lock()
+
+    def report(page: str, kind: str) -> bytes | str:
+        with one_at_a_time, _open_snapshot(settings) as con:
+            found = [org for org in all_organization_ids(con) if page_name(org) == f"{page}.html"]
+            if not found:
+                return "No such customer"
+            with tempfile.TemporaryDirectory() as scratch:
+                try:
+                    html, csv, _ = write_report(
+                        con, found[0], Path(scratch), load_directory(settings.organizations_file), days=30
+                    )
+                except UserError as error:  # no usage in the 30 days
+                    return str(error)
+                return (html if kind == "html" else csv).read_bytes()
+
+    return report
 
 
 def _warn(command: str, charts_not_drawn: list[str]) -> None:

@@ -102,6 +102,7 @@ def _customer_page(
         heading=name if name == organization_id else f"{name} ({organization_id})",
         root="../",
         organization_id=organization_id,
+        report_stem=page_name(organization_id).removesuffix(".html") + "-30d",
         summary_text=words.customer_summary(row, name=name),
         contact=directory.contact(organization_id),
         flag=upsell_cell(row["is_upsell_signal"]),

@@ -44,7 +44,8 @@ def environment() -> jinja2.Environment:
 
 def header(health: dict[str, Any], *, generated_at: dt.datetime | None) -> dict[str, Any]:
     """Template variables of the header: as-of date, data refresh time, data health."""
-    bad = bool(health) and any(health[name] for name in ("rejected_lines", "late_events", "files_failed"))
+    # The mart decides (marts.data_health.needs_attention): a failed file or a share of rejects.
+    bad = bool(health) and bool(health["needs_attention"])
     return {
         "as_of": words.format_day(health.get("as_of_date")),
         "refreshed": words.format_day(health.get("last_loaded_at")),

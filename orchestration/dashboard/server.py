@@ -9,6 +9,9 @@ What it refuses (issue 23), each as a plain 4xx with no traceback:
 A client that sends nothing for `timeout` seconds, or has not finished its request headers
 after HEADERS_SECONDS, is dropped. Every answer carries a Content-Security-Policy that allows
 exactly what the pages use, nosniff and no-referrer.
+
+Besides the files, it answers `/reports/<customer page>-30d.html` and `.csv`: the customer's
+30-day report (`apiwh report`), written when asked, which each customer page links to.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import base64
 import contextlib
 import hashlib
 import http.server
+import io
 import re
 import socket
 import sys
 import threading
 import urllib.parse
+from collections.abc import Callable
 from functools import cache
 from http import HTTPStatus
 
@@ -30,6 +35,11 @@ from orchestration.dashboard.render import environment
 MAX_PATH = 2048
 HEADERS_SECONDS = 5.0
 _UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
+# A customer's 30-day report: its page's name (customer_view.page_name) and the kind.
+_REPORT_PATH = re.compile(r"/reports/(?P<page>[A-Za-z0-9_.-]+)-30d\.(?P<kind>html|csv)")
+_REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+# (the page's name without .html, "html" or "csv") -> the report's bytes, or why there is none.
+ReportSource = Callable[[str, str], bytes | str]
 
 
 @cache
@@ -110,7 +120,23 @@ class DashboardHandler(http.server.SimpleHTTPRequestHandler):
         if any(segment.startswith(".") for segment in path.split("/")):
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return None
+        report = _REPORT_PATH.fullmatch(path)
+        if report and self.server.reports is not None:
+            return self._send_report(report["page"], report["kind"])
         return super().send_head()
+
+    def _send_report(self, page: str, kind: str):
+        body = self.server.reports(page, kind)
+        if isinstance(body, str):
+            self.send_error(HTTPStatus.NOT_FOUND, body)
+            return None
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", _REPORT_TYPES[kind])
+        self.send_header("Content-Length", str(len(body)))
+        if kind == "csv":
+            self.send_header("Content-Disposition", f'attachment; filename="{page}-30d.csv"')
+        self.end_headers()
+        return io.BytesIO(body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Every refusal is a 4xx with a status line (the base class answers a version it cannot
@@ -139,8 +165,9 @@ class DashboardHandler(http.server.SimpleHTTPRequestHandler):
 class DashboardServer(http.server.ThreadingHTTPServer):
     """Serves `directory` on 127.0.0.1:port (0 picks a free port)."""
 
-    def __init__(self, directory: str, port: int) -> None:
+    def __init__(self, directory: str, port: int, reports: ReportSource | None = None) -> None:
         self.directory = directory
+        self.reports = reports
         super().__init__(("127.0.0.1", port), DashboardHandler)
         bound = self.server_address[1]
         names = ("127.0.0.1", "localhost")

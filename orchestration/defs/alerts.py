@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration import build_state
 from orchestration.alerts.delivery import deliver_pending
 from orchestration.alerts.ledger import (
     Alert,
@@ -62,9 +63,10 @@ def _dead_alerts_metadata(dead: list[Alert]) -> dict[str, object]:
     }
 
 
-class AlertsLedgerConfig(dg.Config):
-    held_back: str = ""
-    """A reason to record this run's new alerts dead, never sent (`apiwh run --allow-future-as-of`)."""
+# Alerts of an as-of date after the data describe no real silence ("no API call for 1,158 days"):
+# recorded dead, never sent, however the build was allowed (`apiwh run --allow-future-as-of`, or
+# the dbt step's allow_future_as_of config in the UI).
+FUTURE_AS_OF_HELD_BACK = "held back: recorded with AS_OF after the last day with calls (--allow-future-as-of)"
 
 
 @dg.asset(
@@ -89,7 +91,7 @@ class AlertsLedgerConfig(dg.Config):
     ),
 )
 def alerts_ledger_asset(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: AlertsLedgerConfig
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     if warehouse.settings.warehouse_engine == "spark":
         context.log.warning(f"alert ledger skipped: it {NEEDS_DUCKDB_MARTS}")
@@ -97,7 +99,9 @@ def alerts_ledger_asset(
         check = dg.AssetCheckResult(check_name=NO_DEAD_ALERTS_CHECK, passed=True, metadata=skipped)
         return dg.MaterializeResult(metadata=skipped, check_results=[check])
     with warehouse.connect() as con:
-        result = record_new_alerts(con, now=utc_now(), held_back=config.held_back or None)
+        as_of, last_day = warehouse.settings.as_of, build_state.last_day_with_calls(con)
+        future = as_of is not None and last_day is not None and as_of > last_day
+        result = record_new_alerts(con, now=utc_now(), held_back=FUTURE_AS_OF_HELD_BACK if future else None)
         dead = list_alerts(con, statuses=["dead"])
     context.log.info(
         f"recorded {len(result.new_keys)} new alert(s); {result.pending} pending, "

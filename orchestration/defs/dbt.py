@@ -50,6 +50,38 @@ def _events_with_row_counts(invocation: DbtCliInvocation, warehouse: WarehouseRe
         raise failure
 
 
+# How many of a check's newest executions to look through for its last result: this run's, and
+# runs that skipped it (a run stopped before its dbt step) come first.
+LOOK_BACK = 10
+
+
+def _last_results_still_hold(context: dg.AssetExecutionContext) -> Iterator[dg.AssetCheckResult]:
+    """Each check's last result, again, for a run that built nothing: the data it checked is
+    unchanged, so the result still holds, and the UI shows it instead of "Skipped"."""
+    storage = context.instance.event_log_storage
+    for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
+        # The newest executions: this run's (planned only) first, then earlier runs'.
+        evaluated = [
+            record
+            for record in storage.get_asset_check_execution_history(check_key, limit=LOOK_BACK)
+            if record.event is not None
+            and record.event.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
+        if not evaluated:
+            continue  # never evaluated (only planned, or skipped): no result to carry
+        record = evaluated[0]
+        evaluation = record.event.dagster_event.event_specific_data
+        yield dg.AssetCheckResult(
+            asset_key=check_key.asset_key,
+            check_name=check_key.name,
+            passed=evaluation.passed,
+            severity=evaluation.severity,
+            description=evaluation.description,
+            # The run that really checked it: a result carried again keeps its first run.
+            metadata={"result_of_run": dg.MetadataValue.dagster_run(record.run_id), **evaluation.metadata},
+        )
+
+
 class WarehouseDbtTranslator(DagsterDbtTranslator):
     """Models are keyed <schema>/<model> (marts/customer_usage_summary) and grouped by layer;
     sources keep the default <source>/<table>, so source('raw', 'events') is raw/events."""
@@ -149,6 +181,7 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             context.log.info(f"dbt build skipped, {reason}")
             for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
                 yield dg.AssetObservation(asset_key=key, metadata={"skipped": reason})
+            yield from _last_results_still_hold(context)
             return
         prune_run_targets()
         # A full build from raw when asked, on a changed model or an as-of date that moved back;

@@ -8,9 +8,13 @@ The dashboard's pages use the same function (orchestration/dashboard/render.py).
 from __future__ import annotations
 
 import re
+import shutil
+import textwrap
 from collections.abc import Sequence
 
 RULE = "─"
+# The width a table keeps to when the output is not a terminal (docs/commands.md).
+DEFAULT_COLUMNS = 120
 # C0 controls, DEL, C1 controls, and the bidirectional overrides that reorder what is shown.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # What a page may keep: HTML treats these as plain white space.
@@ -33,12 +37,44 @@ def printable(text: str, *, keep_whitespace: bool = False) -> str:
     return pattern.sub(_visible, text)
 
 
+def terminal_columns() -> int:
+    """The terminal's width; 120 when the output is not a terminal (a pipe, a file), or COLUMNS."""
+    return shutil.get_terminal_size(fallback=(DEFAULT_COLUMNS, 24)).columns
+
+
+def fit(text: str) -> str:
+    """A line of prose (a table's title) wrapped to the terminal's width, as the tables are."""
+    return textwrap.fill(text, width=terminal_columns(), break_on_hyphens=False)
+
+
+def _blocks(widths: Sequence[int], align: str, limit: int) -> list[list[int]]:
+    """The columns of each block a table is wrapped into so that no line passes `limit`: every
+    block repeats the leading columns up to the first left-aligned one (the row's name)."""
+    key = list(range(align.index("l") + 1 if "l" in align else 1))
+    blocks: list[list[int]] = [list(key)]
+    for index in range(len(key), len(widths)):
+        block = blocks[-1]
+        used = sum(widths[i] for i in block) + 2 * len(block)
+        if len(block) > len(key) and used + widths[index] > limit:
+            blocks.append([*key, index])
+        else:
+            block.append(index)
+    return blocks
+
+
 def render_table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], *, align: str, rule: bool = True
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    align: str,
+    rule: bool = True,
+    max_width: int | None = None,
 ) -> list[str]:
     """Aligned columns, two spaces apart, a rule under the header (unless `rule=False`).
 
-    `align` has one letter per column: "l" left, "r" right. Cells are made printable first.
+    `align` has one letter per column: "l" left, "r" right. Cells are made printable first. A
+    table wider than `max_width` (the terminal's width by default) is wrapped into blocks of
+    columns, one under the other, each starting with the row's name.
     """
     if len(align) != len(header):
         raise ValueError(f"align {align!r} does not match {len(header)} columns")
@@ -49,12 +85,16 @@ def render_table(
         for index, cell in enumerate(row):
             widths[index] = max(widths[index], len(cell))
 
-    def line(cells: Sequence[str]) -> str:
-        padded = [
-            cell.rjust(width) if how == "r" else cell.ljust(width)
-            for cell, width, how in zip(cells, widths, align, strict=True)
-        ]
+    def line(cells: Sequence[str], columns: Sequence[int]) -> str:
+        padded = (
+            cells[i].rjust(widths[i]) if align[i] == "r" else cells[i].ljust(widths[i]) for i in columns
+        )
         return "  ".join(padded).rstrip()
 
-    total = sum(widths) + 2 * (len(widths) - 1)
-    return [line(header), *([RULE * total] if rule else []), *(line(row) for row in rows)]
+    lines: list[str] = []
+    for number, columns in enumerate(_blocks(widths, align, max_width or terminal_columns())):
+        total = sum(widths[i] for i in columns) + 2 * (len(columns) - 1)
+        lines += [""] if number else []
+        lines += [line(header, columns), *([RULE * total] if rule else [])]
+        lines += [line(row, columns) for row in rows]
+    return lines

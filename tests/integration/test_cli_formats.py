@@ -13,7 +13,7 @@ import pytest
 
 from orchestration.verdict_words import outcome_cell
 from tests.shared_builds import sample_run
-from tests.support import BuiltWarehouse, query
+from tests.support import BuiltWarehouse, apiwh, query
 
 AS_OF = date(2026, 10, 31)
 
@@ -97,6 +97,23 @@ def test_json_and_csv_carry_the_marts_columns_and_every_row(
     parsed = list(csv.reader(io.StringIO(table_csv.stdout)))
     assert set(parsed[0]) <= columns | {"organization_id", "calls", "slow_calls", "owed_sinks"}
     assert len(sample.apiwh(*args, "--format", "json", "--limit", "1").stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [a for a, *_ in LISTINGS], ids=[" ".join(a) for a, *_ in LISTINGS])
+def test_tables_fit_120_columns_when_not_on_a_terminal(sample: BuiltWarehouse, args: list[str]) -> None:
+    """Piped or in a file, the width is 120 (COLUMNS unset): a wider table wraps into blocks
+    of columns, each starting with the row's name, and titles and notes wrap as prose."""
+    env = {name: value for name, value in sample.env.items() if name != "COLUMNS"}
+    result = apiwh(env, *args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    # A rejected line's snippet is the input as it came, shown whole.
+    wide = [line for line in lines if len(line) > 120 and not line.startswith("      ")]
+    assert wide == [], "\n".join(wide)
+    if args == ["top"]:  # 11 columns with the 30-day sparkline: two blocks, both naming the row
+        blocks = [n for n, line in enumerate(lines) if line.lstrip().startswith("#  ORGANIZATION")]
+        assert len(blocks) == 2 and "DAILY CALLS" in lines[blocks[1]]
+        assert lines[blocks[0] + 2].split()[:2] == lines[blocks[1] + 2].split()[:2]
 
 
 def test_top_json_is_the_marts_rows_with_the_upsell_signal(sample: BuiltWarehouse) -> None:

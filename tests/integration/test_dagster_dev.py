@@ -103,6 +103,8 @@ def test_dagster_dev_serves_the_asset_graph(pipeline_env, tmp_path: Path) -> Non
         left = {pid: command_of(pid) for pid in tree if running(pid)}
         assert left == {}, f"still running after 10 s: {left}"
         assert process.wait(timeout=5) == 0
+        # No "superseded, use dg dev" warning at start (dg is not in the pinned Dagster).
+        assert "superseded" not in (tmp_path / "dagster_dev.log").read_text()
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, "the port is still served"
     finally:

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import re
 import signal
+import urllib.request
 from html import unescape
 from pathlib import Path
 
@@ -207,6 +208,9 @@ def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[st
     assert _field(dom, "as-of-date") == AS_OF.isoformat()
     health = _field(dom, "data-health")
     assert "1 rejected line(s), 1 late event(s), 0 failed file(s)" in health
+    # One bad line among hundreds and no failed file: plain text, no warning (marts.data_health).
+    assert query(built["snapshot"], "select needs_attention from marts.data_health") == [(False,)]
+    assert '<div class="health" data-field="data-health">' in dom
     # Names from the organizations file, never the bare id, in the top-customers table.
     assert ds.TARGET_NAME in dom and ds.OTHER_NAME in dom
     # Active customers (marts.active_customers_daily): the three organizations call every day.
@@ -234,6 +238,8 @@ def test_overview_renders_charts_and_platform_figures(site: Path, built: dict[st
         dt.date(2026, 3, 2),
         dt.date(2026, 2, 23),
     }
+    # The weekly lifecycle's dormant_customers is "Went quiet", apart from the trend "dormant".
+    assert "<th>Went quiet</th>" in dom.replace(' class="num"', "") and "the trend <em>dormant</em>" in dom
     assert _cells(dom, "lifecycle") == [
         [f"{week}{'' if complete else ' (so far)'}", plan or "-", *(str(n) for n in counts)]
         for week, plan, *counts, complete in lifecycle
@@ -270,6 +276,22 @@ def test_customer_page_over_http_equals_the_marts(site: Path, built: dict[str, P
             screenshot=ds.ARTIFACTS / "dashboard-customer.png",
             profile=built["tmp"] / "chromium-customer",
         )
+        # The page's two report links: the customer's 30-day report, written when clicked.
+        links = re.findall(
+            r'href="\.\./(reports/[^"]+)"', re.search(r'data-field="report-links">.*?</p>', dom).group(0)
+        )
+        assert links == [f"reports/{ds.TARGET}-30d.html", f"reports/{ds.TARGET}-30d.csv"]
+        report = ds.chromium(
+            f"http://127.0.0.1:{port}/{links[0]}",
+            screenshot=built["tmp"] / "report.png",
+            profile=built["tmp"] / "chromium-report",
+        )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/{links[1]}", timeout=60) as answer:
+            csv_type, daily = answer.headers["Content-Type"], answer.read().decode().splitlines()
+    assert f"API usage report: {ds.TARGET_NAME}" in report and "the 30 days " in report
+    # The report's CSV: its daily rows, 90 calls in all, as on the page.
+    assert csv_type.startswith("text/csv")
+    assert sum(int(row["calls"]) for row in csv.DictReader(daily)) == 90
     expected = _expected_customer(built["snapshot"])
     for name, value in expected.items():
         assert _field(dom, name) == value, name
@@ -466,7 +488,7 @@ def test_endpoints_page_shows_the_window_p95_and_each_incidents_customers(
     )
 
 
-def test_endpoint_quota_and_onboarding_pages_draw_their_charts(site: Path) -> None:
+def test_endpoint_quota_and_onboarding_pages_draw_their_charts(site: Path, built: dict[str, Path]) -> None:
     endpoints = (site / "endpoints.html").read_text(encoding="utf-8")
     # Heatmaps: one cell per route and day (3 routes x 10 days).
     _assert_chart_drawn(endpoints, "latency-heatmap", min_marks=3 * ds.DAYS)
@@ -474,8 +496,34 @@ def test_endpoint_quota_and_onboarding_pages_draw_their_charts(site: Path) -> No
     onboarding = (site / "onboarding.html").read_text(encoding="utf-8")
     _assert_chart_drawn(onboarding, "funnel", min_marks=2)
     _assert_chart_drawn(onboarding, "retention", min_marks=2)
+    # Each cell of the retention heatmap carries its figure (marts.cohort_retention), as text.
+    [labels] = re.findall(
+        r'<g class="mark-text role-mark[^"]*"[^>]*>(.*?)</g>', _chart(onboarding, "retention"), re.S
+    )
+    rates = query(built["snapshot"], "select retention_rate from marts.cohort_retention")
+    assert sorted(re.findall(r">(\d+%)</text>", labels)) == sorted(f"{rate:.0%}" for (rate,) in rates)
     quota = (site / "quota.html").read_text(encoding="utf-8")
     _assert_chart_drawn(quota, "quota", min_marks=4)  # two accounts, used now and projected
+
+
+def test_charts_use_the_width_of_the_page(site: Path, built: dict[str, Path]) -> None:
+    """Laid out by Chromium (1200 px wide): each chart as wide as the page's text, not its
+    drawn size (about 650 px)."""
+    probe = site / "measure-charts.html"
+    measure = (
+        "<script>document.body.setAttribute('data-widths', [...document.querySelectorAll("
+        "'figure.chart svg')].map(c => Math.round(c.getBoundingClientRect().width)).join(' ')"
+        " + ' of ' + Math.round(document.querySelector('h1').getBoundingClientRect().width))</script>"
+    )
+    probe.write_text((site / "index.html").read_text().replace("</body>", measure + "</body>"))
+    try:
+        dom = ds.chromium(
+            probe.as_uri(), screenshot=built["tmp"] / "measure.png", profile=built["tmp"] / "chromium-measure"
+        )
+    finally:
+        probe.unlink()
+    charts, page = re.search(r'data-widths="([\d ]+) of (\d+)"', dom).groups()
+    assert int(page) > 1000 and charts.split() and all(int(width) == int(page) for width in charts.split())
 
 
 @pytest.mark.usefixtures("dbt_manifest")
@@ -500,6 +548,8 @@ def test_dashboard_pages_link_relatively_and_open_from_the_folder(site: Path) ->
         assert links, name
         for link in links:
             assert not re.match(r"[a-z]+:|/", link), f"{name} links to {link}"
+            if link.startswith("../reports/"):  # the 30-day report: written by `apiwh dashboard` when asked
+                continue
             assert (site / name).parent.joinpath(link).resolve().is_file(), f"{name}: {link}"
         # Only customer pages have scripts: the site's chart bundle and the lines that call it.
         scripts = re.findall(r"<script(?: [^>]*)?>", html)

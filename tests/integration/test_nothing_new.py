@@ -65,6 +65,18 @@ def test_refresh_with_nothing_new_skips_dbt_and_says_why(pipeline_env, monkeypat
         e.step_key for e in second.all_events if e.event_type == dg.DagsterEventType.STEP_SKIPPED
     }
     assert skipped_steps == {"marts__alerts", "marts__published_snapshot", "reports__dashboard"}
+    # The checks keep their last real result (the UI shows it, not "Skipped"): each passes again
+    # on the unchanged data, naming the run that checked it.
+    # (The load's checks run again on the new load; the alerts step, skipped, checks nothing.)
+    dbt_checks = {
+        (e.asset_key, e.check_name)
+        for e in first.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() not in ("raw/events", "marts/alerts")
+    }
+    carried = [e for e in second.get_asset_check_evaluations() if "result_of_run" in e.metadata]
+    assert {(e.asset_key, e.check_name) for e in carried} == dbt_checks and len(dbt_checks) > 100
+    assert all(e.passed for e in carried)
+    assert {e.metadata["result_of_run"].value for e in carried} == {first.run_id}
     assert _builds(warehouse) == [(1, None, True)]
     assert query(warehouse, "select * from marts.customer_daily_usage order by all") == usage
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.alerts.quota_notes import customer_sentence
+from orchestration.dashboard.organizations import load_directory
+from orchestration.settings import SAMPLE_DIR, SAMPLE_ORGANIZATIONS_FILE
 from orchestration.verdict_words import UPSELL_FLAG
 from tests import dashboard_support as ds
 from tests.shared_builds import generated_run, sample_run
@@ -36,6 +38,20 @@ BUILDS = {
 @pytest.fixture(scope="module", params=list(BUILDS))
 def built(request, shared: Path) -> BuiltWarehouse:
     return BUILDS[request.param](shared)
+
+
+def _organization_id(built: BuiltWarehouse) -> dict[str, str]:
+    """What the pages show for each organization, back to its id: a run of the sample shows the
+    names of seeds/organizations.csv (orchestration/settings.py), a generated set its ids."""
+    sample = Path(built.env["RAW_DATA_DIR"]).resolve() == SAMPLE_DIR.resolve()
+    directory = load_directory(SAMPLE_ORGANIZATIONS_FILE if sample else None)
+    ids = [
+        row["organization_id"]
+        for row in _sql(built, "select organization_id from marts.customer_usage_summary")
+    ]
+    shown = {directory.name(org): org for org in ids}
+    assert len(shown) == len(ids), "two organizations show the same name"
+    return shown
 
 
 def _sql(built: BuiltWarehouse, sql: str) -> list[dict]:
@@ -97,7 +113,8 @@ def test_the_quota_action_of_each_account(built: BuiltWarehouse, pages: dict[str
         for row in _cli(built, "quota", "--min-pct", "0")
     }
     assert cli == marts
-    page = {row[0]: row[7] for row in _table(pages["quota.html"], "quota")}
+    org_of = _organization_id(built)
+    page = {org_of[row[0]]: row[7] for row in _table(pages["quota.html"], "quota")}
     assert page == {org: action for org, (action, _) in marts.items()}
 
 
@@ -123,9 +140,9 @@ def test_the_upsell_flag_of_each_customer(built: BuiltWarehouse, pages: dict[str
     }
     cli = {row["organization_id"]: row["is_upsell_signal"] for row in _cli(built, "top")}
     assert cli == marts
-    # customers-all.html: every customer, the flag in the last column (no organizations file:
-    # the customer column shows the id).
-    page = {row[1]: row[-1] == UPSELL_FLAG for row in _table(pages["customers-all.html"])}
+    # customers-all.html: every customer, the flag in the last column.
+    org_of = _organization_id(built)
+    page = {org_of[row[1]]: row[-1] == UPSELL_FLAG for row in _table(pages["customers-all.html"])}
     assert page == marts
 
 
@@ -164,8 +181,9 @@ def test_the_customers_each_incident_hit(built: BuiltWarehouse, pages: dict[str,
     assert {key: hit for key, hit in cli.items() if hit} == marts
     if not marts:
         return  # no incident in these 30 days: the page says so (test_dashboard_browser.py)
+    org_of = _organization_id(built)
     page = {
-        (row[0], row[1], row[2]): set(filter(None, row[-1].split(", ")))
+        (row[0], row[1], row[2]): {org_of[name] for name in filter(None, row[-1].split(", "))}
         for row in _table(pages["endpoints.html"], "incidents")
     }
     assert page == marts

@@ -31,11 +31,25 @@ def test_a_run_with_nothing_new_records_the_load_and_up_to_date_models_only(pipe
     usage = query(warehouse, "select * from marts.customer_daily_usage order by all")
     assert _nothing_new(pipeline_env)
 
-    result = apiwh(os.environ, "run", "--no-deliver")
+    logs = warehouse.parent / "logs"
+    logs_before = sorted(logs.glob("*"))
+    with dg.DagsterInstance.get() as instance:
+        runs_before = len(instance.get_runs())
+
+    result = apiwh(os.environ, "run")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "files   0 loaded, 0 empty, 0 failed, 1 already loaded" in result.stdout
+    # One Dagster run (no delivery run: no alert is waiting) and one log for runs with nothing
+    # new, which the next such run replaces.
+    assert "Full log: " in result.stdout and "daily_refresh-nothing-new.log" in result.stdout
+    assert sorted(logs.glob("*")) == sorted([*logs_before, logs / "daily_refresh-nothing-new.log"])
+    again = apiwh(os.environ, "run")
+    assert again.returncode == 0 and sorted(logs.glob("*")) == sorted(
+        [*logs_before, logs / "daily_refresh-nothing-new.log"]
+    )
     with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_runs()) == runs_before + 2
         run = instance.get_runs(limit=1)[0]
         events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event is not None]
     kinds = [e.event_type for e in events]

@@ -315,9 +315,9 @@ def test_rejects_too_short_windows(tmp_path):
 def test_committed_seeds_are_what_the_generator_writes(tmp_path):
     """seeds/ is regenerated exactly by the command in seeds/README.md."""
     summary = generate(tmp_path, orgs=40, days=120, seed=7, end_date=date(2026, 10, 31))
-    # README.md, the sample plan catalogue and the example routes file are written by hand; the
-    # loader skips them.
-    hand_written = ("README.md", "plans.csv", "alert_routes.yaml")
+    # README.md, the sample plan catalogue, the example routes file and the names and contacts are
+    # written by hand; the loader skips them.
+    hand_written = ("README.md", "plans.csv", "alert_routes.yaml", "organizations.csv")
     committed = {k: v for k, v in _contents(SEEDS_DIR).items() if k not in hand_written}
     assert committed == _contents(tmp_path)
     assert 100_000 < summary.total_events < 400_000

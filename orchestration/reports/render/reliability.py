@@ -24,7 +24,7 @@ from orchestration.reports.queries.reliability import (
     VersionCustomer,
     window_start,
 )
-from orchestration.reports.table import render_table
+from orchestration.reports.table import fit, render_table
 
 SORT_TITLES = {"calls": "calls", "p95": "p95 latency", "p99": "p99 latency", "errors": "error rate"}
 
@@ -95,7 +95,7 @@ def render_customer_endpoints(
         ]
         for endpoint in endpoints
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrrrrrl")]
+    lines = [fit(title), *render_table(header, body, align="llrrrrrrrrrrrl")]
     lines.append(
         note(
             "SHARE: this route's part of the customer's calls. P95 MS: p95 over the 30 days' calls"
@@ -169,7 +169,7 @@ def render_incidents(
                     "",
                 ]
             )
-    lines = [title, *render_table(header, body, align="llllrrrrrrl")]
+    lines = [fit(title), *render_table(header, body, align="llllrrrrrrl")]
     lines.append(
         note(
             "CUSTOMERS HIT: organizations that got a 5xx or waited over 3x the baseline p95 on that"
@@ -205,7 +205,7 @@ def render_version_customers(
         ]
         for customer in customers
     ]
-    lines = [title, *render_table(header, body, align="llrrll")]
+    lines = [fit(title), *render_table(header, body, align="llrrll")]
     other = (
         "A path's version: apiwh versions --source path (or --version v1)."
         if version_source == "header"
@@ -265,7 +265,7 @@ def render_keys(keys: Sequence[KeyActivity], *, org: str, as_of: dt.date) -> str
         ]
         for key in keys
     ]
-    lines = [title, *render_table(header, body, align="lrrlrrrrrrrrrl")]
+    lines = [fit(title), *render_table(header, body, align="lrrlrrrrrrrrrl")]
     lines.append(
         note(f"{KEY_FLAGS_NOTE} COUNTRIES: the most on one day. Day by day: apiwh keys --org {org} --daily.")
     )
@@ -295,6 +295,6 @@ def render_key_days(days: Sequence[KeyDay], *, org: str, as_of: dt.date) -> str:
         ]
         for day in days
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrrrl")]
+    lines = [fit(title), *render_table(header, body, align="llrrrrrrrrrl")]
     lines.append(note(f"{KEY_FLAGS_NOTE} --limit shows more days (all with --format csv or json)."))
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from orchestration.reports.queries.usage import (
     QuotaOutcome,
     TopCustomer,
 )
-from orchestration.reports.table import printable, render_table
+from orchestration.reports.table import fit, printable, render_table
 from orchestration.verdict_words import (
     OUTLOOK_MEANING,
     QUOTA_ACTION_ADVICE,
@@ -55,7 +55,7 @@ def render_trend_counts(total: int, counts: dict[str, int]) -> str:
     line = f"All {total:,} customers by trend: " + ", ".join(parts)
     if counts.get("declining") or counts.get("dormant"):
         line += ". Churn risks: apiwh top --trend declining / --trend dormant"
-    return line
+    return fit(line)
 
 
 def render_top(
@@ -110,7 +110,7 @@ def render_top(
         ]
         for customer in customers
     ]
-    lines = [title, *render_table(header, body, align="rllrrrrrlll")]
+    lines = [fit(title), *render_table(header, body, align="rllrrrrrlll")]
     lines.append(
         note(
             "VS PRIOR 30D: the 30 days' calls against the 30 days before. DAYS: days with a call."
@@ -191,7 +191,7 @@ def render_quota(
         ]
         for account in accounts
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrlrllrrr")]
+    lines = [fit(title), *render_table(header, body, align="llrrrrrlrllrrr")]
     actions = [action for action in QUOTA_ACTION_ADVICE if any(a.action == action for a in accounts)]
     lines.append("ACTION (marts.quota_outlook.action):")
     lines += [f"  {action_cell(action)}" for action in actions]
@@ -242,7 +242,11 @@ def render_quota_outcomes(outcomes: Sequence[QuotaOutcome], *, as_of: dt.date, o
         ]
         for outcome in outcomes
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrl"), "OUTCOME (marts.quota_outcomes.outcome):"]
+    lines = [
+        fit(title),
+        *render_table(header, body, align="llrrrrrl"),
+        "OUTCOME (marts.quota_outcomes.outcome):",
+    ]
     shown = {outcome.outcome for outcome in outcomes}
     lines += [
         f"  {QUOTA_OUTCOME_WORDS[word]}: {meaning}"
@@ -306,7 +310,7 @@ def render_endpoints(endpoints: Sequence[EndpointWindow], *, as_of: dt.date, day
         ]
         for endpoint in endpoints
     ]
-    lines = [title, *render_table(header, body, align="llrrrrrrrrr")]
+    lines = [fit(title), *render_table(header, body, align="llrrrrrrrrr")]
     calls = "the 1 day's calls" if days == 1 else f"the {days} days' calls"
     lines.append(
         note(

@@ -2,6 +2,9 @@
     reader knows how complete the data is. Late events are counted among deduplicated events. -#}
 
 {%- set late_event_hours = var('late_event_hours', 24) %}
+{#- The share of rejected lines worth a look: a few bad lines among many are the usual dirt of a
+    collector; a file that failed, or one line in a hundred, is not. -#}
+{%- set rejected_share_worth_a_look = 0.01 %}
 
 with
 
@@ -70,7 +73,16 @@ combine as (
         cast(count_rejects.rejected_lines as bigint) as rejected_lines,
         cast(count_events.events as bigint) as events,
         cast(count_events.late_events as bigint) as late_events,
-        cast(count_events.unknown_type_events as bigint) as unknown_type_events
+        cast(count_events.unknown_type_events as bigint) as unknown_type_events,
+        coalesce(
+            count_files.files_failed > 0
+            or (
+                count_rejects.rejected_lines > 0
+                and count_rejects.rejected_lines
+                >= {{ rejected_share_worth_a_look }} * (count_rejects.rejected_lines + count_events.events)
+            ),
+            false
+        ) as needs_attention
     from count_files
     cross join count_rejects
     cross join count_events
