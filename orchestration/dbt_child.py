@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import sys
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 
@@ -42,11 +44,49 @@ def print_version() -> None:
             print(f"  - {adapter}: {version(f'dbt-{adapter}')}")
 
 
+def portable_vars(vars_json: str) -> tuple[Path | None, str]:
+    """A run's `--vars` with the warehouse's own paths relative to its folder, and that folder.
+
+    dbt parses the whole project again (about 3 CPU seconds) when the vars or the profile's
+    connection differ from its saved state's, and both held the warehouse's absolute path: every
+    new warehouse folder (each test's, a scratch copy) paid a full parse. Run from the
+    warehouse's folder with `warehouse.duckdb` (the one file name a warehouse may have), the
+    same settings give the same vars wherever the folder is.
+    """
+    values = json.loads(vars_json)
+    warehouse = values.get("warehouse_path")
+    if not warehouse:
+        return None, vars_json
+    folder = Path(warehouse).parent
+    values["warehouse_path"] = Path(warehouse).name
+    landing = values.get("landing_dir")
+    if landing and Path(landing).is_relative_to(folder):
+        values["landing_dir"] = str(Path(landing).relative_to(folder))
+    return folder, json.dumps(values, sort_keys=True)
+
+
+def _run_from_the_warehouse_folder(args: list[str]) -> list[str]:
+    """`args` for dbt started in the warehouse's folder (portable_vars), on DuckDB only: Spark
+    keeps its own folders (SPARK_DIR) and runs where it was started."""
+    target = args[args.index("--target") + 1] if "--target" in args[:-1] else None
+    if "--vars" not in args[:-1] or target == "spark":
+        return args
+    at = args.index("--vars") + 1
+    folder, portable = portable_vars(args[at])
+    if folder is None:
+        return args
+    project = os.getcwd()  # dagster-dbt and dbt_cli start dbt in the project's folder
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chdir(folder)
+    return [*args[:at], portable, *args[at + 1 :], "--project-dir", project, "--profiles-dir", project]
+
+
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print_version()
         return
     die_with_parent()
+    args = _run_from_the_warehouse_folder(sys.argv[1:])
     from dbt.cli.main import cli  # imported after prctl: dbt's import takes seconds
 
-    sys.exit(cli())
+    sys.exit(cli(args))

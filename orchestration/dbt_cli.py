@@ -15,6 +15,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from orchestration.dbt_child import portable_vars
 from orchestration.settings import DBT_PROJECT_DIR, Settings, SettingsError, load_settings
 
 # dagster-dbt looks for `dbt` on PATH; ours is beside this interpreter and is dbt that dies with
@@ -61,17 +62,20 @@ def prune_run_targets(keep: int = KEEP_RUN_TARGETS) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-# dbt reparses the whole project (about 4 CPU seconds more) when the vars or the profile differ
-# from its saved state's: another warehouse file, a new as-of date. One state is kept per set of
-# vars and target, so runs that alternate between settings (tests side by side, a replay, an
-# AS_OF run between daily ones) each find their own.
+# dbt reparses the whole project (about 3 CPU seconds more) when the vars or the profile differ
+# from its saved state's: a new as-of date, another price list (another warehouse folder no
+# longer: dbt_child.portable_vars). One state is kept per set of vars and target, so runs that
+# alternate between settings (tests side by side, a replay, an AS_OF run between daily ones)
+# each find their own.
 PARSE_STATES_DIR = DBT_TARGET_DIR / "parse_states"
 KEEP_PARSE_STATES = 16
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def parse_state_path(dbt_vars_json: str, target: str) -> Path:
-    digest = hashlib.sha256(f"{target}\0{dbt_vars_json}".encode()).hexdigest()[:16]
+    # Keyed as dbt sees the vars: relative to the warehouse's folder (dbt_child.portable_vars).
+    portable = dbt_vars_json if target == "spark" else portable_vars(dbt_vars_json)[1]
+    digest = hashlib.sha256(f"{target}\0{portable}".encode()).hexdigest()[:16]
     return PARSE_STATES_DIR / f"{digest}.msgpack"
 
 

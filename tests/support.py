@@ -18,8 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.dbt_cli import DBT_EXECUTABLE, PARTIAL_PARSE_FILE, keep_parse_state, parse_state_path
 from orchestration.loading import LoadReport, load_directory
-from orchestration.settings import DBT_PROJECT_DIR, load_alert_settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_MEMORY_LIMIT, load_alert_settings, load_settings
 from orchestration.warehouse import connect
 
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -208,9 +209,30 @@ def run_dbt(
     check: bool = True,
     plans_file: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """The tests' one dbt runner: `dbt <args>` in a real subprocess, as `apiwh run` runs it (see
-    dbt_command)."""
-    command, env = dbt_command(warehouse, *args, as_of=as_of, plans_file=plans_file)
+    """The tests' one dbt runner: `dbt <args>` in a real subprocess, as `apiwh run` runs it: the
+    run's settings as vars, through apiwh-dbt, starting from the parse state a run with the same
+    vars kept (orchestration/dbt_cli.py), with target and log folders beside the warehouse. No
+    plan catalogue unless `plans_file` is given (make exports the sample's)."""
+    dbt_vars = json.dumps(
+        {
+            "as_of": as_of or "",
+            "duckdb_memory_limit": DEFAULT_MEMORY_LIMIT,
+            "landing_dir": str(warehouse.parent / "landing"),
+            "plans_file": str(plans_file) if plans_file else "",
+            "warehouse_path": str(warehouse),
+        },
+        sort_keys=True,
+    )
+    target, state = warehouse.parent / "dbt_target", parse_state_path(dbt_vars, "local")
+    target.mkdir(parents=True, exist_ok=True)
+    if state.is_file() and not (target / PARTIAL_PARSE_FILE).exists():
+        shutil.copyfile(state, target / PARTIAL_PARSE_FILE)
+    # As a pipeline run builds (orchestration/defs/dbt.py): unit tests prove the model code and
+    # run once, in `make dbt-unit`, not in every test's build.
+    no_unit_tests = ["--exclude-resource-type", "unit_test"] if args[:1] == ("build",) else []
+    command = [str(DBT_EXECUTABLE), *args, *no_unit_tests, "--vars", dbt_vars, "--target", "local"]
+    command += ["--target-path", str(target), "--log-path", str(warehouse.parent / "dbt_logs")]
+    env = warehouse_env(warehouse.parent.parent, WAREHOUSE_PATH=str(warehouse))
     completed = subprocess.run(
         command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
     )
@@ -219,6 +241,7 @@ def run_dbt(
             f"{' '.join(args)} failed ({completed.returncode}):\n{completed.stdout[-6000:]}\n"
             f"{completed.stderr[-3000:]}"
         )
+    keep_parse_state(target, state)
     return completed
 
 
