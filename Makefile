@@ -109,7 +109,7 @@ lint: install-dev
 dbt-unit: install
 	bash scripts/dbt_unit_tests.sh $(BIN)
 
-# Three workers on two cores (the tests wait on subprocesses more than they compute), a test module
+# Four workers on two cores (the tests wait on subprocesses more than they compute), a test module
 # each at a time (module fixtures build once), the longest modules first (tests/conftest.py
 # LONGEST_FIRST; without --no-loadscope-reorder the scheduler starts modules with many tests first).
 PYTEST_WORKERS ?= 4
