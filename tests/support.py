@@ -225,7 +225,7 @@ def run_dbt(
     )
     target, state = warehouse.parent / "dbt_target", parse_state_path(dbt_vars, "local")
     target.mkdir(parents=True, exist_ok=True)
-    if state.is_file() and not (target / PARTIAL_PARSE_FILE).exists():
+    if state.is_file():  # over this folder's own, which may hold another as-of date's vars
         shutil.copyfile(state, target / PARTIAL_PARSE_FILE)
     # As a pipeline run builds (orchestration/defs/dbt.py): unit tests prove the model code and
     # run once, in `make dbt-unit`, not in every test's build.

@@ -103,6 +103,21 @@ def test_the_readme_is_a_front_page() -> None:
     assert "(docs/governance.md)" in privacy and "apiwh erase" in privacy
 
 
+def test_make_run_ends_with_its_summary_and_what_to_try_next() -> None:
+    """`make run` prints the run's summary, then a few lines of what to try next: no report
+    after it to scroll the summary away (`make reports` shows them)."""
+    recipe = subprocess.run(
+        ["make", "-n", "--no-print-directory", "run"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    after = recipe[next(n for n, line in enumerate(recipe) if line.endswith("apiwh run")) + 1 :]
+    assert after and all(line.startswith("echo") for line in after), after
+    assert len(after) <= 6 and any("Next:" in line for line in after)
+
+
 def test_the_project_map_is_in_design_md_once() -> None:
     maps = [path.name for path in _documents() if "\n## Project layout\n" in path.read_text()]
     assert maps == ["design.md"]
