@@ -136,6 +136,13 @@ def last_day_with_calls(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     ).fetchall()[0][0]
 
 
+def as_of_after_the_data(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date | None:
+    """The last day with calls when AS_OF is after it (every account would look silent since),
+    else None. Looks at raw only when AS_OF is set."""
+    last_day = last_day_with_calls(con) if as_of is not None else None
+    return last_day if last_day is not None and as_of > last_day else None
+
+
 def _effective_as_of(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) -> dt.date | None:
     """The as-of date the models will use: AS_OF, else the last UTC day with an api_request."""
     return as_of if as_of is not None else last_day_with_calls(con)

@@ -44,8 +44,9 @@ def print_version() -> None:
             print(f"  - {adapter}: {version(f'dbt-{adapter}')}")
 
 
-def portable_vars(vars_json: str) -> tuple[Path | None, str]:
-    """A run's `--vars` with the warehouse's own paths relative to its folder, and that folder.
+def portable_vars(vars_json: str, target: str | None) -> tuple[Path | None, str]:
+    """A run's `--vars` with the warehouse's own paths relative to its folder, and that folder
+    (None, and the vars as given, on Spark: it keeps its own folders, SPARK_DIR).
 
     dbt parses the whole project again (about 3 CPU seconds) when the vars or the profile's
     connection differ from its saved state's, and both held the warehouse's absolute path: every
@@ -55,7 +56,7 @@ def portable_vars(vars_json: str) -> tuple[Path | None, str]:
     """
     values = json.loads(vars_json)
     warehouse = values.get("warehouse_path")
-    if not warehouse:
+    if not warehouse or target == "spark":
         return None, vars_json
     folder = Path(warehouse).parent
     values["warehouse_path"] = Path(warehouse).name
@@ -66,13 +67,12 @@ def portable_vars(vars_json: str) -> tuple[Path | None, str]:
 
 
 def _run_from_the_warehouse_folder(args: list[str]) -> list[str]:
-    """`args` for dbt started in the warehouse's folder (portable_vars), on DuckDB only: Spark
-    keeps its own folders (SPARK_DIR) and runs where it was started."""
-    target = args[args.index("--target") + 1] if "--target" in args[:-1] else None
-    if "--vars" not in args[:-1] or target == "spark":
+    """`args` for dbt started in the warehouse's folder (portable_vars)."""
+    if "--vars" not in args[:-1]:
         return args
+    target = args[args.index("--target") + 1] if "--target" in args[:-1] else None
     at = args.index("--vars") + 1
-    folder, portable = portable_vars(args[at])
+    folder, portable = portable_vars(args[at], target)
     if folder is None:
         return args
     project = os.getcwd()  # dagster-dbt and dbt_cli start dbt in the project's folder

@@ -74,7 +74,7 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 def parse_state_path(dbt_vars_json: str, target: str) -> Path:
     # Keyed as dbt sees the vars: relative to the warehouse's folder (dbt_child.portable_vars).
-    portable = dbt_vars_json if target == "spark" else portable_vars(dbt_vars_json)[1]
+    portable = portable_vars(dbt_vars_json, target)[1]
     digest = hashlib.sha256(f"{target}\0{portable}".encode()).hexdigest()[:16]
     return PARSE_STATES_DIR / f"{digest}.msgpack"
 

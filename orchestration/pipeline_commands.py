@@ -116,8 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     # One log file for runs with nothing new, each replacing the last: a run every few minutes
     # adds no file to data/logs/.
-    log_path = settings.data_dir / "logs" / "daily_refresh-nothing-new.log"
     if quiet:
+        log_path = settings.data_dir / "logs" / "daily_refresh-nothing-new.log"
         log_path.unlink(missing_ok=True)
     else:
         log_path = _log_path(settings, "daily_refresh")

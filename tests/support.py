@@ -4,6 +4,7 @@ warehouses built from events or by `apiwh run`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -19,8 +20,9 @@ import duckdb
 import pytest
 
 from orchestration.dbt_cli import DBT_EXECUTABLE, PARTIAL_PARSE_FILE, keep_parse_state, parse_state_path
+from orchestration.dbt_cli import dbt_vars as run_vars
 from orchestration.loading import LoadReport, load_directory
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_MEMORY_LIMIT, load_alert_settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_alert_settings, load_settings
 from orchestration.warehouse import connect
 
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -213,15 +215,14 @@ def run_dbt(
     run's settings as vars, through apiwh-dbt, starting from the parse state a run with the same
     vars kept (orchestration/dbt_cli.py), with target and log folders beside the warehouse. No
     plan catalogue unless `plans_file` is given (make exports the sample's)."""
-    dbt_vars = json.dumps(
-        {
-            "as_of": as_of or "",
-            "duckdb_memory_limit": DEFAULT_MEMORY_LIMIT,
-            "landing_dir": str(warehouse.parent / "landing"),
-            "plans_file": str(plans_file) if plans_file else "",
-            "warehouse_path": str(warehouse),
-        },
-        sort_keys=True,
+    dbt_vars = run_vars(
+        Settings(
+            raw_data_dir=warehouse.parent / "landing",
+            warehouse_path=warehouse,
+            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            plans_file=plans_file,
+            landing_dir=warehouse.parent / "landing",
+        )
     )
     target, state = warehouse.parent / "dbt_target", parse_state_path(dbt_vars, "local")
     target.mkdir(parents=True, exist_ok=True)

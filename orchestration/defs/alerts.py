@@ -99,9 +99,7 @@ def alerts_ledger_asset(
         check = dg.AssetCheckResult(check_name=NO_DEAD_ALERTS_CHECK, passed=True, metadata=skipped)
         return dg.MaterializeResult(metadata=skipped, check_results=[check])
     with warehouse.connect() as con:
-        as_of = warehouse.settings.as_of
-        last_day = build_state.last_day_with_calls(con) if as_of is not None else None
-        future = last_day is not None and as_of > last_day
+        future = build_state.as_of_after_the_data(con, warehouse.settings.as_of) is not None
         result = record_new_alerts(con, now=utc_now(), held_back=FUTURE_AS_OF_HELD_BACK if future else None)
         dead = list_alerts(con, statuses=["dead"])
     context.log.info(

@@ -162,8 +162,8 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
     ):
         settings = warehouse.settings
         with warehouse.connect() as con:
-            last_day = build_state.last_day_with_calls(con)
-            if settings.as_of and last_day and settings.as_of > last_day and not config.allow_future_as_of:
+            last_day = build_state.as_of_after_the_data(con, settings.as_of)
+            if last_day is not None and not config.allow_future_as_of:
                 # Every account would look silent since the last call: churn alerts for all.
                 raise dg.Failure(
                     description=f"AS_OF {settings.as_of.isoformat()} is after the last day with calls,"
