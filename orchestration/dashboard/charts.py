@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -108,18 +109,34 @@ def embedded(spec: Spec) -> Markup:
 def javascript_bundle(previous: Path | None = None) -> str:
     """Vega, Vega-Lite and vega-embed in one script, from the installed vl-convert (offline).
 
-    Bundling takes vl-convert about 3 s, so the script `previous` holds is reused when the same
-    vl-convert version wrote it (its first line says which).
+    Bundling takes vl-convert about 2 CPU-s, so a script written by the same vl-convert version
+    (its first line says which) is reused: the one `previous` holds, else the user's cache
+    (bundle_cache_file), which every new dashboard folder would otherwise pay for again.
     """
     first_line = f"// vega-charts from vl-convert {vl_convert.__version__}\n"
-    if previous is not None:
+    cache = bundle_cache_file()
+    for kept in [path for path in (previous, cache) if path is not None]:
         try:
-            with previous.open(encoding="utf-8") as file:
+            with kept.open(encoding="utf-8") as file:
                 if file.readline() == first_line:
                     return first_line + file.read()
         except OSError:
-            pass  # no previous script, or unreadable: bundle it afresh
-    return first_line + vl_convert.javascript_bundle()
+            pass  # none kept, or unreadable: try the next, or bundle it afresh
+    bundle = first_line + vl_convert.javascript_bundle()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        staged = cache.with_name(f".{cache.name}.{os.getpid()}")
+        staged.write_text(bundle, encoding="utf-8")
+        os.replace(staged, cache)  # whole or absent for a reader running meanwhile
+    except OSError:
+        pass  # a read-only home: the next new folder bundles again, nothing else changes
+    return bundle
+
+
+def bundle_cache_file() -> Path:
+    """The user's copy of the bundle, one per vl-convert version (XDG_CACHE_HOME, or ~/.cache)."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "api-usage-warehouse" / f"vega-charts-{vl_convert.__version__}.js"
 
 
 def _colors(names: Sequence[str]) -> dict[str, Any]:
