@@ -310,6 +310,11 @@ def dagster_home_setting() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster")
 
 
+def user_cache_dir() -> Path:
+    """This user's cache of what the warehouse can make again (XDG_CACHE_HOME, else ~/.cache)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "api-usage-warehouse"
+
+
 def environment_with(**overrides: str) -> dict[str, str]:
     """This process's environment plus `overrides`, for a child process (os.environ untouched)."""
     return {**os.environ, **overrides}

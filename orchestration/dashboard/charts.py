@@ -24,6 +24,8 @@ import vl_convert
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from orchestration.settings import user_cache_dir
+
 Spec = dict[str, Any]
 # Written beside the pages by the site builder; customer pages load it from the site's root.
 BUNDLE_FILE = "vega-charts.js"
@@ -134,9 +136,8 @@ def javascript_bundle(previous: Path | None = None) -> str:
 
 
 def bundle_cache_file() -> Path:
-    """The user's copy of the bundle, one per vl-convert version (XDG_CACHE_HOME, or ~/.cache)."""
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(root) / "api-usage-warehouse" / f"vega-charts-{vl_convert.__version__}.js"
+    """The user's copy of the bundle, one per vl-convert version."""
+    return user_cache_dir() / f"vega-charts-{vl_convert.__version__}.js"
 
 
 def _colors(names: Sequence[str]) -> dict[str, Any]:
