@@ -278,26 +278,24 @@ def test_render_quota_empty() -> None:
 def test_quota_on_the_months_last_day_reads_the_outlook_never_days_to_cap() -> None:
     """days_to_cap is 0 (or 329) by the contract formula on the month's last day: the mart's
     outlook is resets_first, so the table says when the quota resets, never a number of days."""
-    last_day = dict(as_of_date=dt.date(2026, 10, 31), resets_on=dt.date(2026, 11, 1), cap_date=None)
+    # Both accounts are read on the month's last day, when the quota resets before any cap.
+    last_day = dict(
+        as_of_date=dt.date(2026, 10, 31),
+        resets_on=dt.date(2026, 11, 1),
+        cap_date=None,
+        will_exceed=False,
+        outlook="resets_first",
+    )
     near = _quota(
         **last_day,
         organization_id="acct_near",
         used_mtd=989,
         projected_eom=989,
         days_to_cap=0,
-        will_exceed=False,
-        outlook="resets_first",
         action="UPSELL NOW",
     )
     far = _quota(
-        **last_day,
-        organization_id="acct_far",
-        used_mtd=86,
-        projected_eom=86,
-        days_to_cap=329,
-        will_exceed=False,
-        outlook="resets_first",
-        action="ok",
+        **last_day, organization_id="acct_far", used_mtd=86, projected_eom=86, days_to_cap=329, action="ok"
     )
     soon = _quota(
         organization_id="acct_soon", days_to_cap=0, cap_date=AS_OF, outlook="reaches_cap", action="CRITICAL"
