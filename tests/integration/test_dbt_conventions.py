@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.support import api_request, key_issued, load_events, query, quota_set, run_dbt, write_ndjson
@@ -77,6 +78,36 @@ def test_marts_contracts_are_enforced_once_for_the_folder(built: tuple[dict, Pat
     assert {n["fqn"][1] for n in marts} == {"marts", "alerts"}
     assert [n["name"] for n in marts if n["fqn"][1] == "alerts"] == ["alert_candidates"]
     assert [n["name"] for n in marts if n["name"].startswith("int_")] == []
+
+
+def test_a_marts_value_rules_are_enforced_by_duckdb_as_rows_are_written(built: tuple[dict, Path]) -> None:
+    """A list of values or a range on a mart is a check constraint (docs/design.md): the table
+    refuses a row outside it, as a build writing one would fail on that model."""
+    manifest, warehouse = built
+    checked = {
+        (node["name"], column["name"])
+        for node in _models(manifest)
+        for column in node["columns"].values()
+        if any(c["type"] == "check" for c in column.get("constraints", []))
+    }
+    assert {("quota_outlook", "action"), ("customer_daily_usage", "error_rate")} <= checked
+    # No value rule is left as a data test on a mart: each would be a dbt node on every build.
+    value_tests = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") in ("accepted_values", "accepted_range_between")
+        and manifest["nodes"][node["attached_node"]]["config"]["contract"]["enforced"]
+    ]
+    assert value_tests == []
+    with duckdb.connect(str(warehouse)) as con:
+        for table, outside in (
+            ("quota_outlook", "action = 'maybe'"),
+            ("customer_daily_usage", "error_rate = 1.5"),
+        ):
+            assert con.execute(f"select count(*) from marts.{table}").fetchone()[0] > 0
+            with pytest.raises(duckdb.ConstraintException, match="CHECK constraint failed"):
+                con.execute(f"update marts.{table} set {outside}")
 
 
 def _primary_key_tests(manifest: dict) -> dict[str, set[str]]:

@@ -227,7 +227,7 @@ def test_every_asset_check_has_a_description() -> None:
     accepted = [
         graph.get_check_spec(key).description
         for key in graph.asset_check_keys
-        if key.name.startswith("accepted_values_customer_usage_summary_trend")
+        if key.name.startswith("accepted_values_int_customer_daily_trend_trend")
     ]
     assert accepted == ["trend is one of: dormant, new, declining, growing, steady."]
 
