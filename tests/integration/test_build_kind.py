@@ -9,6 +9,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
+from orchestration.dbt_cli import DBT_TARGET_DIR
 from orchestration.definitions import defs
 from tests.support import api_request, query, quota_set, write_ndjson
 
@@ -69,6 +70,9 @@ def test_first_build_full_then_incremental_then_full_when_the_as_of_date_moves_b
     assert _build_kinds(first) == {("full", "first build")}
     # A full build runs one model at a time (memory over all history); an incremental one, two.
     assert "Concurrency: 1 threads" in _dbt_lines(capfd)
+    # The build's target folder holds dbt's artifacts but no dbt.log (orchestration/dbt_child.py).
+    [run_target] = DBT_TARGET_DIR.glob(f"warehouse_dbt_models-{first.run_id[:7]}-*")
+    assert (run_target / "run_results.json").is_file() and not (run_target / "dbt.log").exists()
 
     # A new day, and a late event for a day already built.
     write_ndjson(landing / "2026-10-04.ndjson", [*_calls(4, 4, "b"), *_calls(2, 1, "late")])
