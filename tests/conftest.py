@@ -41,7 +41,6 @@ LONGEST_FIRST = (
     "tests/integration/test_incremental_equals_full.py",
     "tests/integration/test_pipeline.py",
     "tests/integration/test_quiet_refresh.py",
-    "tests/integration/test_nothing_new.py",
     "tests/integration/test_build_kind.py",
     "tests/faults/test_crash_and_concurrency.py",
     "tests/integration/test_cli.py",
