@@ -11,10 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.dbt_cli import MANIFEST_PATH, parse_project
-from orchestration.pipeline_commands import DAGSTER_YAML
+from orchestration.dbt_cli import MANIFEST_PATH
+from orchestration.pipeline_commands import DAGSTER_YAML, ensure_fresh_manifest
+from orchestration.settings import load_settings
 from orchestration.warehouse import connect
-from tests.shared_builds import session_folder
+from tests.shared_builds import locked, session_folder
 from tests.support import set_environment, warehouse_env, warehouse_path
 
 
@@ -58,11 +59,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def dbt_manifest() -> Path:
-    """One `dbt parse` per session, for the tests that load the Dagster definitions, so
-    dagster-dbt never works from a manifest older than the models (docs/design.md). Tests
-    that do not load them never pay for it."""
-    parse_project()
+def dbt_manifest(shared: Path) -> Path:
+    """A manifest as new as the models, for the tests that load the Dagster definitions, so
+    dagster-dbt never works from an older one (docs/design.md). `dbt parse` runs only when the
+    manifest is older than a model (`make pytest` parses first), by one worker at a time: it
+    rewrites manifest.json in place, and a worker reading it meanwhile would get half a file."""
+    with locked(shared / "dbt-manifest.lock"):
+        ensure_fresh_manifest(load_settings())
     return MANIFEST_PATH
 
 

@@ -38,7 +38,8 @@ def session_folder(tmp_path_factory: pytest.TempPathFactory, testrun_uid: str) -
 
 
 @contextmanager
-def _locked(lock_file: Path) -> Iterator[None]:
+def locked(lock_file: Path) -> Iterator[None]:
+    """Held by one worker of the session at a time."""
     with lock_file.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
         yield
@@ -47,7 +48,7 @@ def _locked(lock_file: Path) -> Iterator[None]:
 def built_once(shared: Path, name: str, build: Callable[[Path], None]) -> Path:
     """The folder shared/name, made by build(folder) the first time any worker asks for it."""
     root = shared / name
-    with _locked(shared / f"{name}.lock"):
+    with locked(shared / f"{name}.lock"):
         if not (root / DONE).exists():
             shutil.rmtree(root, ignore_errors=True)  # a build that failed half-way
             root.mkdir()
