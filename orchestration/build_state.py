@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.loading.sealed_days import last_sealed_day
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse import table_exists
 
@@ -171,6 +172,20 @@ def choose_build_kind(
     if built_as_of is not None and as_of is not None and as_of < built_as_of:
         return BuildKind(True, f"the as-of date moved back from {built_as_of} to {as_of}")
     return BuildKind(False, "only the days touched by new loads (and a later as-of date) are rebuilt")
+
+
+def history_loss(con: duckdb.DuckDBPyConnection, kind: BuildKind) -> str | None:
+    """Why a full build would lose history, or None: raw holds no call payloads (or IP hashes)
+    of the sealed days (orchestration/privacy/retention.py), so rebuilding every model from raw
+    would drop them from every mart."""
+    sealed = last_sealed_day(con) if kind.full else None
+    if sealed is None:
+        return None
+    return (
+        f"a full rebuild ({kind.reason}) was refused: raw no longer holds the calls through"
+        f" {sealed.isoformat()} (past retention), so every mart would lose those days; rerun with"
+        " `apiwh run --allow-history-loss` to rebuild from what raw holds (docs/governance.md)"
+    )
 
 
 def rebuilt_days(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> dict[str, int]:

@@ -8,6 +8,7 @@ import sys
 from orchestration.errors import UsageError
 from orchestration.loading import FileResult, load_directory
 from orchestration.privacy.commands import status_line as erasure_status_line
+from orchestration.privacy.retention import status_line as retention_status_line
 from orchestration.readers import (
     WarehouseNotBuiltError,
     live_changed_since,
@@ -133,6 +134,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             as_of = con.execute("select as_of_date from intermediate.int_as_of_date").fetchall()
             if as_of:
                 print(f"As-of date of the live warehouse: {as_of[0][0]}")
+        print(retention_status_line(con, settings))
     print(describe_snapshot(settings))
     erasures = erasure_status_line(settings)
     if erasures:

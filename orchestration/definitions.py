@@ -23,6 +23,7 @@ from orchestration.defs.jobs import daily_refresh, daily_refresh_schedule
 from orchestration.defs.raw import raw_events
 from orchestration.defs.recovery import dead_run_sensor, writer_executor
 from orchestration.defs.resources import build_resources
+from orchestration.defs.retention import retention
 from orchestration.defs.snapshot import build_published_snapshot
 from orchestration.settings import Settings, load_alert_settings, load_settings
 
@@ -36,7 +37,7 @@ def build_definitions(
     # Published after the ledger, so analysts see the alerts of the same run.
     published_snapshot = build_published_snapshot([*marts_keys, ALERTS_ASSET_KEY])
     return dg.Definitions(
-        assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot, dashboard],
+        assets=[raw_events, dbt_models, alerts_ledger_asset, published_snapshot, dashboard, retention],
         jobs=[daily_refresh, deliver_alerts_job, *DIGEST_JOBS],
         schedules=[daily_refresh_schedule, *DIGEST_SCHEDULES],
         sensors=[*build_alert_sensors(daily_refresh), dead_run_sensor],

@@ -104,7 +104,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (" (full refresh)" if args.full_refresh else ""),
         flush=True,
     )
-    step_config = {"full_refresh": args.full_refresh, "allow_future_as_of": args.allow_future_as_of}
+    step_config = {
+        "full_refresh": args.full_refresh,
+        "allow_future_as_of": args.allow_future_as_of,
+        "allow_history_loss": args.allow_history_loss,
+    }
     run_config = {"ops": {DBT_STEP: {"config": step_config}}} if any(step_config.values()) else {}
     deliver = not (args.no_deliver or args.allow_future_as_of)
     # Nothing new (a look at file stats and the build record, no Dagster needed): the run
@@ -300,6 +304,12 @@ def register_run(subparsers: argparse._SubParsersAction) -> None:
         "--full-refresh",
         action="store_true",
         help="rebuild incremental models from scratch (dbt build --full-refresh)",
+    )
+    run.add_argument(
+        "--allow-history-loss",
+        action="store_true",
+        help="let a full rebuild drop the days past retention from every mart (refused otherwise:"
+        " raw no longer holds their calls; docs/governance.md)",
     )
     run.add_argument(
         "--no-deliver",

@@ -47,6 +47,10 @@ DEFAULT_MAX_LINES = 50_000_000
 # How long a run waits for a live run that holds the DuckDB writer (orchestration/run_recovery.py);
 # a full refresh of 100M events takes about half an hour here.
 DEFAULT_REFRESH_WAIT_SECONDS = 3600.0
+# The longest window a model reads calls over, ending on the as-of date (customer_endpoint_30d,
+# customer_usage_summary, platform_window_usage): raw retention keeps at least these days, so
+# every window stays whole.
+MIN_RAW_RETENTION_DAYS = 30
 
 
 class SettingsError(UsageError, ValueError):
@@ -77,6 +81,11 @@ class Settings:
     max_file_lines: int = DEFAULT_MAX_LINES
     # REFRESH_WAIT_SECONDS: a run waiting for another live run's writer slot gives up after this.
     refresh_wait_seconds: float = DEFAULT_REFRESH_WAIT_SECONDS
+    # Retention per field class (docs/governance.md): the days, ending on the as-of date, whose
+    # call payloads (RAW_RETENTION_DAYS) and IP hashes (IP_HASH_RETENTION_DAYS) are kept; None
+    # keeps them until erased.
+    raw_retention_days: int | None = None
+    ip_hash_retention_days: int | None = None
 
     @property
     def dbt_target(self) -> str:
@@ -200,7 +209,7 @@ def load_settings() -> Settings:
         )
     raw_data_dir = raw_data_dir_setting()
     settle_default = 0.0 if reads_the_sample(raw_data_dir) else DEFAULT_LANDING_SETTLE_SECONDS
-    return Settings(
+    settings = Settings(
         raw_data_dir=raw_data_dir,
         warehouse_path=warehouse_path,
         as_of=as_of,
@@ -216,7 +225,29 @@ def load_settings() -> Settings:
         ),
         max_file_lines=int(_number("MAX_FILE_LINES", DEFAULT_MAX_LINES, minimum=1, integer=True)),
         refresh_wait_seconds=_number("REFRESH_WAIT_SECONDS", DEFAULT_REFRESH_WAIT_SECONDS, minimum=0),
+        raw_retention_days=_retention_days(
+            "RAW_RETENTION_DAYS", MIN_RAW_RETENTION_DAYS, "the 30-day marts read the calls of 30 days"
+        ),
+        # The key-sharing alert reads the as-of date's hashes; every other IP figure is per day.
+        ip_hash_retention_days=_retention_days("IP_HASH_RETENTION_DAYS", 1, "the as-of date is kept"),
     )
+    retained = settings.raw_retention_days is not None or settings.ip_hash_retention_days is not None
+    if retained and settings.warehouse_engine == "spark":
+        raise SettingsError(
+            "RAW_RETENTION_DAYS and IP_HASH_RETENTION_DAYS apply to the DuckDB warehouse only: with "
+            "WAREHOUSE_ENGINE=spark the staged calls live in Spark's catalogue, which they do not prune"
+        )
+    return settings
+
+
+def _retention_days(name: str, minimum: int, why: str) -> int | None:
+    """A retention setting in days: unset or empty keeps everything."""
+    if not os.environ.get(name, "").strip():
+        return None
+    days = int(_number(name, 0, minimum=0, integer=True))
+    if days < minimum:
+        raise SettingsError(f"{name} must be at least {minimum} ({why}), got {days}")
+    return days
 
 
 WAREHOUSE_ENGINES = ("duckdb", "spark")

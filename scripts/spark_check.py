@@ -54,7 +54,11 @@ PLANS_FILE = ROOT / "seeds" / "plans.csv"
 SMALL_DATA_JVM = (
     "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-SegmentedCodeCache -XX:ReservedCodeCacheSize=512m"
 )
-SMALL_DATA_SETTINGS = {"SPARK_WHOLE_STAGE_CODEGEN": "false", "SPARK_DRIVER_JAVA_OPTIONS": SMALL_DATA_JVM}
+SMALL_DATA_SETTINGS = {
+    "SPARK_WHOLE_STAGE_CODEGEN": "false",
+    "SPARK_DRIVER_JAVA_OPTIONS": SMALL_DATA_JVM,
+    "SPARK_LOG_LEVEL": "ERROR",
+}
 
 
 def not_yet_portable_models() -> list[str]:
@@ -64,24 +68,35 @@ def not_yet_portable_models() -> list[str]:
     return sorted(Path(path).stem for path in NOT_YET_PORTABLE if path.endswith(".sql"))
 
 
-def run_dbt(bin_dir: Path, env: dict[str, str], scratch: Path, target: str, selection: list[str]) -> float:
-    """One dbt command against one target; returns its wall time in seconds."""
+def run_dbt(scratch: Path, target: str, selection: list[str]) -> float:
+    """One dbt command against one target; returns its wall time in seconds.
+
+    DuckDB runs in a dbt child process. Spark runs in this process (dbtRunner): dbt-spark's
+    session method starts the JVM on its first statement and every later statement, the second
+    round and the comparison find the same SparkSession, so one JVM (its start, the Hive
+    catalogue, the warmed-up compiler) serves the whole check instead of three."""
     started = time.monotonic()
-    command = [
-        str(bin_dir / "dbt"),
-        *selection,
-        "--target",
-        target,
-        "--target-path",
-        str(scratch / f"target-{target}"),
-        "--log-path",
-        str(scratch / f"logs-{target}"),
-    ]
-    done = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    paths = ["--target-path", str(scratch / f"target-{target}")]
+    paths += ["--log-path", str(scratch / f"logs-{target}")]
+    if target == "spark":
+        from dbt.cli.main import dbtRunner
+
+        flags = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--quiet"]
+        done = dbtRunner().invoke([*selection, "--target", target, *paths, *flags])
+        if not done.success:
+            results = getattr(done.result, "results", None) or []
+            failures = [f"{r.node.name}: {r.message}" for r in results if str(r.status) in ("error", "fail")]
+            sys.exit(
+                f"spark-check: dbt {selection[0]} --target {target} failed:\n"
+                + "\n".join(failures[-30:] or [str(done.exception)])
+            )
+        return time.monotonic() - started
+    command = [str(Path(sys.executable).parent / "dbt"), *selection, "--target", target, *paths]
+    done = subprocess.run(command, cwd=DBT_DIR, capture_output=True, text=True)
     if done.returncode != 0:
         lines = done.stdout.splitlines()
         failures = [line for line in lines if "ERROR" in line or "FAIL" in line]
-        # dbt's closing summary carries each error's message (a Spark exception's first lines).
+        # dbt's closing summary carries each error's message.
         summary = next((i for i, line in enumerate(lines) if "Completed with" in line), len(lines))
         sys.exit(
             f"spark-check: dbt {selection[0]} --target {target} failed:\n"
@@ -179,26 +194,11 @@ def incremental_intermediates(manifest_path: Path) -> list[str]:
     )
 
 
-def compare_marts(
-    warehouse: Path, spark_dir: Path, not_built: set[str], extra: list[str], *, rows_required: bool
-) -> int:
+def compare_marts(warehouse: Path, not_built: set[str], extra: list[str], *, rows_required: bool) -> int:
     from pyspark.sql import SparkSession
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.parquet.inferTimestampNTZ.enabled", "false")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.warehouse.dir", str(spark_dir / "warehouse"))
-        .config(
-            "spark.hadoop.javax.jdo.option.ConnectionURL",
-            f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true",
-        )
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={spark_dir} {SMALL_DATA_JVM}")
-        .config("spark.sql.codegen.wholeStage", "false")
-        .enableHiveSupport()
-        .getOrCreate()
-    )
+    # The session dbt-spark started in this process (profiles.yml: UTC, the scratch catalogue).
+    spark = SparkSession.builder.getOrCreate()
     differences = 0
     print(f"{'table':<44} {'rows':>8}  result")
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -224,7 +224,6 @@ def compare_marts(
 
 
 def main(argv: list[str] | None = None) -> int:
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--raw-data-dir",
@@ -232,23 +231,44 @@ def main(argv: list[str] | None = None) -> int:
         help="check this landing folder (default: a generated set, the smallest that fills every mart)",
     )
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it (default: a temp folder)")
+    # Internal: the check itself, in a child started with the scratch folder's environment.
+    parser.add_argument("--check-in", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.check_in is not None:
+        raw_data_dir = args.raw_data_dir or args.check_in / "generated"
+        return check(raw_data_dir, args.check_in, rows_required=args.raw_data_dir is None)
     if shutil.which("java") is None:
         print("spark-check: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)", file=sys.stderr)
         return 2
     scratch = args.keep or Path(tempfile.mkdtemp(prefix="spark-check-"))
     scratch = scratch.resolve()
     try:
-        raw_data_dir = args.raw_data_dir
-        if raw_data_dir is None:
+        if args.raw_data_dir is None:
             from orchestration.sample_data.files import generate
 
-            raw_data_dir = scratch / "generated"
-            generate(raw_data_dir, **SMALLEST_SAMPLE)
-        return check(raw_data_dir.resolve(), scratch, rows_required=args.raw_data_dir is None)
+            generate(scratch / "generated", **SMALLEST_SAMPLE)
+        raw_data = ["--raw-data-dir", str(args.raw_data_dir.resolve())] if args.raw_data_dir else []
+        # dbt reads the scratch paths from the environment, and Spark runs inside this child
+        # (run_dbt): it is started with them, this process's environment stays untouched.
+        child = [sys.executable, str(Path(__file__).resolve()), "--check-in", str(scratch), *raw_data]
+        return subprocess.run(child, env=check_environment(scratch)).returncode
     finally:
         if args.keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_environment(scratch: Path) -> dict[str, str]:
+    """The environment of the check's child: every path inside the scratch folder."""
+    from orchestration.settings import environment_with
+
+    return environment_with(
+        WAREHOUSE_PATH=str(scratch / "duckdb" / "warehouse.duckdb"),
+        LANDING_DIR=str(scratch / "landing"),
+        SPARK_DIR=str(scratch / "spark"),
+        PLANS_FILE=str(PLANS_FILE),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        **SMALL_DATA_SETTINGS,
+    )
 
 
 # The newest files are held back for the second, incremental round (the last days and the late
@@ -285,21 +305,10 @@ def load_and_land(warehouse: Path, raw_dir: Path, landing: Path) -> str:
 
 
 def check(raw_data_dir: Path, scratch: Path, *, rows_required: bool) -> int:
-    from orchestration.settings import environment_with
-
+    """Both rounds and the comparison, run by the child main() starts with check_environment."""
     warehouse = scratch / "duckdb" / "warehouse.duckdb"
     landing = scratch / "landing"
-    spark_dir = scratch / "spark"
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    bin_dir = Path(sys.executable).parent
-    env = environment_with(
-        WAREHOUSE_PATH=str(warehouse),
-        LANDING_DIR=str(landing),
-        SPARK_DIR=str(spark_dir),
-        PLANS_FILE=str(PLANS_FILE),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        **SMALL_DATA_SETTINGS,
-    )
     pending = not_yet_portable_models()
     not_built = [f"{model}+" for model in pending]
     first = first_round_files(raw_data_dir, scratch)
@@ -311,7 +320,7 @@ def check(raw_data_dir: Path, scratch: Path, *, rows_required: bool) -> int:
         # end covers both rounds.
         incremental = ["--select", "int_as_of_date", "config.materialized:incremental"]
         selection = ["run"] if number == 1 else ["run", *incremental]
-        duck_seconds = run_dbt(bin_dir, env, scratch, "local", selection)
+        duck_seconds = run_dbt(scratch, "local", selection)
         print(f"  dbt {' '.join(selection)} on DuckDB: {duck_seconds:.1f} s")
         if number == 1:
             manifest = scratch / "target-local" / "manifest.json"
@@ -323,11 +332,11 @@ def check(raw_data_dir: Path, scratch: Path, *, rows_required: bool) -> int:
         else:
             excluded, what = not_built, "insert_overwrite of the touched days"
         selection += ["--exclude", *excluded] if excluded else []
-        spark_seconds = run_dbt(bin_dir, env, scratch, "spark", selection)
+        spark_seconds = run_dbt(scratch, "spark", selection)
         print(f"  dbt {selection[0]} on Spark: {spark_seconds:.1f} s ({what})")
     started = time.monotonic()
     differences = compare_marts(
-        warehouse, spark_dir, set(pending), incremental_intermediates(manifest), rows_required=rows_required
+        warehouse, set(pending), incremental_intermediates(manifest), rows_required=rows_required
     )
     print(f"compared in {time.monotonic() - started:.1f} s")
     if differences:

@@ -142,6 +142,8 @@ class DbtBuildConfig(dg.Config):
     """Rebuild incremental models from scratch (`dbt build --full-refresh`; `apiwh run --full-refresh`)."""
     allow_future_as_of: bool = False
     """Build with an AS_OF after the last day with calls (`apiwh run --allow-future-as-of`)."""
+    allow_history_loss: bool = False
+    """Let a full rebuild drop the sealed days from every mart (`apiwh run --allow-history-loss`)."""
 
 
 def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
@@ -174,6 +176,7 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             whole_project = context.selected_asset_keys == set(context.assets_def.keys)
             skip = whole_project and not config.full_refresh and build_state.is_up_to_date(con, inputs)
             kind = build_state.choose_build_kind(con, inputs, full_refresh_requested=config.full_refresh)
+            refusal = build_state.history_loss(con, kind)
         if skip:
             # Nothing new: no dbt run; the assets stay unmaterialized, so the alerts and the
             # snapshot downstream are skipped too, and each model says why in its history.
@@ -183,6 +186,8 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
                 yield dg.AssetObservation(asset_key=key, metadata={"skipped": reason})
             yield from _last_results_still_hold(context)
             return
+        if refusal is not None and not config.allow_history_loss:
+            raise dg.Failure(description=refusal)
         prune_run_targets()
         # A full build from raw when asked, on a changed model or an as-of date that moved back;
         # otherwise incremental models replace only the touched days (docs/design.md).

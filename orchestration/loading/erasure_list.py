@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.loading.schema import KNOWN_EVENT_TYPES_SQL
+from orchestration.loading.kept_out import move_events_to_rejects
 
 # The kinds of subject, and the raw.events column that names one.
 SUBJECT_COLUMNS = {"organization": "organization_id", "developer": "developer_id"}
@@ -30,29 +30,9 @@ _ERASED_EVENT_SQL = " or ".join(
 
 
 def drop_erased_events(con: duckdb.DuckDBPyConnection, params: dict) -> tuple[int, int]:
-    """Inside a file's transaction, after its events were stored: the events of an erased subject
-    become rejects with the reason `erased` and no snippet. Returns (erased, of which unknown
-    type), so the file's counts stay lines = events + rejects + blank."""
+    """Inside a file's transaction: the events of an erased subject become rejects with the
+    reason `erased` and no snippet. Returns (erased, of which unknown type)."""
     (listed,) = con.execute("select count(*) from raw.erased_subjects").fetchall()[0]
     if not listed:
         return 0, 0
-    bound = {name: params[name] for name in ("load_id", "salt")}
-    erased, unknown = con.execute(
-        f"""
-        select count(*), count(*) filter (where event_type not in ({KNOWN_EVENT_TYPES_SQL}))
-        from raw.events where load_id = $load_id and ({_ERASED_EVENT_SQL})
-        """,
-        bound,
-    ).fetchall()[0]
-    if not erased:
-        return 0, 0
-    con.execute(
-        f"""
-        insert into raw.event_rejects
-        select load_id, source_file, $sha256, source_line, '{ERASED_REASON}', null, loaded_at
-        from raw.events where load_id = $load_id and ({_ERASED_EVENT_SQL})
-        """,
-        {**bound, "sha256": params["sha256"]},
-    )
-    con.execute(f"delete from raw.events where load_id = $load_id and ({_ERASED_EVENT_SQL})", bound)
-    return erased, unknown
+    return move_events_to_rejects(con, params, _ERASED_EVENT_SQL, ERASED_REASON, {"salt": params["salt"]})

@@ -168,6 +168,18 @@ create table if not exists raw.erased_subjects (
 """
 
 
+# Retention per field class (orchestration/privacy/retention.py): each seal, never changed.
+_RETENTION_SEALS_DDL = """
+create table if not exists raw.retention_seals (
+    field_class varchar not null,   -- call_payloads or ip_hashes
+    sealed_through date not null,   -- the last day of the class past retention
+    as_of_date date not null,       -- the as-of date it was counted back from
+    rows_changed bigint not null,   -- rows deleted (payloads) or hashes nulled, every table
+    sealed_at timestamp not null
+);
+"""
+
+
 def ensure_raw_schema(con) -> None:
     """Create (or bring up to date) the raw schema the loader writes."""
     con.execute(_MANIFEST_DDL)
@@ -175,3 +187,4 @@ def ensure_raw_schema(con) -> None:
     con.execute(events_table_ddl())
     con.execute(_REJECTS_DDL)
     con.execute(_ERASED_SUBJECTS_DDL)
+    con.execute(_RETENTION_SEALS_DDL)

@@ -42,6 +42,7 @@ from orchestration.loading.limits import (
 from orchestration.loading.lines import LineStats, iter_line_batches, lines_table
 from orchestration.loading.report import FileRejectedError, FileResult, LoadReport
 from orchestration.loading.schema import KNOWN_EVENT_TYPES_SQL, ensure_raw_schema
+from orchestration.loading.sealed_days import drop_events_of_sealed_days
 from orchestration.loading.validation import (
     INSERT_REJECTS_SQL,
     exact_checks_sql,
@@ -217,10 +218,11 @@ def _store(
                 load.load_lines_exactly(candidate.path)
             if result.lines == result.blank_lines:
                 result.status = "empty"
-            erased, erased_unknown = drop_erased_events(con, load.params)
-            result.events -= erased
-            result.rejects += erased
-            result.unknown_type_events -= erased_unknown
+            for keep_out in (drop_erased_events, drop_events_of_sealed_days):
+                moved, moved_unknown = keep_out(con, load.params)
+                result.events -= moved
+                result.rejects += moved
+                result.unknown_type_events -= moved_unknown
     except FileRejectedError as exc:
         con.execute("rollback")
         con.execute("begin transaction")

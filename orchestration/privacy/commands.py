@@ -50,6 +50,22 @@ def _plan(settings: Settings, subject: Subject) -> int:
     return 0
 
 
+def _refuse_history_loss(settings: Settings) -> None:
+    """The erase rebuilds every model from raw: with days past retention that loses them."""
+    from orchestration.loading.sealed_days import last_sealed_day
+
+    if not settings.warehouse_path.exists():
+        return
+    with connect(settings.warehouse_path, read_only=True) as con:
+        sealed = last_sealed_day(con)
+    if sealed is not None:
+        raise UserError(
+            f"erase rebuilds every model from raw, which no longer holds the calls through {sealed}"
+            " (past retention): every mart would lose those days. Rerun with --allow-history-loss"
+            " to erase anyway (docs/governance.md)"
+        )
+
+
 def cmd_erase(args: argparse.Namespace) -> int:
     from orchestration.privacy.erase import erase
 
@@ -57,6 +73,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
     subject = Subject("organization", args.org) if args.org else Subject("developer", args.developer)
     if args.dry_run:
         return _plan(settings, subject)
+    if not args.allow_history_loss:
+        _refuse_history_loss(settings)
     issued = erase(settings, subject, _say)
     removed = issued["rows_removed"]
     scan = issued["scan"]
@@ -104,4 +122,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--org", type=_subject_id, metavar="ORG", help="an organization_id")
     who.add_argument("--developer", type=_subject_id, metavar="DEV", help="a developer_id")
     erase.add_argument("--dry-run", action="store_true", help="say what would go, change nothing")
+    erase.add_argument(
+        "--allow-history-loss",
+        action="store_true",
+        help="erase even though the rebuild drops the days past retention from every mart",
+    )
     erase.set_defaults(func=cmd_erase)

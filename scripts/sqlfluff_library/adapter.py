@@ -33,7 +33,7 @@ def _incremental_by_day(*args: object) -> dict:
 def dispatch(macro_name: str, macro_namespace: str | None = None):
     if macro_name == "json_figures":
         return _json_figures
-    if macro_name == "incremental_by_day":
+    if macro_name in ("incremental_by_day", "sealed_days_kept"):
         return _incremental_by_day
 
     def render(*args: object) -> str:

@@ -1,7 +1,7 @@
 {#- One row: what the load kept out or let in late, shown beside every dashboard figure so a
-    reader knows how complete the data is. Late events are counted among deduplicated events. -#}
+    reader knows how complete the data is. Late events are counted among deduplicated events,
+    per day in int_event_counts_daily. -#}
 
-{%- set late_event_hours = var('late_event_hours', 24) %}
 {#- The share of rejected lines worth a look: a few bad lines among many are the usual dirt of a
     collector; a file that failed, or one line in a hundred, is not. -#}
 {%- set rejected_share_worth_a_look = 0.01 %}
@@ -20,9 +20,9 @@ event_rejects as (
 
 ),
 
-events as (
+event_counts_daily as (
 
-    select * from {{ ref('stg_events') }}
+    select * from {{ ref('int_event_counts_daily') }}
 
 ),
 
@@ -53,12 +53,10 @@ count_rejects as (
 count_events as (
 
     select
-        count(*) as events,
-        count(*) filter (
-            where received_at > event_time + interval {{ late_event_hours }} hour
-        ) as late_events,
-        count(*) filter (where not is_known_event_type) as unknown_type_events
-    from events
+        coalesce(sum(events), 0) as events,
+        coalesce(sum(late_events), 0) as late_events,
+        coalesce(sum(unknown_type_events), 0) as unknown_type_events
+    from event_counts_daily
 
 ),
 

@@ -2,7 +2,8 @@
     Only calls made with the key at or after its (first) issuance, up to the as-of date, count.
     Whole days after the issuance day come from the daily facts (int_key_daily_calls); only the
     issuance day (calls before key_issued_at do not count) and the day of the 100th call (which
-    call it was) read that day's calls of that key. Never all the calls. -#}
+    call it was) read that day's calls of that key, from int_key_onboarding_calls, which keeps
+    exactly those at day grain (so they outlive raw retention). Never all the calls. -#}
 
 with
 
@@ -20,7 +21,7 @@ key_daily_calls as (
 
 api_requests as (
 
-    select * from {{ ref('stg_api_requests') }}
+    select * from {{ ref('int_key_onboarding_calls') }}
 
 ),
 

@@ -1,7 +1,10 @@
 {#- One row per endpoint incident (route template, method, day) and organization it hit (docs/
     contract.md 2b `endpoint_incidents.affected_customers`): the one home of "affected customer",
     read by endpoint_incidents (how many), endpoint_incident_customers and the
-    endpoint_degradation alert (who), so the count and the list cannot differ. -#}
+    endpoint_degradation alert (who), so the count and the list cannot differ. It reads the calls
+    of the incident days, over all history: a day past raw retention keeps the rows it had
+    (macros/retention.sql `sealed_days_kept`), every other day is counted again. -#}
+{{ config(**sealed_days_kept('usage_date')) }}
 {%- set latency_factor = var('incident_latency_factor') -%}
 
 with
@@ -9,6 +12,7 @@ with
 int_endpoint_incident_days as (
 
     select * from {{ ref('int_endpoint_incident_days') }}
+    where {{ unsealed_days('usage_date') }}
 
 ),
 
