@@ -37,6 +37,7 @@ LONGEST_FIRST = (
     # other workers run modules of their own.
     "tests/integration/test_one_answer.py",
     "tests/integration/test_erase.py",
+    "tests/integration/test_retention.py",
     "tests/integration/test_reliability_alerts.py",
     "tests/faults/test_late_events.py",
     "tests/integration/test_incremental_equals_full.py",

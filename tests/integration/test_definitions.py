@@ -17,6 +17,7 @@ pytestmark = pytest.mark.usefixtures("dbt_manifest")
 
 EXPECTED_ASSETS = {
     "raw/events",
+    "raw/retention",
     # dbt sources of the loader's own tables (not materialized by dbt, shown for lineage)
     "raw/event_rejects",
     "raw/loaded_files",
@@ -46,8 +47,10 @@ EXPECTED_ASSETS = {
     "intermediate/int_endpoint_incident_days",
     "intermediate/int_endpoint_incident_hits",
     "intermediate/int_api_version_exposure",
+    "intermediate/int_event_counts_daily",
     "intermediate/int_key_daily_calls",
     "intermediate/int_key_issuances",
+    "intermediate/int_key_onboarding_calls",
     "intermediate/int_key_route_daily",
     "intermediate/int_onboarding_funnel_counts",
     "intermediate/int_organization_daily_plan",
