@@ -31,7 +31,7 @@ from pathlib import Path
 
 from benchmarks.generate import FORMATS, parse_count, write_days
 from benchmarks.process_tree import Measured, run_measured
-from benchmarks.shares import one_run_shares, print_shares
+from benchmarks.shares import measured_shares, print_shares
 from orchestration.loading.schema import FIELDS
 from orchestration.pipeline_commands import DAGSTER_YAML
 
@@ -146,7 +146,7 @@ def main() -> None:
     for path in extra_day.iterdir():
         shutil.copy(path, landing / path.name)
     step("one_day", "4 refresh after one more day", refresh, env)
-    one_day_shares = one_run_shares(dagster_home, steps["one_day"].seconds)
+    one_day_shares = measured_shares(env, steps["one_day"].seconds)
     step("nothing_new", "5 refresh with nothing new", refresh, env)
     if args.history_days:
         long_landing, long_extra = work / "long_landing", work / "long_extra_day"

@@ -8,7 +8,9 @@ is the process's wall time less the steps'.
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import subprocess
+import sys
 
 from orchestration.dbt_cli import DBT_TARGET_DIR
 
@@ -16,11 +18,11 @@ from orchestration.dbt_cli import DBT_TARGET_DIR
 SLOWEST_NODES = 5
 
 
-def run_step_seconds(dagster_home: Path) -> tuple[str, dict[str, float]]:
-    """(run id, seconds per step) of the newest run recorded in dagster_home."""
+def run_step_seconds() -> tuple[str, dict[str, float]]:
+    """(run id, seconds per step) of the newest run recorded in DAGSTER_HOME."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    with dg.DagsterInstance.get() as instance:
         (run,) = instance.get_runs(limit=1)
         stats = instance.get_run_step_stats(run.run_id)
     seconds = {
@@ -33,8 +35,6 @@ def run_step_seconds(dagster_home: Path) -> tuple[str, dict[str, float]]:
 
 def dbt_node_seconds(run_id: str) -> dict[str, float]:
     """Each dbt node's execution seconds in the run's dbt build (its target folder)."""
-    import json
-
     folders = sorted(DBT_TARGET_DIR.glob(f"warehouse_dbt_models-{run_id[:7]}-*"))
     results_file = folders[-1] / "run_results.json" if folders else None
     if results_file is None or not results_file.exists():
@@ -43,10 +43,10 @@ def dbt_node_seconds(run_id: str) -> dict[str, float]:
     return {result["unique_id"]: result["execution_time"] for result in results}
 
 
-def one_run_shares(dagster_home: Path, wall_seconds: float) -> dict:
+def one_run_shares(wall_seconds: float) -> dict:
     """The shares of one run's wall time: per Dagster step, outside the steps, and inside the
     dbt step its models, its data tests and its slowest nodes."""
-    run_id, steps = run_step_seconds(dagster_home)
+    run_id, steps = run_step_seconds()
     nodes = dbt_node_seconds(run_id)
     models = sum(s for node, s in nodes.items() if node.startswith("model."))
     tests = sum(s for node, s in nodes.items() if node.startswith("test."))
@@ -64,6 +64,13 @@ def one_run_shares(dagster_home: Path, wall_seconds: float) -> dict:
     }
 
 
+def measured_shares(env: dict[str, str], wall_seconds: float) -> dict:
+    """one_run_shares in a child with the run's environment (its DAGSTER_HOME, which the
+    instance's dagster.yaml reads from the environment)."""
+    command = [sys.executable, "-m", "benchmarks.shares", str(wall_seconds)]
+    return json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
+
+
 def print_shares(title: str, shares: dict) -> None:
     wall = shares["wall_seconds"]
     print(f"\n{title}: where its {wall:.1f} s went")
@@ -76,3 +83,7 @@ def print_shares(title: str, shares: dict) -> None:
     rows += [(f"  slowest: {name}", seconds) for name, seconds in dbt["slowest"].items()]
     for name, seconds in rows:
         print(f"| {name:<52} | {seconds:>8.1f} | {seconds / wall:>6.0%} |")
+
+
+if __name__ == "__main__":
+    print(json.dumps(one_run_shares(float(sys.argv[1]))))

@@ -21,6 +21,7 @@ STEP_LABELS = {
     "marts__alerts": "record alerts",
     "marts__published_snapshot": "publish snapshot",
     "reports__dashboard": "write dashboard",
+    "raw__retention": "apply retention",
     "deliver_pending_alerts": "deliver alerts",
 }
 

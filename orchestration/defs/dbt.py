@@ -125,6 +125,10 @@ def describe_dbt_test(test: Mapping[str, Any]) -> str:
         return f"{column} is never null."
     if kind == "unique":
         return f"{column} is unique (no two rows share it)."
+    if kind == "primary_key":
+        return f"{', '.join(kwargs.get('columns', []))} identify a row: unique and never null."
+    if kind == "not_null_columns":
+        return f"Never null: {', '.join(kwargs.get('columns', []))}."
     if kind == "accepted_values":
         return f"{column} is one of: {', '.join(str(v) for v in kwargs.get('values', []))}."
     if kind == "relationships":

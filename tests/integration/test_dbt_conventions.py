@@ -111,8 +111,8 @@ def test_a_marts_value_rules_are_enforced_by_duckdb_as_rows_are_written(built: t
 
 
 def _primary_key_tests(manifest: dict) -> dict[str, set[str]]:
-    """model unique_id -> how it is keyed: 'unique_combination', or the columns that are both
-    unique and not_null."""
+    """model unique_id -> how it is keyed: 'unique_combination', or its key columns (a
+    primary_key test's, or those both unique and not_null)."""
     unique: dict[str, set[str]] = {}
     not_null: dict[str, set[str]] = {}
     keyed: dict[str, set[str]] = {}
@@ -124,6 +124,8 @@ def _primary_key_tests(manifest: dict) -> dict[str, set[str]]:
         column = node.get("column_name")
         if kind == "unique_combination":
             keyed.setdefault(model, set()).add("unique_combination")
+        elif kind == "primary_key":
+            keyed.setdefault(model, set()).update(node["test_metadata"]["kwargs"]["columns"])
         elif kind == "unique":
             unique.setdefault(model, set()).add(column)
         elif kind == "not_null":
