@@ -89,7 +89,12 @@ def test_full_then_nothing_then_incremental_then_full_when_the_as_of_date_moves_
     skipped_steps = {
         e.step_key for e in second.all_events if e.event_type == dg.DagsterEventType.STEP_SKIPPED
     }
-    assert skipped_steps == {"marts__alerts", "marts__published_snapshot", "reports__dashboard", "raw__retention"}
+    assert skipped_steps == {
+        "marts__alerts",
+        "marts__published_snapshot",
+        "reports__dashboard",
+        "raw__retention",
+    }
     # The checks keep their last real result (the UI shows it, not "Skipped"): each passes again
     # on the unchanged data, naming the run that checked it.
     # (The load's checks run again on the new load; the alerts step, skipped, checks nothing.)
