@@ -11,8 +11,9 @@ Every day past either class is sealed: the last one is recorded in raw.retention
 loader rejects a late event for a sealed day (`past retention`, orchestration/loading/
 sealed_days.py), incremental models never rebuild one, and a full rebuild from raw needs
 `--allow-history-loss` (build_state.history_loss). The day-grain facts and marts keep the
-sealed days as they were built. Runs in the refresh's transaction-per-class; the freed blocks
-are reused by DuckDB (`apiwh erase` is the command that rewrites the file).
+sealed days as they were built. Each class changes in one transaction with its seal, so a
+crash leaves it before or after, never half done. DuckDB reuses the freed blocks (`apiwh erase`
+is the command that rewrites the file).
 """
 
 from __future__ import annotations
