@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from orchestration.loading.sealed_days import last_sealed_day
+from orchestration.privacy.retention import seals_to_move
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.warehouse import table_exists
 
@@ -77,7 +79,13 @@ def _inputs(con: duckdb.DuckDBPyConnection, as_of: dt.date | None, plans_file: P
     return BuildInputs(load_id, as_of, project_fingerprint(plans_file=plans_file))
 
 
-def nothing_new(warehouse: Path, raw_data_dir: Path, as_of: dt.date | None, plans_file: Path | None) -> bool:
+def nothing_new(
+    warehouse: Path,
+    raw_data_dir: Path,
+    as_of: dt.date | None,
+    plans_file: Path | None,
+    retention: Mapping[str, int | None] | None = None,
+) -> bool:
     """A cheap look before a refresh, reading nothing but file names, sizes and times: every
     landed file is one the manifest knows unchanged, and the newest build, published, had the
     inputs the models would have now. Any doubt (no warehouse, a busy one, a file the manifest
@@ -98,11 +106,18 @@ def nothing_new(warehouse: Path, raw_data_dir: Path, as_of: dt.date | None, plan
         candidates, _ = discover_files(raw_data_dir)
         if any(manifest.hash_if_unchanged(candidate) is None for candidate in candidates):
             return False
-        return is_up_to_date(con, _inputs(con, as_of, plans_file), read_only=True)
+        return is_up_to_date(con, _inputs(con, as_of, plans_file), read_only=True, retention=retention)
 
 
-def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, *, read_only: bool = False) -> bool:
-    """True when the newest build had these inputs and went all the way to the snapshot."""
+def is_up_to_date(
+    con: duckdb.DuckDBPyConnection,
+    inputs: BuildInputs,
+    *,
+    read_only: bool = False,
+    retention: Mapping[str, int | None] | None = None,
+) -> bool:
+    """True when the newest build had these inputs and went all the way to the snapshot, and no
+    retention setting (`retention`: days kept per field class) has a day left to seal."""
     if not read_only:
         con.execute(_DDL)
     rows = con.execute(
@@ -114,7 +129,9 @@ def is_up_to_date(con: duckdb.DuckDBPyConnection, inputs: BuildInputs, *, read_o
     if not rows:
         return False
     load_id, as_of, fingerprint, published = rows[0]
-    return published and BuildInputs(load_id, as_of, fingerprint) == inputs
+    if not (published and BuildInputs(load_id, as_of, fingerprint) == inputs):
+        return False
+    return not (retention and seals_to_move(con, retention))
 
 
 @dataclass(frozen=True)

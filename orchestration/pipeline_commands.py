@@ -26,6 +26,7 @@ from orchestration.dbt_child import die_with_parent
 from orchestration.dbt_cli import DBT_EXECUTABLE, MANIFEST_PATH, parse_project
 from orchestration.errors import UsageError, UserError
 from orchestration.plans import read_plan_catalogue
+from orchestration.privacy.retention import kept_days
 from orchestration.run_summary import JobOutcome, render_delivery, render_refresh
 from orchestration.settings import (
     DBT_PROJECT_DIR,
@@ -116,7 +117,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     # alerts, snapshot, dashboard and dbt tests it would only skip (each planned step or check
     # is a database write in DAGSTER_HOME: most of a no-op run's cost).
     quiet = not args.full_refresh and build_state.nothing_new(
-        settings.warehouse_path, settings.raw_data_dir, settings.as_of, settings.plans_file
+        settings.warehouse_path,
+        settings.raw_data_dir,
+        settings.as_of,
+        settings.plans_file,
+        retention=kept_days(settings),
     )
     # One log file for runs with nothing new, each replacing the last: a run every few minutes
     # adds no file to data/logs/.

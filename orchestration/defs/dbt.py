@@ -19,6 +19,7 @@ from orchestration.dbt_cli import (
     prune_run_targets,
 )
 from orchestration.defs.resources import WarehouseResource
+from orchestration.privacy.retention import kept_days
 from orchestration.warehouse import DUCKDB_WRITER_POOL
 
 
@@ -178,7 +179,10 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
                 )
             inputs = build_state.current_inputs(con, settings.as_of, settings.plans_file)
             whole_project = context.selected_asset_keys == set(context.assets_def.keys)
-            skip = whole_project and not config.full_refresh and build_state.is_up_to_date(con, inputs)
+            # Up to date unless a retention setting has days left to seal: the build then runs
+            # (nothing to rebuild) so the retention step after it can apply them.
+            up_to_date = build_state.is_up_to_date(con, inputs, retention=kept_days(settings))
+            skip = whole_project and not config.full_refresh and up_to_date
             kind = build_state.choose_build_kind(con, inputs, full_refresh_requested=config.full_refresh)
             refusal = build_state.history_loss(con, kind)
         if skip:

@@ -19,6 +19,7 @@ is the command that rewrites the file).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import duckdb
@@ -84,19 +85,35 @@ def _null_ip_hashes(con: duckdb.DuckDBPyConnection, through: dt.date) -> int:
 _APPLY = {CALL_PAYLOADS: _drop_call_payloads, IP_HASHES: _null_ip_hashes}
 
 
-def apply_retention(con: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime) -> list[Seal]:
-    """Each configured class, counted back from the built as-of date; a seal never moves back
-    (an earlier as-of date keeps what is already gone gone). Returns the seals that moved on."""
+def kept_days(settings: Settings) -> dict[str, int | None]:
+    """The days each field class keeps (None: until erased)."""
+    return {CALL_PAYLOADS: settings.raw_retention_days, IP_HASHES: settings.ip_hash_retention_days}
+
+
+def seals_to_move(con: duckdb.DuckDBPyConnection, kept: Mapping[str, int | None]) -> dict[str, dt.date]:
+    """Each class whose seal would move on, counted back from the built as-of date, with the last
+    day it would seal. A seal never moves back: an earlier as-of date keeps what is gone gone."""
+    if all(days is None for days in kept.values()) or not table_exists(con, "intermediate", "int_as_of_date"):
+        return {}
     as_of = built_as_of(con)
-    kept_days = {CALL_PAYLOADS: settings.raw_retention_days, IP_HASHES: settings.ip_hash_retention_days}
-    seals = []
-    for field_class, days in kept_days.items():
+    sealed = table_exists(con, "raw", "retention_seals")
+    moves = {}
+    for field_class, days in kept.items():
         if days is None or as_of is None:
             continue
         through = as_of - dt.timedelta(days=days)
-        previous = _previous_seal(con, field_class)
-        if previous is not None and through <= previous:
-            continue
+        previous = _previous_seal(con, field_class) if sealed else None
+        if previous is None or through > previous:
+            moves[field_class] = through
+    return moves
+
+
+def apply_retention(con: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime) -> list[Seal]:
+    """Each configured class whose seal moves on: its rows changed and its seal recorded, in one
+    transaction. Returns the seals that moved."""
+    as_of = built_as_of(con)
+    seals = []
+    for field_class, through in seals_to_move(con, kept_days(settings)).items():
         con.execute("begin transaction")
         try:
             changed = _APPLY[field_class](con, through)

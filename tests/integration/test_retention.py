@@ -214,3 +214,24 @@ def test_a_full_rebuild_or_an_erase_that_would_lose_sealed_days_is_refused(retai
     )
     status = apiwh(built.env, "status")
     assert "Retention: call payloads 30 days (gone through 2026-10-11), IP hashes 7 days" in status.stdout
+
+
+def test_a_shorter_retention_applies_though_nothing_is_new(retained):
+    """Runs after the refusals (file order): the warehouse is up to date, yet the days now past
+    a shorter IP retention are sealed by the next run, and the run after it builds nothing."""
+    built = retained["built"]
+    shorter = {**built.env, "IP_HASH_RETENTION_DAYS": "5"}
+    run = apiwh(shorter, "run", "--no-deliver", cwd=built.root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    sealed = "select max(sealed_through)::varchar from raw.retention_seals where field_class = 'ip_hashes'"
+    assert query(built.warehouse, sealed) == [("2026-11-05",)]
+    hashes = (
+        "select count(*) from raw.events where network_ip_hash is not null and cast(event_time as date) <= ?"
+    )
+    assert query(built.warehouse, hashes, ["2026-11-05"]) == [(0,)]
+    seals = "select count(*) from raw.retention_seals"
+    (recorded,) = query(built.warehouse, seals)[0]
+    again = apiwh(shorter, "run", "--no-deliver", cwd=built.root)
+    # Up to date now: no build, no snapshot, no seal.
+    assert again.returncode == 0 and "marts   0 tables published" in again.stdout, again.stdout
+    assert query(built.warehouse, seals) == [(recorded,)]
