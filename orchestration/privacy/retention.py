@@ -27,11 +27,12 @@ import duckdb
 from orchestration.settings import Settings
 from orchestration.warehouse import table_exists
 
-# Where a call's payload lives (table, its day expression): raw first, then its staging copies.
+# Where a call's payload lives (table, its day expression, whether it also holds account events):
+# raw first, then its staging copies.
 _CALL_TABLES = (
-    ("raw.events", "cast(event_time as date)"),
-    ("staging.stg_events", "event_date"),
-    ("staging.stg_api_requests", "request_date"),
+    ("raw.events", "cast(event_time as date)", True),
+    ("staging.stg_events", "event_date", True),
+    ("staging.stg_api_requests", "request_date", False),
 )
 # Account state, kept past call retention: the plan and key history need every one.
 _STATE_EVENT_TYPES_SQL = "'quota_set', 'key_issued', 'key_revoked'"
@@ -62,19 +63,16 @@ def _previous_seal(con: duckdb.DuckDBPyConnection, field_class: str) -> dt.date 
 
 def _drop_call_payloads(con: duckdb.DuckDBPyConnection, through: dt.date) -> int:
     changed = 0
-    for table, day in _CALL_TABLES:
-        keep_state = (
-            "" if table.endswith("stg_api_requests") else f" and event_type not in ({_STATE_EVENT_TYPES_SQL})"
-        )
-        changed += con.execute(f"delete from {table} where {day} <= ?{keep_state}", [through]).fetchall()[0][
-            0
-        ]
+    for table, day, has_account_events in _CALL_TABLES:
+        keep_state = f" and event_type not in ({_STATE_EVENT_TYPES_SQL})" if has_account_events else ""
+        (deleted,) = con.execute(f"delete from {table} where {day} <= ?{keep_state}", [through]).fetchone()
+        changed += deleted
     return changed
 
 
 def _null_ip_hashes(con: duckdb.DuckDBPyConnection, through: dt.date) -> int:
     changed = 0
-    for table, day in _CALL_TABLES:
+    for table, day, _ in _CALL_TABLES:
         changed += con.execute(
             f"update {table} set network_ip_hash = null where {day} <= ? and network_ip_hash is not null",
             [through],
@@ -90,12 +88,15 @@ def kept_days(settings: Settings) -> dict[str, int | None]:
     return {CALL_PAYLOADS: settings.raw_retention_days, IP_HASHES: settings.ip_hash_retention_days}
 
 
-def seals_to_move(con: duckdb.DuckDBPyConnection, kept: Mapping[str, int | None]) -> dict[str, dt.date]:
-    """Each class whose seal would move on, counted back from the built as-of date, with the last
-    day it would seal. A seal never moves back: an earlier as-of date keeps what is gone gone."""
+def seals_to_move(
+    con: duckdb.DuckDBPyConnection, kept: Mapping[str, int | None], as_of: dt.date | None = None
+) -> dict[str, dt.date]:
+    """Each class whose seal would move on, counted back from the built as-of date (read here
+    unless given), with the last day it would seal. A seal never moves back: an earlier as-of
+    date keeps what is gone gone."""
     if all(days is None for days in kept.values()) or not table_exists(con, "intermediate", "int_as_of_date"):
         return {}
-    as_of = built_as_of(con)
+    as_of = as_of or built_as_of(con)
     sealed = table_exists(con, "raw", "retention_seals")
     moves = {}
     for field_class, days in kept.items():
@@ -113,7 +114,7 @@ def apply_retention(con: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
     transaction. Returns the seals that moved."""
     as_of = built_as_of(con)
     seals = []
-    for field_class, through in seals_to_move(con, kept_days(settings)).items():
+    for field_class, through in seals_to_move(con, kept_days(settings), as_of).items():
         con.execute("begin transaction")
         try:
             changed = _APPLY[field_class](con, through)
