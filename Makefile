@@ -67,7 +67,9 @@ $(IP_SALT_FILE):
 	@echo "Made a secret IP hash salt for this checkout in $@ (README \"Privacy\")"
 
 # `dbt parse` with the vars a run passes (orchestration/dbt_cli.py), so runs parse partially.
-dbt_project/target/manifest.json: install $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
+# Only when a model, macro or test is newer: the venv's stamp, not the phony `install`, which
+# would make every `make run` parse again.
+dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
 	$(BIN)/python -m orchestration.dbt_cli
 
 ## run: load the sample data in seeds/ (or RAW_DATA_DIR), build every mart, deliver the alerts,
