@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# dbt parse, then every dbt unit test, against a scratch warehouse: unit tests need their
-# upstream relations to exist, so the models are first built empty (`dbt run --empty`), which
-# must never touch the real WAREHOUSE_PATH (docs/design.md).
+# Every dbt unit test, against a scratch warehouse: unit tests need their upstream relations to
+# exist, so the models are first built empty (`dbt run --empty`, which parses the project too),
+# which must never touch the real WAREHOUSE_PATH (docs/design.md).
 set -euo pipefail
 bin=${1:-.venv/bin}
 bin=$(cd "$bin" && pwd)
@@ -10,7 +10,6 @@ trap 'rm -rf "$scratch"' EXIT
 export WAREHOUSE_PATH="$scratch/warehouse.duckdb"
 cd "$(dirname "$0")/../dbt_project"
 dbt_args=(--target-path "$scratch/target" --log-path "$scratch/logs")
-"$bin/dbt" parse "${dbt_args[@]}"
 "$bin/python" -c "
 from pathlib import Path
 from orchestration.loading import ensure_raw_schema
