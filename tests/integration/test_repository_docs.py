@@ -103,19 +103,29 @@ def test_the_readme_is_a_front_page() -> None:
     assert "(docs/governance.md)" in privacy and "apiwh erase" in privacy
 
 
+def _make_run_recipe(*what_if: str) -> list[str]:
+    """The commands `make run` would run, with each file of `what_if` taken as just changed."""
+    options = [f"--what-if={path}" for path in what_if]
+    dry_run = ["make", "-n", "--no-print-directory", *options, "run"]
+    done = subprocess.run(dry_run, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
 def test_make_run_ends_with_its_summary_and_what_to_try_next() -> None:
     """`make run` prints the run's summary, then a few lines of what to try next: no report
     after it to scroll the summary away (`make reports` shows them)."""
-    recipe = subprocess.run(
-        ["make", "-n", "--no-print-directory", "run"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
+    recipe = _make_run_recipe()
     after = recipe[next(n for n, line in enumerate(recipe) if line.endswith("apiwh run")) + 1 :]
     assert after and all(line.startswith("echo") for line in after), after
     assert len(after) <= 6 and any("Next:" in line for line in after)
+
+
+def test_make_run_parses_the_dbt_project_only_after_a_change(dbt_manifest: Path) -> None:
+    """`dbt parse` costs seconds: a second `make run` with no model changed skips it."""
+    dbt_manifest.touch()  # as new as its content: the dbt_manifest fixture parsed what changed
+    assert not [line for line in _make_run_recipe() if "orchestration.dbt_cli" in line]
+    model = next((PROJECT_ROOT / "dbt_project" / "models").rglob("*.sql"))
+    assert [line for line in _make_run_recipe(str(model.relative_to(PROJECT_ROOT))) if "dbt_cli" in line]
 
 
 def test_the_project_map_is_in_design_md_once() -> None:
