@@ -81,6 +81,7 @@ def _null_ip_hashes(con: duckdb.DuckDBPyConnection, through: dt.date) -> int:
 
 
 _APPLY = {CALL_PAYLOADS: _drop_call_payloads, IP_HASHES: _null_ip_hashes}
+_LABELS = {CALL_PAYLOADS: "call payloads", IP_HASHES: "IP hashes"}
 
 
 def kept_days(settings: Settings) -> dict[str, int | None]:
@@ -140,11 +141,8 @@ def status_line(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
         else []
     )
     parts = []
-    for field_class, label, days in (
-        (CALL_PAYLOADS, "call payloads", settings.raw_retention_days),
-        (IP_HASHES, "IP hashes", settings.ip_hash_retention_days),
-    ):
+    for field_class, days in kept_days(settings).items():
         kept = "until erased" if days is None else f"{days} days"
         through = sealed.get(field_class)
-        parts.append(f"{label} {kept}" + (f" (gone through {through})" if through else ""))
+        parts.append(f"{_LABELS[field_class]} {kept}" + (f" (gone through {through})" if through else ""))
     return "Retention: " + ", ".join(parts)
