@@ -91,12 +91,18 @@ def _without_a_debug_file(args: list[str]) -> list[str]:
     return [*args, "--log-level-file", "none"]
 
 
+def dbt_arguments(argv: list[str]) -> list[str]:
+    """`argv` as dbt gets it here: run from the warehouse's folder (this changes the working
+    directory: portable_vars), without dbt's own debug file. Call from the project's folder."""
+    return _without_a_debug_file(_run_from_the_warehouse_folder(argv))
+
+
 def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print_version()
         return
     die_with_parent()
-    args = _without_a_debug_file(_run_from_the_warehouse_folder(sys.argv[1:]))
+    args = dbt_arguments(sys.argv[1:])
     from dbt.cli.main import cli  # imported after prctl: dbt's import takes seconds
 
     sys.exit(cli(args))

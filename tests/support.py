@@ -19,13 +19,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.dbt_cli import DBT_EXECUTABLE, PARTIAL_PARSE_FILE, keep_parse_state, parse_state_path
+from orchestration.dbt_cli import PARTIAL_PARSE_FILE, keep_parse_state, parse_state_path
 from orchestration.dbt_cli import dbt_vars as run_vars
 from orchestration.loading import LoadReport, load_directory
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_alert_settings, load_settings
+from orchestration.settings import Settings, load_alert_settings, load_settings
 from orchestration.warehouse import connect
+from tests.dbt_server import DbtServer
 
 DBT = str(Path(sys.executable).parent / "dbt")
+# This worker's dbt process, started by the first run_dbt.
+DBT_SERVER = DbtServer()
 APIWH = str(Path(sys.executable).parent / "apiwh")
 TEST_SALT = "test-salt"
 # Settings a developer's shell may carry into a test: never inherited (warehouse_env).
@@ -211,10 +214,11 @@ def run_dbt(
     check: bool = True,
     plans_file: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """The tests' one dbt runner: `dbt <args>` in a real subprocess, as `apiwh run` runs it: the
-    run's settings as vars, through apiwh-dbt, starting from the parse state a run with the same
-    vars kept (orchestration/dbt_cli.py), with target and log folders beside the warehouse. No
-    plan catalogue unless `plans_file` is given (make exports the sample's)."""
+    """The tests' one dbt runner: `dbt <args>` in this worker's dbt process (tests/dbt_server.py),
+    as `apiwh run` runs it: the run's settings as vars, apiwh-dbt's arguments, starting from the
+    parse state a run with the same vars kept (orchestration/dbt_cli.py), with target and log
+    folders beside the warehouse. No plan catalogue unless `plans_file` is given (make exports
+    the sample's)."""
     dbt_vars = run_vars(
         Settings(
             raw_data_dir=warehouse.parent / "landing",
@@ -231,12 +235,10 @@ def run_dbt(
     # As a pipeline run builds (orchestration/defs/dbt.py): unit tests prove the model code and
     # run once, in `make dbt-unit`, not in every test's build.
     no_unit_tests = ["--exclude-resource-type", "unit_test"] if args[:1] == ("build",) else []
-    command = [str(DBT_EXECUTABLE), *args, *no_unit_tests, "--vars", dbt_vars, "--target", "local"]
+    command = [*args, *no_unit_tests, "--vars", dbt_vars, "--target", "local"]
     command += ["--target-path", str(target), "--log-path", str(warehouse.parent / "dbt_logs")]
     env = warehouse_env(warehouse.parent.parent, WAREHOUSE_PATH=str(warehouse))
-    completed = subprocess.run(
-        command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
-    )
+    completed = DBT_SERVER.run(command, env, manifest_key=state.name)
     if check and completed.returncode != 0:
         raise AssertionError(
             f"{' '.join(args)} failed ({completed.returncode}):\n{completed.stdout[-6000:]}\n"

@@ -12,11 +12,13 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from orchestration.loading.limits import FileLimits
 from orchestration.loading.report import FileRejectedError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MAX_LINE_BYTES = 1024 * 1024
 BATCH_LINES = 100_000
@@ -92,6 +94,10 @@ def iter_line_batches(
 
 
 def lines_table(batch: list[tuple[int, str | None, str | None]]) -> pa.Table:
+    # Imported here: pyarrow and numpy are a third of every `apiwh` command's start-up, and only
+    # a load needs them.
+    import pyarrow as pa
+
     numbers, texts, reasons = zip(*batch, strict=True)
     return pa.table(
         {
