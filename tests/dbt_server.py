@@ -19,6 +19,7 @@ import contextlib
 import io
 import json
 import os
+import select
 import subprocess
 import sys
 
@@ -26,6 +27,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 # Parsed projects kept: one per set of vars, and a worker meets only a few.
 KEEP_MANIFESTS = 8
+TIMEOUT_SECONDS = 900  # for one command: a hung dbt fails its test, not the whole session
 PARSE_OPTIONS = ("--vars", "--target", "--target-path", "--log-path", "--project-dir", "--profiles-dir")
 
 
@@ -50,6 +52,10 @@ class DbtServer:
         request = {"args": args, "env": env, "manifest_key": manifest_key}
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
+        answered, _, _ = select.select([self._process.stdout], [], [], TIMEOUT_SECONDS)
+        if not answered:
+            self._process.kill()
+            raise AssertionError(f"dbt {args} took more than {TIMEOUT_SECONDS} s")
         reply = self._process.stdout.readline()
         if not reply:
             raise AssertionError(f"the dbt server died (exit code {self._process.wait()}) running dbt {args}")
@@ -101,7 +107,8 @@ def serve() -> None:
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             try:
                 returncode = _invoke(json.loads(line), manifests)
-            except Exception as error:  # dbt's own errors come back as results, not raised
+            except Exception as error:  # dbt reports its own failures in its result; anything
+                # else (a bad request) is one reply too, and the next request still runs
                 print(f"{type(error).__name__}: {error}")
                 returncode = 2
             release_dbt_duckdb_connection()  # dbt-duckdb keeps the file open otherwise
