@@ -398,7 +398,8 @@ def test_run_full_refresh_rebuilds_and_loads_nothing_new(built, tmp_path) -> Non
 
 def test_an_as_of_after_the_data_is_refused_unless_allowed_and_then_nothing_is_sent(built, tmp_path) -> None:
     """AS_OF=2030-01-01 once recorded a churn alert for every account ("no API call for 1,158
-    days") and would have sent them."""
+    days") and would have sent them. About a minute because it must be: a real run refused, then
+    a real run that rebuilds everything for the new as-of date."""
     root = tmp_path / "future"
     shutil.copytree(built.root, root)
     env = {**warehouse_env(root, IP_HASH_SALT=built.env["IP_HASH_SALT"]), "AS_OF": "2027-03-01"}

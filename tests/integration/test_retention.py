@@ -218,7 +218,8 @@ def test_a_full_rebuild_or_an_erase_that_would_lose_sealed_days_is_refused(retai
 
 def test_a_shorter_retention_applies_though_nothing_is_new(retained):
     """Runs after the refusals (file order): the warehouse is up to date, yet the days now past
-    a shorter IP retention are sealed by the next run, and the run after it builds nothing."""
+    a shorter IP retention are sealed by the next run, and the run after it builds nothing. Over
+    a minute because it must be: two real refreshes of the 61 days."""
     built = retained["built"]
     shorter = {**built.env, "IP_HASH_RETENTION_DAYS": "5"}
     run = apiwh(shorter, "run", "--no-deliver", cwd=built.root)
