@@ -85,11 +85,15 @@ def _invoke(request: dict, manifests: dict) -> int:
     if key not in manifests:
         parsed = dbtRunner().invoke(_parse_arguments(args))
         if not parsed.success:
-            return 2 if parsed.exception else 1
+            return _exit_code(parsed)
         if len(manifests) >= KEEP_MANIFESTS:
             manifests.pop(next(iter(manifests)))
         manifests[key] = parsed.result
-    result = dbtRunner(manifest=manifests[key]).invoke(args)
+    return _exit_code(dbtRunner(manifest=manifests[key]).invoke(args))
+
+
+def _exit_code(result) -> int:
+    """The `dbt` command's exit code for a dbtRunner result: 0, 1 (a node failed), 2 (dbt failed)."""
     if result.success:
         return 0
     return 2 if result.exception else 1
