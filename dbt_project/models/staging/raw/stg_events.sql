@@ -4,19 +4,51 @@
     (a redelivery keeps its event_time, hence its day). -#}
 {{ config(**incremental_by_day('event_date', as_of_bound=false)) }}
 
+{#- Inlined, not a CTE: DuckDB materializes a CTE read three times, every column of every
+    event (measured at 10M events: 19 s against 7 s). -#}
+{%- set source_events -%}
+    (
+        select
+            *,
+            cast(event_time as date) as event_date
+        from {{ source('raw', 'events') }}
+        where {{ rebuild_days('cast(event_time as date)') }}
+    )
+{%- endset -%}
+
 with
 
-source_events as (
+repeated_ids as (
 
+    -- Ids delivered more than once in a day: a few events, so only they pay for the ranking
+    -- below (a window over every event cost three times the rest of the model).
     select
-        *,
-        cast(event_time as date) as event_date
-    from {{ source('raw', 'events') }}
-    where {{ rebuild_days('cast(event_time as date)') }}
+        event_date,
+        event_id
+    from {{ source_events }} as source_events
+    group by event_date, event_id
+    having count(*) > 1
 
 ),
 
 rank_copies as (
+
+    select
+        *,
+        cast(1 as bigint) as copy_number,
+        cast(1 as bigint) as delivered_copies,
+        false as has_conflicting_copies
+    from {{ source_events }} as single_copies
+    where
+        not exists (
+            select 1
+            from repeated_ids
+            where
+                repeated_ids.event_date = single_copies.event_date
+                and repeated_ids.event_id = single_copies.event_id
+        )
+
+    union all
 
     select
         *,
@@ -28,7 +60,14 @@ rank_copies as (
         -- Two payloads differ when the smallest and largest fingerprint of the id differ.
         min(payload_md5) over (partition by event_date, event_id)
         != max(payload_md5) over (partition by event_date, event_id) as has_conflicting_copies
-    from source_events
+    from {{ source_events }} as copies
+    where exists (
+        select 1
+        from repeated_ids
+        where
+            repeated_ids.event_date = copies.event_date
+            and repeated_ids.event_id = copies.event_id
+    )
 
 ),
 
