@@ -12,7 +12,7 @@
             *,
             cast(event_time as date) as event_date
         from {{ source('raw', 'events') }}
-        where {{ rebuild_days('cast(event_time as date)') }}
+        where {{ rebuild_days('cast(event_time as date)', timestamp_column='event_time') }}
     )
 {%- endset -%}
 
