@@ -1,4 +1,4 @@
-"""Where a refresh's time went, by step, so the next bottleneck is visible (make bench, step 4).
+"""Where a refresh's time went, by step, so the next bottleneck is visible (make bench, steps 3 and 4).
 
 The run's own records say it: Dagster's step stats (start and end of each step, from the event
 log in DAGSTER_HOME) and dbt's run_results.json of the run's target folder (each model's and
