@@ -5,7 +5,7 @@
 {{ config(**incremental_by_day('event_date', as_of_bound=false)) }}
 
 {#- Inlined, not a CTE: DuckDB materializes a CTE read three times, every column of every
-    event (measured at 10M events: 19 s against 7 s). -#}
+    event (measured at 10M events, 2% of them delivered twice: 17 s against 8 s). -#}
 {%- set source_events -%}
     (
         select
