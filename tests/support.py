@@ -213,12 +213,13 @@ def run_dbt(
     as_of: str | None = None,
     check: bool = True,
     plans_file: Path | None = None,
+    test_scope: str | None = None,
 ) -> subprocess.CompletedProcess:
     """The tests' one dbt runner: `dbt <args>` in this worker's dbt process (tests/dbt_server.py),
     as `apiwh run` runs it: the run's settings as vars, apiwh-dbt's arguments, starting from the
     parse state a run with the same vars kept (orchestration/dbt_cli.py), with target and log
     folders beside the warehouse. No plan catalogue unless `plans_file` is given (make exports
-    the sample's)."""
+    the sample's). `test_scope` is the var a pipeline run adds (dbt_project/macros/test_scope.sql)."""
     dbt_vars = run_vars(
         Settings(
             raw_data_dir=warehouse.parent / "landing",
@@ -228,6 +229,8 @@ def run_dbt(
             landing_dir=warehouse.parent / "landing",
         )
     )
+    if test_scope is not None:
+        dbt_vars = json.dumps({**json.loads(dbt_vars), "test_scope": test_scope}, sort_keys=True)
     target, state = warehouse.parent / "dbt_target", parse_state_path(dbt_vars, "local")
     target.mkdir(parents=True, exist_ok=True)
     if state.is_file():  # over this folder's own, which may hold another as-of date's vars

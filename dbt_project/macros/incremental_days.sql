@@ -37,11 +37,19 @@
 
 {% macro default__create_incremental_state() -%}
     create schema if not exists meta;
-    {{ incremental_state_table_sql() }}
+    {{ incremental_state_table_sql() }};
+    {#- Tables made before the day list was kept (test_scope.sql reads it). -#}
+    alter table {{ incremental_state_relation() }} add column if not exists rebuilt_day_list varchar
 {%- endmacro %}
 
 {% macro spark__create_incremental_state() -%}
     {%- do run_query('create schema if not exists meta') -%}
+    {%- set existing = adapter.get_relation(database=none, schema='meta', identifier='incremental_state') -%}
+    {%- if existing is not none
+        and 'rebuilt_day_list' not in adapter.get_columns_in_relation(existing) | map(attribute='name') | list -%}
+        {#- Tables made before the day list was kept (test_scope.sql reads it). -#}
+        {%- do run_query('alter table ' ~ incremental_state_relation() ~ ' add columns (rebuilt_day_list string)') -%}
+    {%- endif -%}
     {{ incremental_state_table_sql() }} using parquet
 {%- endmacro %}
 
@@ -52,7 +60,8 @@
         as_of_date date,
         full_rebuild boolean,
         rebuilt_days integer,
-        recorded_at timestamp
+        recorded_at timestamp,
+        rebuilt_day_list {{ dbt.type_string() }}
     )
 {%- endmacro %}
 
@@ -72,6 +81,7 @@
         'materialized': 'incremental',
         'on_schema_change': 'fail',
         'post_hook': incremental_state_hook(as_of_bound),
+        'meta': {'day_column': day_column},
     } -%}
     {%- do common.update(adapter.dispatch('incremental_by_day')(day_column)) -%}
     {{ return(common) }}
@@ -196,7 +206,8 @@
         {%- endif %}
         {{ 'true' if days is none else 'false' }},
         {{ -1 if days is none else days | length }},
-        current_timestamp
+        current_timestamp,
+        {{ "cast(null as " ~ dbt.type_string() ~ ")" if days is none else "'" ~ days | join(',') ~ "'" }}
 {%- endmacro %}
 
 {#- The earliest day the incremental model being compiled already has, as 'YYYY-MM-DD', or none

@@ -1,15 +1,12 @@
 """Build the static dashboard: one folder of HTML pages from the published marts.
 
 The pages link to each other with relative paths, so the folder opens straight from disk as well
-as from `apiwh dashboard`. A build writes a fresh folder and swaps it in, so a reader never sees
-half a site.
+as from `apiwh dashboard`. A build swaps its folder in whole (site_folder.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from orchestration.dashboard.customer_pages import CUSTOMER_DIR, render_customer
 from orchestration.dashboard.customer_view import Draw, page_name
 from orchestration.dashboard.organizations import Directory
 from orchestration.dashboard.render import header, render_page
+from orchestration.dashboard.site_folder import write_site_folder
 from orchestration.readers import WarehouseNotBuiltError
 from orchestration.reports.formatting import format_money
 from orchestration.reports.queries import customers as customer_queries
@@ -361,28 +359,12 @@ def build_site(
     pages.update(render_customer_pages(con, customers, as_of, directory, common))
     # The script that draws the customer pages' charts in the browser (not a page).
     scripts = {charts.BUNDLE_FILE: charts.javascript_bundle(previous=out_dir / charts.BUNDLE_FILE)}
-    _write_folder(out_dir, {**pages, **scripts})
+    write_site_folder(out_dir, {**pages, **scripts})
     return {
         "pages": len(pages),
         "customer_pages": len(customers),
         "charts_not_drawn": [str(failure) for failure in batch.failures],
     }
-
-
-def _write_folder(out_dir: Path, pages: dict[str, str]) -> None:
-    """Write into a sibling folder, then swap it in with renames."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    building = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.building")
-    retired = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.retired")
-    shutil.rmtree(building, ignore_errors=True)
-    for relative, html in pages.items():
-        path = building / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html, encoding="utf-8")
-    if out_dir.exists():
-        os.replace(out_dir, retired)
-    os.replace(building, out_dir)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 # What the pages were built from, beside them: the asset rebuilds only when it changed.

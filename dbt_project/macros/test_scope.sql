@@ -1,0 +1,96 @@
+{#- Data tests on an incremental build look at the days that build rebuilt (docs/design.md
+    "Incremental by touched days"). Every other row was tested by an earlier build that
+    succeeded, and no build since has changed it.
+
+    It applies when the run says so (var test_scope = 'rebuilt_days'), which daily_refresh does
+    on an incremental build after one that succeeded. A full refresh, a hand-run `dbt build` or
+    `dbt test` and the tests' own dbt builds read every row. Only tests that look at one row at a time or at a key are narrowed:
+    - row tests (not_null_columns, accepted_values, accepted_range_between) read the rebuilt days;
+    - key tests (primary_key, unique_combination) read the rebuilt days, plus, when the key has
+      no day in it, every row sharing a key with them: a duplicate across an old day and a
+      rebuilt one still fails;
+    - tests across models (relationships, rows_match_count) and singular tests read everything. -#}
+
+{#- dbt wraps the `model` argument of every generic test in this macro (its own version applies
+    the `where` config, kept here). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set tested = rows_to_test(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {{ return('(select * from ' ~ tested ~ ' where ' ~ where ~ ') dbt_subquery') }}
+    {%- endif -%}
+    {{ return(tested) }}
+{%- endmacro %}
+
+{#- `relation`, or a subquery keeping the rows the running test must look at. -#}
+{% macro rows_to_test(relation) -%}
+    {%- if not execute or var('test_scope', 'all') != 'rebuilt_days' -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set test_name = (model.test_metadata or {}).get('name') -%}
+    {%- set columns = tested_key_columns(model.test_metadata) -%}
+    {%- if test_name not in ['not_null_columns', 'accepted_values', 'accepted_range_between', 'not_null']
+        and columns is none -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set tested_model = graph.nodes.get(model.attached_node) -%}
+    {%- set day_column = (tested_model.config.meta or {}).get('day_column') if tested_model else none -%}
+    {%- if day_column is none -%}
+        {{ return(relation) }}  {#- not an incremental model: it was rebuilt whole -#}
+    {%- endif -%}
+    {%- set days = last_rebuilt_days(tested_model.alias or tested_model.name) -%}
+    {%- if days is none -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- if columns is none or day_column in columns -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ on_days(day_column, days) ~ ') rebuilt_rows') }}
+    {%- endif -%}
+    {#- A semi join (an `or` would make it a slower mark join); rows with a null key match no
+        key, so the rebuilt days' ones are added apart, without counting a row twice. -#}
+    {%- set same_key -%}
+        {% for column in columns %}rebuilt.{{ column }} = tested.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    {%- endset -%}
+    {%- set null_key -%}
+        {% for column in columns %}{{ column }} is null{{ ' or ' if not loop.last }}{% endfor %}
+    {%- endset -%}
+    {{ return(
+        '(select * from ' ~ relation ~ ' as tested where exists (select 1 from ' ~ relation
+        ~ ' as rebuilt where ' ~ same_key ~ ' and ' ~ on_days('rebuilt.' ~ day_column, days) ~ ')'
+        ~ ' union all select * from ' ~ relation ~ ' where ' ~ on_days(day_column, days)
+        ~ ' and (' ~ null_key ~ ')) rows_sharing_a_key'
+    ) }}
+{%- endmacro %}
+
+{#- `day_column` is one of `days` (literal dates: the engine prunes by them). -#}
+{% macro on_days(day_column, days) -%}
+    {%- if days | length == 0 -%}
+        (1 = 0)
+    {%- else -%}
+        {{ day_column }} in ({% for day in days %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The key columns of a key test (a list), or none for any other test. -#}
+{% macro tested_key_columns(test_metadata) -%}
+    {%- set name = (test_metadata or {}).get('name') -%}
+    {%- set kwargs = (test_metadata or {}).get('kwargs') or {} -%}
+    {%- if name in ['primary_key', 'unique_combination'] -%}
+        {{ return(kwargs.get('columns')) }}
+    {%- elif name == 'unique' -%}
+        {{ return([kwargs.get('column_name')]) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#- The days the model's last build replaced ('YYYY-MM-DD' strings), or none when it rebuilt
+    every day or recorded nothing. -#}
+{% macro last_rebuilt_days(model_name) -%}
+    {%- set state = run_query(
+        "select full_rebuild, rebuilt_day_list from " ~ incremental_state_relation()
+        ~ " where model_name = '" ~ model_name ~ "' order by recorded_at desc limit 1"
+    ) -%}
+    {%- if state.rows | length == 0 or state.rows[0][0] or state.rows[0][1] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(state.rows[0][1].split(',') if state.rows[0][1] else []) }}
+{%- endmacro %}
