@@ -205,22 +205,6 @@ def history_loss(con: duckdb.DuckDBPyConnection, kind: BuildKind) -> str | None:
     )
 
 
-def data_test_scope(con: duckdb.DuckDBPyConnection, kind: BuildKind) -> str:
-    """dbt's var test_scope for this build: 'rebuilt_days' when it is incremental and every model
-    build recorded so far belongs to a build that succeeded (its data tests passed), so the rows
-    the build leaves alone were tested already (dbt_project/macros/test_scope.sql); else 'all'.
-    A failed build leaves model states newer than the last recorded build: the next tests all."""
-    if kind.full or not table_exists(con, "meta", "incremental_state"):
-        return "all"
-    (tested_through,) = con.execute(
-        """
-        select (select max(recorded_at) from meta.incremental_state)
-            <= (select max(built_at) from meta.model_builds)
-        """
-    ).fetchone()
-    return "rebuilt_days" if tested_through else "all"
-
-
 def rebuilt_days(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> dict[str, int]:
     """Days each incremental model replaced in the build that started at `since` (-1: all)."""
     rows = con.execute(

@@ -127,5 +127,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def run() -> NoReturn:
+    """The `apiwh` console script: main(), then an exit without the interpreter's teardown.
+
+    With Dagster and dbt loaded, freeing every module took 1.1 s after a refresh had finished
+    (at 10M events, a 30 s new day). Nothing is left to it: every DuckDB connection is closed
+    by its `with`, the log handlers are flushed here, and so are stdout and stderr."""
+    import contextlib
+    import logging
+
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone (`apiwh top | head`)
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,10 +1,12 @@
 {#- Data tests on an incremental build look at the days that build rebuilt (docs/design.md
-    "Incremental by touched days"). Every other row was tested by an earlier build that
-    succeeded, and no build since has changed it.
+    "Incremental by touched days"): every other row passed the tests of an earlier build, and no
+    build since has changed it.
 
-    It applies when the run says so (var test_scope = 'rebuilt_days'), which daily_refresh does
-    on an incremental build after one that succeeded. A full refresh, a hand-run `dbt build` or
-    `dbt test` and the tests' own dbt builds read every row. Only tests that look at one row at a time or at a key are narrowed:
+    That holds when the model's previous build was part of a build that succeeded: one Dagster
+    recorded in meta.model_builds after it (orchestration/build_state.py). Otherwise (that build
+    failed or was killed, or nothing records builds: a warehouse only ever built by hand) and on
+    a full build, a test reads every row, as it does with var test_scope = 'all'. Only tests
+    that look at one row at a time or at a key are narrowed:
     - row tests (not_null_columns, accepted_values, accepted_range_between) read the rebuilt days;
     - key tests (primary_key, unique_combination) read the rebuilt days, plus, when the key has
       no day in it, every row sharing a key with them: a duplicate across an old day and a
@@ -24,7 +26,7 @@
 
 {#- `relation`, or a subquery keeping the rows the running test must look at. -#}
 {% macro rows_to_test(relation) -%}
-    {%- if not execute or var('test_scope', 'all') != 'rebuilt_days' -%}
+    {%- if not execute or var('test_scope', 'rebuilt_days') == 'all' -%}
         {{ return(relation) }}
     {%- endif -%}
     {%- set test_name = (model.test_metadata or {}).get('name') -%}
@@ -83,13 +85,18 @@
 {%- endmacro %}
 
 {#- The days the model's last build replaced ('YYYY-MM-DD' strings), or none when it rebuilt
-    every day or recorded nothing. -#}
+    every day, recorded nothing, or its build before that is not known to have succeeded. -#}
 {% macro last_rebuilt_days(model_name) -%}
+    {%- set builds = adapter.get_relation(database=target.database, schema='meta', identifier='model_builds') -%}
+    {%- if builds is none -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set state = run_query(
-        "select full_rebuild, rebuilt_day_list from " ~ incremental_state_relation()
-        ~ " where model_name = '" ~ model_name ~ "' order by recorded_at desc limit 1"
+        "select full_rebuild, rebuilt_day_list, recorded_at <= (select max(built_at) from " ~ builds
+        ~ ") from " ~ incremental_state_relation() ~ " where model_name = '" ~ model_name
+        ~ "' order by recorded_at desc limit 2"
     ) -%}
-    {%- if state.rows | length == 0 or state.rows[0][0] or state.rows[0][1] is none -%}
+    {%- if state.rows | length < 2 or state.rows[0][0] or state.rows[0][1] is none or not state.rows[1][2] -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return(state.rows[0][1].split(',') if state.rows[0][1] else []) }}

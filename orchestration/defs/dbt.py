@@ -4,7 +4,6 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 """
 
 import datetime as dt
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -186,7 +185,6 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             skip = whole_project and not config.full_refresh and up_to_date
             kind = build_state.choose_build_kind(con, inputs, full_refresh_requested=config.full_refresh)
             refusal = build_state.history_loss(con, kind)
-            test_scope = build_state.data_test_scope(con, kind)
         if skip:
             # Nothing new: no dbt run; the assets stay unmaterialized, so the alerts and the
             # snapshot downstream are skipped too, and each model says why in its history.
@@ -201,17 +199,14 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
         prune_run_targets()
         # A full build from raw when asked, on a changed model or an as-of date that moved back;
         # otherwise incremental models replace only the touched days (docs/design.md).
-        tested = "the rebuilt days" if test_scope == "rebuilt_days" else "every row"
-        context.log.info(f"dbt build: {kind.name} ({kind.reason}); data tests read {tested}")
+        context.log.info(f"dbt build: {kind.name} ({kind.reason})")
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         # Unit tests prove the model code, not the data: they run in `make test` and CI.
         args = ["build", "--full-refresh"] if kind.full else ["build"]
-        # This run's warehouse file, as-of date and plans reach dbt as vars, not through os.environ;
-        # so does which rows the data tests look at.
-        dbt_vars = json.dumps({**json.loads(warehouse.dbt_vars()), "test_scope": test_scope}, sort_keys=True)
-        args += ["--exclude-resource-type", "unit_test", "--vars", dbt_vars]
+        # This run's warehouse file, as-of date and plans reach dbt as vars, not through os.environ.
+        args += ["--exclude-resource-type", "unit_test", "--vars", warehouse.dbt_vars()]
         args += ["--target", settings.dbt_target]
-        parse_state = parse_state_path(dbt_vars, settings.dbt_target)
+        parse_state = parse_state_path(warehouse.dbt_vars(), settings.dbt_target)
         run_target = new_run_target(f"{context.op.name}-{context.run.run_id[:7]}", parse_state)
         if settings.warehouse_engine == "spark":
             yield from dbt.cli(args, context=context, target_path=run_target).stream()
@@ -222,7 +217,7 @@ def build_dbt_assets(manifest: str) -> dg.AssetsDefinition:
             # spilled more than 37 GB at 100M events and filled the disk. DuckDB still runs each
             # statement on every core.
             args += ["--threads", "1"]
-        build_metadata = {"build_kind": kind.name, "build_reason": kind.reason, "data_tests_on": test_scope}
+        build_metadata = {"build_kind": kind.name, "build_reason": kind.reason}
         invocation = dbt.cli(args, context=context, target_path=run_target)
         for event in _events_with_row_counts(invocation, warehouse):
             if isinstance(event, dg.Output):

@@ -332,3 +332,22 @@ def test_sql_says_when_it_cut_rows_and_only_then(sample: BuiltWarehouse) -> None
     assert len(whole.stdout.splitlines()) == total and whole.stderr == ""
     table = sample.apiwh("sql", sql, "--limit", "3")
     assert table.stderr.startswith(f"showing 3 of {total} rows; --limit to change; marts as of")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback_and_a_clean_exit(sample) -> None:
+    """`apiwh sql ... | head -1`: the command exits 0 and says nothing on stderr, though the
+    console script exits without the interpreter's teardown (orchestration/cli.py run)."""
+    import subprocess
+
+    from tests.support import APIWH
+
+    listing = subprocess.Popen(
+        [APIWH, "sql", "select range from range(200000)", "--format", "csv", "--limit", "200000"],
+        env=sample.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert listing.stdout.readline() == b"range\n"
+    listing.stdout.close()
+    assert listing.wait(timeout=60) == 0
+    assert listing.stderr.read() == b""
