@@ -73,7 +73,13 @@ _PARQUET_ROWS_SQL = """
 
 
 def check_ndjson(
-    con: duckdb.DuckDBPyConnection, path: Path, file_format: str, window: dict, expected_lines: int | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    file_format: str,
+    window: dict,
+    expected_lines: int | None,
+    *,
+    lines_first: bool = False,
 ) -> bool:
     """Read and check the whole file into temp table _fast; False if DuckDB cannot split it.
 
@@ -82,17 +88,28 @@ def check_ndjson(
     handles right: invalid UTF-8, CR line ends, control characters, over-long lines, corrupt
     gzip. Run it outside a transaction: a reader error would abort one. `expected_lines` (the
     count taken while hashing) must match: a reader that saw fewer lines proves nothing.
+
+    Read that way, the file is checked on one core. `lines_first` stores the lines first, so
+    the checks run on every core: for a file loaded alone (a new day: 3.3 s against 2.4 s for
+    333k events), at about 0.2 CPU-s more, which files read side by side would pay for nothing.
     """
     params = {
         "path": str(path),
         "compression": "gzip" if file_format == "ndjson.gz" else "none",
         "max_line_size": MAX_LINE_BYTES,
-        **window,
     }
     try:
-        con.execute(f"create or replace temp table _fast as {fast_checks_sql(_NDJSON_LINES_SQL)}", params)
+        if lines_first:
+            con.execute(f"create or replace temp table _read as {_NDJSON_LINES_SQL}", params)
+            lines = "select * from _read"
+        else:
+            lines = _NDJSON_LINES_SQL
+        checks = f"create or replace temp table _fast as {fast_checks_sql(lines)}"
+        con.execute(checks, {**window, **({} if lines_first else params)})
     except duckdb.Error:
         return False
+    finally:
+        con.execute("drop table if exists _read")
     longest, lines = con.execute("select coalesce(max(line_bytes), 0), count(*) from _fast").fetchall()[0]
     return longest <= MAX_LINE_BYTES - _LINE_CAP_MARGIN and expected_lines in (None, lines)
 

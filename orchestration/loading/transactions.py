@@ -139,6 +139,7 @@ def load_file(
     now: dt.datetime,
     limits: FileLimits | None = None,
     exact_only: bool = False,
+    alone: bool = False,
     turn: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> FileResult:
     """Load one file in one transaction and record it in the manifest.
@@ -146,7 +147,8 @@ def load_file(
     The file is read and checked first, outside any transaction; `turn()` is then held while
     it is stored, so files read side by side still commit one at a time, in order.
     `exact_only` sends every line through the exact reader: the reference the fast path is
-    tested against, and a way to rule the fast path out when investigating a file.
+    tested against, and a way to rule the fast path out when investigating a file. `alone`
+    says no other file is read meanwhile: its checks may take every core.
     """
     path, relative = candidate.path, candidate.relative
     result = FileResult(relative, scan.sha256, "loaded")
@@ -173,7 +175,9 @@ def load_file(
         elif candidate.size and not exact_only and not scan.has_nul:
             # NUL bytes: DuckDB's reader once saw no line at all in them; the exact reader
             # rejects each such line with its reason.
-            read_fast = fast_path.check_ndjson(con, path, result.file_format, load.window, scan.lines)
+            read_fast = fast_path.check_ndjson(
+                con, path, result.file_format, load.window, scan.lines, lines_first=alone
+            )
     except OSError as exc:
         unreadable = unreadable_reason(exc)
     except Exception as exc:
@@ -350,6 +354,9 @@ def load_directory(
     candidates, set_aside = discover_files(root)
     report = LoadReport(files=[f for f in set_aside if f.status != "failed"])
     manifest = Manifest(con)
+    # At most one file to read (a new day): nothing is read beside it, so it checks on every core.
+    alone = sum(manifest.hash_if_unchanged(c) is None for c in candidates) <= 1
+    options = {"salt": salt, "now": now, "limits": limits, "exact_only": exact_only, "alone": alone}
     order = _CommitOrder()
     outcomes: list[FileResult | Future[FileResult]] = []
     with ThreadPoolExecutor(max_workers=FILES_READ_AT_ONCE) as pool:
@@ -384,7 +391,6 @@ def load_directory(
                         outcomes.append(FileResult(candidate.relative, sha256, "skipped"))
                         continue
                     manifest.add(sha256, candidate)
-                    options = {"salt": salt, "now": now, "limits": limits, "exact_only": exact_only}
                     submit(_load_in_worker, candidate, scan, **options)
             except Exception as exc:  # unexpected: the files before it still load
                 stopped_early = exc

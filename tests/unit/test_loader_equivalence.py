@@ -13,12 +13,14 @@ import datetime as dt
 import gzip
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.loading import MAX_LINE_BYTES
+from orchestration.loading import MAX_LINE_BYTES, fast_path
+from orchestration.loading.discovery import discover_files
 from orchestration.loading.schema import FIELDS
 from tests.support import load_events
 
@@ -224,15 +226,42 @@ def _tables(path: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("equivalence")
-    landing = _landing(root / "landing")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _landing(tmp_path_factory.mktemp("corpus") / "landing")
+
+
+@pytest.fixture(scope="module")
+def loaded(corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+    root, landing = tmp_path_factory.mktemp("equivalence"), corpus
     reports = {}
     for mode in ("fast", "exact"):
         reports[mode] = load_events(
             landing, root / mode / "warehouse.duckdb", now=NOW, exact_only=mode == "exact"
         )
     return {mode: _tables(root / mode / "warehouse.duckdb") for mode in reports}, reports
+
+
+@pytest.fixture(scope="module")
+def loaded_alone(corpus: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The corpus's readable files landed and loaded one per run, as a new day's file is: the
+    fast path then stores the lines before checking them (fast_path.check_ndjson lines_first)."""
+    root = tmp_path_factory.mktemp("alone")
+    candidates, _ = discover_files(corpus)
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    lines_first = []
+    check_ndjson = fast_path.check_ndjson
+
+    def recording(*args, **options):
+        lines_first.append(options.get("lines_first"))
+        return check_ndjson(*args, **options)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast_path, "check_ndjson", recording)
+        for candidate in candidates:
+            (landing / candidate.relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(candidate.path, landing / candidate.relative)
+            load_events(landing, warehouse, now=NOW)
+    return _tables(warehouse), lines_first
 
 
 # Reasons the corpus's bad lines must be rejected with (some of them).
@@ -269,6 +298,16 @@ def test_fast_and_exact_paths_give_identical_tables(loaded) -> None:
         assert len(fast) == len(exact), name
         mismatches = [(f, e) for f, e in zip(fast, exact, strict=True) if f != e]
         assert not mismatches, f"{name}: first difference {mismatches[0]}"
+
+
+def test_a_file_loaded_alone_gives_the_same_rows_and_rejects(loaded, loaded_alone) -> None:
+    """Load ids differ (a file per run), every other value is the same."""
+    tables, _ = loaded
+    alone, lines_first = loaded_alone
+    assert lines_first and all(lines_first)
+    for name in ("rejects", "events"):
+        # load_id leads both tables.
+        assert sorted(row[1:] for row in alone[name]) == sorted(row[1:] for row in tables["fast"][name]), name
 
 
 def test_the_corpus_exercises_both_outcomes(loaded) -> None:
