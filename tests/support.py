@@ -219,7 +219,7 @@ def run_dbt(
     as `apiwh run` runs it: the run's settings as vars, apiwh-dbt's arguments, starting from the
     parse state a run with the same vars kept (orchestration/dbt_cli.py), with target and log
     folders beside the warehouse. No plan catalogue unless `plans_file` is given (make exports
-    the sample's). `test_scope` is the var a pipeline run adds (dbt_project/macros/test_scope.sql)."""
+    the sample's). `test_scope='all'` has data tests read every row (dbt_project/macros/test_scope.sql)."""
     dbt_vars = run_vars(
         Settings(
             raw_data_dir=warehouse.parent / "landing",

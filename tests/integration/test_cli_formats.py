@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from datetime import date
 
 import pytest
 
 from orchestration.verdict_words import outcome_cell
 from tests.shared_builds import sample_run
-from tests.support import BuiltWarehouse, apiwh, query
+from tests.support import APIWH, BuiltWarehouse, apiwh, query
 
 AS_OF = date(2026, 10, 31)
 
@@ -337,10 +338,6 @@ def test_sql_says_when_it_cut_rows_and_only_then(sample: BuiltWarehouse) -> None
 def test_a_reader_that_stops_early_gets_no_traceback_and_a_clean_exit(sample) -> None:
     """`apiwh sql ... | head -1`: the command exits 0 and says nothing on stderr, though the
     console script exits without the interpreter's teardown (orchestration/cli.py run)."""
-    import subprocess
-
-    from tests.support import APIWH
-
     listing = subprocess.Popen(
         [APIWH, "sql", "select range from range(200000)", "--format", "csv", "--limit", "200000"],
         env=sample.env,

@@ -49,7 +49,6 @@ def test_tests_read_the_rebuilt_days_and_every_row_sharing_a_key_with_them(tmp_p
         con.execute(
             copy.format(changes="null as organization_id, 'n3' as event_id") + " where event_id = 'e3'"
         )
-
         # e1 twice, both on old days; e2 again on the rebuilt day (a duplicate across days).
         con.execute(copy.format(changes="date '2026-10-02' as event_date") + " where event_id = 'e1'")
         con.execute(copy.format(changes="date '2026-10-03' as event_date") + " where event_id = 'e2'")
