@@ -178,17 +178,23 @@
     {%- set days = days_to_rebuild(as_of_relation, days_after) if execute else none -%}
     {%- if days is none -%}
         (1 = 1)
-    {%- elif days | length == 0 -%}
-        (1 = 0)
     {%- else -%}
-        {{ day_column }} in (
-            {%- for day in days %}cast('{{ day }}' as date){{ ", " if not loop.last }}{% endfor -%}
-        )
-        {%- if timestamp_column is not none %}
+        {{ on_days(day_column, days) }}
+        {%- if timestamp_column is not none and days | length > 0 %}
             {%- set day_after_last = modules.datetime.date.fromisoformat(days | last) + modules.datetime.timedelta(days=1) %}
             and {{ timestamp_column }} >= cast('{{ days | first }}' as timestamp)
             and {{ timestamp_column }} < cast('{{ day_after_last.isoformat() }}' as timestamp)
         {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `day_column` is one of `days` (literal dates, so the engine prunes by them); false for none.
+    Shared by the models' rebuild_days and the data tests' rows_to_test (test_scope.sql). -#}
+{% macro on_days(day_column, days) -%}
+    {%- if days | length == 0 -%}
+        (1 = 0)
+    {%- else -%}
+        {{ day_column }} in ({% for day in days %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
 

@@ -31,7 +31,7 @@
     {%- endif -%}
     {%- set test_name = (model.test_metadata or {}).get('name') -%}
     {%- set columns = tested_key_columns(model.test_metadata) -%}
-    {%- if test_name not in ['not_null_columns', 'accepted_values', 'accepted_range_between', 'not_null']
+    {%- if test_name not in ['not_null_columns', 'accepted_values', 'accepted_range_between']
         and columns is none -%}
         {{ return(relation) }}
     {%- endif -%}
@@ -63,23 +63,12 @@
     ) }}
 {%- endmacro %}
 
-{#- `day_column` is one of `days` (literal dates: the engine prunes by them). -#}
-{% macro on_days(day_column, days) -%}
-    {%- if days | length == 0 -%}
-        (1 = 0)
-    {%- else -%}
-        {{ day_column }} in ({% for day in days %}cast('{{ day }}' as date){{ ', ' if not loop.last }}{% endfor %})
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The key columns of a key test (a list), or none for any other test. -#}
 {% macro tested_key_columns(test_metadata) -%}
     {%- set name = (test_metadata or {}).get('name') -%}
     {%- set kwargs = (test_metadata or {}).get('kwargs') or {} -%}
     {%- if name in ['primary_key', 'unique_combination'] -%}
         {{ return(kwargs.get('columns')) }}
-    {%- elif name == 'unique' -%}
-        {{ return([kwargs.get('column_name')]) }}
     {%- endif -%}
     {{ return(none) }}
 {%- endmacro %}

@@ -22,10 +22,11 @@ def write_site_folder(out_dir: Path, files: dict[str, str]) -> None:
     building = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.building")
     retired = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.retired")
     shutil.rmtree(building, ignore_errors=True)
+    live_names = set(files)
     # Claimed by rename: a build running at the same time finds no spare and starts empty.
     with contextlib.suppress(FileNotFoundError):
         os.rename(spare, building)
-    _remove_all_but(building, set(files))
+    _keep_only(building, live_names)
     for relative, text in files.items():
         path = building / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,24 +35,24 @@ def write_site_folder(out_dir: Path, files: dict[str, str]) -> None:
         os.replace(out_dir, retired)
     os.replace(building, out_dir)
     if retired.exists():
-        _remove_all_but(retired, set(files))  # names can say who: only the live ones stay
-        for path in _files_under(retired):
-            os.truncate(path, 0)
+        # Names can say who: only the live ones stay, and no text.
+        _keep_only(retired, live_names, emptied=True)
         try:
             os.rename(retired, spare)
         except OSError:  # another build left its spare first
             shutil.rmtree(retired, ignore_errors=True)
 
 
-def _files_under(folder: Path) -> list[Path]:
-    return [Path(root) / name for root, _, names in os.walk(folder) for name in names]
-
-
-def _remove_all_but(folder: Path, keep: set[str]) -> None:
-    """Delete the files of `folder` whose relative path is not in `keep`, then empty folders."""
-    for path in _files_under(folder):
-        if path.relative_to(folder).as_posix() not in keep:
-            path.unlink()
+def _keep_only(folder: Path, keep: set[str], *, emptied: bool = False) -> None:
+    """Delete the files of `folder` whose relative path is not in `keep` (emptying the others
+    when `emptied`), then the folders left empty."""
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = Path(root) / name
+            if path.relative_to(folder).as_posix() not in keep:
+                path.unlink()
+            elif emptied:
+                os.truncate(path, 0)
     for root, _, _ in sorted(os.walk(folder), key=lambda entry: -len(entry[0])):
         if root != str(folder) and not os.listdir(root):
             os.rmdir(root)

@@ -102,15 +102,16 @@ def check_ndjson(
     try:
         if lines_first:
             con.execute(f"create or replace temp table _read as {_NDJSON_LINES_SQL}", params)
-            source = "select * from _read"
+            checks = f"create or replace temp table _fast as {fast_checks_sql('select * from _read')}"
+            try:
+                con.execute(checks, window)
+            finally:
+                con.execute("drop table _read")
         else:
-            source = _NDJSON_LINES_SQL
-        checks = f"create or replace temp table _fast as {fast_checks_sql(source)}"
-        con.execute(checks, {**window, **({} if lines_first else params)})
+            checks = f"create or replace temp table _fast as {fast_checks_sql(_NDJSON_LINES_SQL)}"
+            con.execute(checks, {**params, **window})
     except duckdb.Error:
         return False
-    finally:
-        con.execute("drop table if exists _read")
     longest, lines = con.execute("select coalesce(max(line_bytes), 0), count(*) from _fast").fetchall()[0]
     return longest <= MAX_LINE_BYTES - _LINE_CAP_MARGIN and expected_lines in (None, lines)
 
