@@ -8,8 +8,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 
 from orchestration import build_state
 from orchestration.dbt_cli import (
@@ -17,6 +15,12 @@ from orchestration.dbt_cli import (
     new_run_target,
     parse_state_path,
     prune_run_targets,
+)
+from orchestration.defs.dagster_dbt_api import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    dbt_assets,
 )
 from orchestration.defs.resources import WarehouseResource
 from orchestration.privacy.retention import kept_days

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from dagster_dbt import DbtProject
-
 from orchestration.dbt_cli import MANIFEST_PATH, dbt_vars
+from orchestration.defs.dagster_dbt_api import DbtProject
 from orchestration.errors import UsageError
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 

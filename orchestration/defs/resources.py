@@ -20,12 +20,12 @@ from typing import Any, Self
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource
 from pydantic import Field, create_model
 
 from orchestration.alerts.config import AlertSettings
 from orchestration.alerts.sinks import Sink, build_sinks
 from orchestration.dbt_cli import DBT_EXECUTABLE, dbt_vars
+from orchestration.defs.dagster_dbt_api import DbtCliResource
 from orchestration.settings import (
     DBT_PROJECT_DIR,
     DEFAULT_IP_HASH_SALT,

@@ -4,6 +4,9 @@ and resources, so an asset appearing or vanishing fails here, not in production.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -194,3 +197,41 @@ def test_tests_build_the_location_from_their_own_settings(tmp_path: Path, monkey
     assert location.resources["warehouse"].warehouse_path == str(tmp_path / "elsewhere" / "warehouse.duckdb")
     # Passed as values (not EnvVar) when a test builds them.
     assert location.resources["warehouse"].ip_hash_salt == settings.ip_hash_salt
+
+
+# Prints whether dbt-core was imported, and the asset graph: each asset's parents and checks.
+_GRAPH_PROBE = """
+import json, sys
+if sys.argv[1] == "dbt-core first":
+    import dagster_dbt  # before the location: dagster-dbt then loads and uses dbt-core
+from orchestration.definitions import defs
+graph = defs().resolve_asset_graph()
+print(json.dumps({
+    "dbt_core_imported": "dbt.adapters.base.impl" in sys.modules,
+    "graph": {
+        key.to_user_string(): [sorted(p.to_user_string() for p in graph.get(key).parent_keys),
+                               sorted(c.to_user_string() for c in graph.get(key).check_keys)]
+        for key in graph.get_all_asset_keys()
+    },
+}))
+"""
+
+
+def _graph_probe(order: str, tmp_path: Path) -> dict:
+    env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb")}
+    result = subprocess.run(
+        [sys.executable, "-c", _GRAPH_PROBE, order], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_the_location_loads_without_dbt_core_and_builds_the_same_graph(tmp_path: Path) -> None:
+    """dbt runs in its own process: the run's process does not import dbt-core (about 1.7 s of
+    every run's start: orchestration/defs/dagster_dbt_api.py), and the dbt assets, their lineage
+    and their checks are what dagster-dbt builds with dbt-core loaded."""
+    light = _graph_probe("location first", tmp_path)
+    with_dbt_core = _graph_probe("dbt-core first", tmp_path)
+    assert (light["dbt_core_imported"], with_dbt_core["dbt_core_imported"]) == (False, True)
+    assert light["graph"] == with_dbt_core["graph"]
+    assert len(light["graph"]) == len(EXPECTED_ASSETS)

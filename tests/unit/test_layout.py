@@ -28,12 +28,18 @@ def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
 
-def _imported_roots(node: ast.AST) -> list[str]:
+def _imported_modules(node: ast.AST) -> list[str]:
     if isinstance(node, ast.Import):
-        return [alias.name.split(".")[0] for alias in node.names]
+        return [alias.name for alias in node.names]
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-        return [node.module.split(".")[0]]
+        return [node.module]
     return []
+
+
+def _is_dagster(module: str) -> bool:
+    """dagster, a dagster_* package, or dagster-dbt as this project imports it (defs/)."""
+    root = module.split(".")[0]
+    return root == "dagster" or root.startswith("dagster_") or module == "orchestration.defs.dagster_dbt_api"
 
 
 def _dagster_imports(path: Path) -> list[tuple[int, bool]]:
@@ -44,7 +50,7 @@ def _dagster_imports(path: Path) -> list[tuple[int, bool]]:
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
             nested = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-            if any(root == "dagster" or root.startswith("dagster_") for root in _imported_roots(child)):
+            if any(_is_dagster(module) for module in _imported_modules(child)):
                 found.append((child.lineno, in_function))
             visit(child, nested)
 
@@ -65,8 +71,11 @@ def test_only_defs_the_composition_root_and_the_run_machinery_import_dagster() -
 
 def test_the_rule_sees_both_kinds_of_import(tmp_path: Path) -> None:
     module = tmp_path / "sample.py"
-    module.write_text("import dagster as dg\n\ndef run():\n    from dagster_dbt import DbtProject\n")
-    assert _dagster_imports(module) == [(1, False), (4, True)]
+    module.write_text(
+        "import dagster as dg\n\ndef run():\n    from dagster_dbt import DbtProject\n"
+        "    from orchestration.defs.dagster_dbt_api import dbt_assets\n"
+    )
+    assert _dagster_imports(module) == [(1, False), (4, True), (5, True)]
 
 
 def test_defs_holds_only_dagster_modules() -> None:
