@@ -16,6 +16,8 @@ import signal
 import sys
 from pathlib import Path
 
+from orchestration import dbt_warm_start
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -101,8 +103,14 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print_version()
         return
+    if sys.argv[1:] == ["--warm"]:
+        dbt_warm_start.serve()
+        return
     die_with_parent()
     args = dbt_arguments(sys.argv[1:])
+    code = dbt_warm_start.run_in_warm_process(args)
+    if code is not None:
+        sys.exit(code)
     from dbt.cli.main import cli  # imported after prctl: dbt's import takes seconds
 
     sys.exit(cli(args))

@@ -6,9 +6,10 @@ dbt-core's adapter and result classes at import time when dbt-core is installed,
 asset graph with dbt's selector: about 1.2 CPU seconds of every `apiwh` command that loads the
 definitions, and 0.5 s more to build them. Without dbt-core it uses its own copies of the
 statuses and reads the default selection (every node) straight from the manifest, the path it
-keeps for the dbt Fusion engine. The events still come from dbt-core's JSON log, read by
-`apiwh-dbt --version`'s answer (dbt-core 1.x), and this project has no in-process adapter to
-lose (WarehouseDbtCliResource). The asset graph is the same either way (tests/unit/test_layout.py).
+keeps for the dbt Fusion engine. It still reads dbt's output as dbt-core's (it asks
+`apiwh-dbt --version`), and this project opens no dbt adapter in the run's process anyway
+(WarehouseDbtCliResource). The asset graph is the same either way
+(tests/integration/test_definitions.py).
 
 dbt itself stays importable afterwards: `apiwh alerts replay` runs dbt in-process.
 """
