@@ -157,7 +157,11 @@ def run_in_warm_process(args: list[str]) -> int | None:
         signal.signal(signal_number, lambda number, _: os.kill(warm_pid, number))
     try:
         reply = _receive_exactly(connection, _EXIT_CODE.size)
-    except ConnectionError:  # killed: dbt's exit status as a signal's
+    except ConnectionError:  # the warm process was killed
         return 1
+    # Then until it has exited: dbt-duckdb holds the warehouse file until then, and the run
+    # opens it as soon as this process ends.
+    with contextlib.suppress(OSError):
+        connection.recv(1)
     (code,) = _EXIT_CODE.unpack(reply)
     return code

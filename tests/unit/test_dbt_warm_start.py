@@ -15,7 +15,7 @@ from orchestration.settings import DBT_PROJECT_DIR
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 # The run: starts the warm process, then does `mode`; prints what the test checks as one JSON
-# line. A launcher may connect before dbt is imported: the warm process accepts it then.
+# line.
 RUN = """
 import json, os, signal, socket, subprocess, sys, time
 from orchestration import dbt_warm_start
@@ -23,11 +23,12 @@ from orchestration.dbt_cli import DBT_EXECUTABLE
 
 mode, project = sys.argv[1], sys.argv[2]
 warm = dbt_warm_start.start_warm_dbt(DBT_EXECUTABLE)
-if mode in ("killed", "stranger"):  # wait until it has imported dbt (DuckDB's library is in)
-    deadline = time.time() + 60
-    while "duckdb" not in open(f"/proc/{warm.pid}/maps").read() and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.2)
+# Wait until it has imported dbt (DuckDB's library is in), as a run's load gives it time to: a
+# launcher that comes before it listens runs dbt itself.
+deadline = time.time() + 60
+while "duckdb" not in open(f"/proc/{warm.pid}/maps").read() and time.time() < deadline:
+    time.sleep(0.05)
+time.sleep(0.2)
 out = {}
 if mode == "stranger":  # the run itself is no sibling of the warm process
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
