@@ -3,7 +3,9 @@
 dagster-dbt starts dbt as a subprocess. When the run's process is killed (SIGKILL, the OOM
 killer), a plain `dbt` child would go on building and hold the DuckDB writer lock, so the next
 run fails with "in use by process N". Linux lets a child ask to be killed when its parent dies
-(prctl PR_SET_PDEATHSIG); elsewhere this is plain dbt.
+(prctl PR_SET_PDEATHSIG); elsewhere this is plain dbt. Under `apiwh run`, a warm `apiwh-dbt`
+started with the run has dbt imported already and runs the build in its place
+(dbt_warm_start.py).
 """
 
 from __future__ import annotations

@@ -149,6 +149,7 @@ def run_in_warm_process(args: list[str]) -> int | None:
         return None
     warm_pid = _sibling_pid(connection)
     if warm_pid is None:
+        connection.close()
         return None
     request = json.dumps({"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
     socket.send_fds(connection, [_HEADER.pack(len(request))], [0, 1, 2])
