@@ -23,12 +23,12 @@ from orchestration import dbt_warm_start
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(signal_number: int = signal.SIGKILL) -> None:
+def die_with_parent(signal_number: int = signal.SIGKILL, *, parent: int | None = None) -> None:
     """Ask the kernel to send this process `signal_number` when its parent exits (Linux only;
-    else no-op)."""
+    else no-op). `parent`: the pid that started this process, when it told us."""
     if not sys.platform.startswith("linux"):
         return
-    parent = os.getppid()
+    parent = parent or os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal_number)
     # The parent may have died before prctl took effect: then we were re-parented already.
@@ -105,8 +105,8 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:
         print_version()
         return
-    if sys.argv[1:] == ["--warm"]:
-        dbt_warm_start.serve()
+    if sys.argv[1:2] == ["--warm"]:
+        dbt_warm_start.serve(run_pid=int(sys.argv[2]))
         return
     die_with_parent()
     args = dbt_arguments(sys.argv[1:])

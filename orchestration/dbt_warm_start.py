@@ -58,7 +58,7 @@ def start_warm_dbt(dbt_executable: Path) -> subprocess.Popen | None:
     if not _ENABLED:
         return None
     return subprocess.Popen(
-        [str(dbt_executable), "--warm"],
+        [str(dbt_executable), "--warm", str(os.getpid())],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -73,13 +73,15 @@ def stop_warm_dbt(process: subprocess.Popen | None) -> None:
         process.wait()
 
 
-def serve() -> None:
-    """`apiwh-dbt --warm`: import dbt, run the one build a sibling launcher hands over, exit."""
+def serve(run_pid: int) -> None:
+    """`apiwh-dbt --warm RUN_PID`: import dbt, run the one build a sibling launcher hands over,
+    exit. The run's pid comes as an argument: a run that died before this process asked to die
+    with it would otherwise leave it waiting for ever, re-parented."""
     from orchestration.dbt_child import die_with_parent
 
-    die_with_parent()
+    die_with_parent(parent=run_pid)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(_address(os.getppid()))
+    listener.bind(_address(run_pid))
     listener.listen(1)
     from dbt.cli.main import cli  # the point of this process
 

@@ -4,8 +4,11 @@ the run starts the warm process and then the launcher, as `apiwh run` and dagste
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,25 @@ def test_without_a_warm_process_the_launcher_runs_dbt_itself() -> None:
     from orchestration.dbt_warm_start import run_in_warm_process
 
     assert run_in_warm_process(["list"]) is None
+
+
+def test_the_warm_process_ends_when_its_run_died_before_it_could_ask_to() -> None:
+    """A run that dies within the warm process's first moments (before prctl): the process must
+    not wait for ever, re-parented (it knows its run's pid from its arguments)."""
+    run = (
+        "import os\n"
+        "from orchestration import dbt_warm_start\n"
+        "from orchestration.dbt_cli import DBT_EXECUTABLE\n"
+        "print(dbt_warm_start.start_warm_dbt(DBT_EXECUTABLE).pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, check=True)
+    pid = int(result.stdout)
+    warm = Path(f"/proc/{pid}/status")
+    deadline = time.time() + 30
+    while warm.exists() and "State:\tZ" not in warm.read_text() and time.time() < deadline:
+        time.sleep(0.1)
+    left = warm.exists() and "State:\tZ" not in warm.read_text()
+    if left:
+        os.kill(pid, signal.SIGKILL)  # not left behind by a failing test
+    assert not left
