@@ -29,6 +29,8 @@ import sys
 import threading
 from pathlib import Path
 
+from orchestration.process_stat import stat_fields
+
 _ENABLED = sys.platform.startswith("linux")
 _HEADER = struct.Struct("!Q")
 _EXIT_CODE = struct.Struct("!i")
@@ -40,11 +42,8 @@ def _address(run_pid: int) -> str:
 
 
 def _parent_of(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state, past the name
+    fields = stat_fields(pid)
+    return int(fields[1]) if fields else None
 
 
 def _sibling_pid(connection: socket.socket) -> int | None:
@@ -67,10 +66,11 @@ def start_warm_dbt(dbt_executable: Path) -> subprocess.Popen | None:
 
 def stop_warm_dbt(process: subprocess.Popen | None) -> None:
     """Kill the warm process if no build took it (a run with nothing to build), and reap it."""
-    if process is not None and process.poll() is None:
+    if process is None:
+        return
+    if process.poll() is None:
         process.kill()
-    if process is not None:
-        process.wait()
+    process.wait()
 
 
 def serve(run_pid: int) -> None:

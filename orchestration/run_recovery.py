@@ -25,6 +25,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.errors import UserError
+from orchestration.process_stat import stat_fields
 from orchestration.warehouse import DUCKDB_WRITER_POOL, WAREHOUSE_WRITER_TAGS
 
 # STARTING and CANCELING runs can die too; QUEUED and NOT_STARTED runs have no process yet.
@@ -63,9 +64,7 @@ def process_start_time(pid: int) -> float | None:
     """When process `pid` started (epoch seconds), or None when it no longer runs (a zombie
     has exited too: only its parent has not collected it yet)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
+        fields = stat_fields(pid)
     except OSError:  # not Linux: existence only
         try:
             os.kill(pid, 0)
@@ -74,9 +73,7 @@ def process_start_time(pid: int) -> float | None:
         except PermissionError:
             pass
         return 0.0
-    # Fields after the command name, which may hold spaces and parentheses.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    if fields[0] in ("Z", "X"):
+    if fields is None or fields[0] in ("Z", "X"):
         return None
     return _boot_time() + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 

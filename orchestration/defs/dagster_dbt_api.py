@@ -17,25 +17,23 @@ dbt itself stays importable afterwards: `apiwh alerts replay` runs dbt in-proces
 from __future__ import annotations
 
 import sys
-from types import ModuleType
 
 # dagster-dbt tells whether dbt-core is installed by importing this module (dagster_dbt/compat.py).
 _DBT_CORE_PROBE = "dbt.version"
 
 
-def _import_without_dbt_core() -> ModuleType:
+def _import_without_dbt_core() -> None:
     if "dagster_dbt" in sys.modules:
-        return sys.modules["dagster_dbt"]
+        return
     probe = sys.modules.get(_DBT_CORE_PROBE)
     sys.modules[_DBT_CORE_PROBE] = None  # type: ignore[assignment]  # makes the import fail
     try:
-        import dagster_dbt
+        import dagster_dbt  # noqa: F401
     finally:
         if probe is None:
             del sys.modules[_DBT_CORE_PROBE]
         else:
             sys.modules[_DBT_CORE_PROBE] = probe
-    return dagster_dbt
 
 
 _import_without_dbt_core()
